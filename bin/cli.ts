@@ -1,0 +1,104 @@
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { StreamrunError } from '../lib/errors/streamrun-error.ts';
+import { consoleLogger, logLevels, type LogLevel } from '../lib/runtime/logger.ts';
+import { defaultBrokers } from '../lib/runtime/options.ts';
+import { start } from '../lib/runtime/runner.ts';
+import { loadTopology } from './load-topology.ts';
+
+interface StartFlags {
+  export: string;
+  brokers?: string;
+  appId?: string;
+  stateDir: string;
+  sourcePartitions?: number;
+  logLevel: LogLevel;
+}
+
+/** Runs the CLI and returns its exit code; errors become one line on stderr, never a stack. */
+export async function main(argv: readonly string[]): Promise<number> {
+  let exitCode = 0;
+  const program = new Command('streamrun')
+    .description('Kafka Streams-style stream processing for TypeScript')
+    .version(packageVersion())
+    .exitOverride()
+    .showHelpAfterError();
+
+  program
+    .command('start')
+    .description('run a topology until SIGINT or SIGTERM')
+    .argument('<file>', 'module whose default export (or --export) is a topology')
+    .option('--export <name>', 'the export that holds the topology', 'default')
+    .option('--brokers <list>', `bootstrap brokers, comma-separated (default: $KAFKA_BROKERS or ${defaultBrokers})`)
+    .option('--app-id <id>', "consumer group and topic prefix (default: the topology's id)")
+    .option('--state-dir <dir>', 'where local state lives', '.streamrun-state')
+    .option('--source-partitions <n>', 'partitions for source topics that must be created', positiveInt)
+    .addOption(new Option('--log-level <level>', 'what to log').choices(logLevels).default('info'))
+    .action(async (file: string, flags: StartFlags) => {
+      exitCode = await runStart(file, flags);
+    });
+
+  program
+    .command('describe')
+    .description('print the graph of a topology')
+    .argument('<file>', 'module whose default export (or --export) is a topology')
+    .option('--export <name>', 'the export that holds the topology', 'default')
+    .option('--json', 'print JSON instead of text')
+    .action(async (file: string, flags: { export: string; json?: boolean }) => {
+      const description = (await loadTopology(file, flags.export)).describe();
+      process.stdout.write(flags.json ? `${JSON.stringify(description, null, 2)}\n` : `${String(description)}\n`);
+    });
+
+  try {
+    await program.parseAsync([...argv]);
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode;
+    process.stderr.write(`streamrun: ${oneLine(error)}\n`);
+    if (process.env['STREAMRUN_DEBUG'] && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+    return 1;
+  }
+}
+
+async function runStart(file: string, flags: StartFlags): Promise<number> {
+  const topology = await loadTopology(file, flags.export);
+  const logger = consoleLogger(flags.logLevel);
+  const runner = await start(topology, {
+    brokers: flags.brokers,
+    appId: flags.appId,
+    stateDir: flags.stateDir,
+    sourcePartitions: flags.sourcePartitions,
+    logger,
+  });
+  return new Promise<number>((resolve) => {
+    const fail = (error: unknown) => {
+      process.stderr.write(`streamrun: ${oneLine(error)}\n`);
+      resolve(1);
+    };
+    const onSignal = (signal: NodeJS.Signals) => {
+      logger.info(`received ${signal}: draining in-flight work`);
+      // A second signal means the user will not wait for the drain.
+      process.once(signal, () => fail(new Error(`second ${signal}: exiting before the drain finished`)));
+      runner.stop().then(() => resolve(0), fail);
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    runner.finished.catch(fail);
+  });
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+}
+
+function oneLine(error: unknown): string {
+  const message = error instanceof StreamrunError || error instanceof Error ? error.message : String(error);
+  return message.split('\n')[0] ?? message;
+}
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}

@@ -1,0 +1,51 @@
+import { access } from 'node:fs/promises';
+import { relative, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { isTopology, type Topology } from '../lib/dsl/topology.ts';
+import { StreamrunError } from '../lib/errors/streamrun-error.ts';
+
+/**
+ * Imports a user's topology module (TypeScript or JavaScript) and picks its topology: the
+ * default export, or the named export `exportName`. Every failure is a TOPOLOGY_LOAD error whose
+ * message is one line naming the file (and the line, when the file itself is at fault).
+ */
+export async function loadTopology(file: string, exportName = 'default'): Promise<Topology> {
+  const path = resolve(file);
+  const shown = relative(process.cwd(), path) || file;
+  try {
+    await access(path);
+  } catch {
+    throw loadError(`cannot find topology file ${shown}`);
+  }
+  let module: Record<string, unknown>;
+  try {
+    module = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+  } catch (error) {
+    throw loadError(`${locate(error, path, shown)}: ${firstLine(error)}`, error);
+  }
+  const candidate = module[exportName];
+  if (isTopology(candidate)) return candidate;
+  const found = Object.keys(module).filter((name) => isTopology(module[name]));
+  const what = exportName === 'default' ? 'no default export' : `no export named ${exportName}`;
+  const hint = found.length > 0 ? `; its topologies: ${found.join(', ')} (use --export NAME)` : '';
+  throw loadError(`${shown} has ${what} that is a topology${hint}`);
+}
+
+function loadError(message: string, cause?: unknown): StreamrunError {
+  return new StreamrunError('TOPOLOGY_LOAD', message, { cause });
+}
+
+/** `file:line:column` of the failure inside the user's file, from esbuild's report or the stack. */
+function locate(error: unknown, path: string, shown: string): string {
+  const syntax = (error as { errors?: { location?: { line: number; column: number } | null }[] }).errors?.[0]?.location;
+  if (syntax) return `${shown}:${syntax.line}:${syntax.column + 1}`;
+  const stack = error instanceof Error ? (error.stack ?? '') : '';
+  const escaped = path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const frame = new RegExp(`${escaped}:(\\d+):(\\d+)`).exec(stack);
+  return frame ? `${shown}:${frame[1]}:${frame[2]}` : shown;
+}
+
+function firstLine(error: unknown): string {
+  const text = (error as { errors?: { text?: string }[] }).errors?.[0]?.text ?? (error instanceof Error ? error.message : String(error));
+  return text.split('\n').find((line) => line.trim() !== '')?.trim() ?? 'failed to load';
+}

@@ -1,0 +1,42 @@
+/**
+ * Every error streamrun raises on purpose. `code` is closed so callers can switch on it;
+ * the context fields say where it happened.
+ */
+export const errorCodes = [
+  'INVALID_TOPOLOGY',
+  'INVALID_OPTIONS',
+  'DESERIALIZATION',
+  'PROCESSING',
+  'BROKER_UNREACHABLE',
+  'TOPIC_SETUP',
+  'SHUTDOWN_TIMEOUT',
+  'TOPOLOGY_LOAD',
+] as const;
+
+export type ErrorCode = (typeof errorCodes)[number];
+
+export interface ErrorContext {
+  readonly topic?: string;
+  readonly partition?: number;
+  readonly offset?: string;
+  readonly node?: string;
+}
+
+export class StreamrunError extends Error {
+  override readonly name: string = 'StreamrunError';
+  readonly code: ErrorCode;
+  /** Whether trying the same thing again may succeed. */
+  readonly retriable: boolean;
+  readonly context: ErrorContext;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { cause?: unknown; retriable?: boolean; context?: ErrorContext } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.retriable = options.retriable ?? false;
+    this.context = options.context ?? {};
+  }
+}

@@ -1,0 +1,106 @@
+import type { Serde } from '../serde/serde.ts';
+
+/**
+ * The built topology as plain data. The DSL appends nodes in build order; the runtime compiles
+ * them once per task. Functions are stored type-erased: the DSL's generics guarantee that each
+ * node receives what its parent emits.
+ */
+
+/** What a record carries besides key and value; valid only during the call it is passed to. */
+export interface RecordContext {
+  readonly topic: string;
+  readonly partition: number;
+  /** Kafka offsets are 64-bit; kept as the decimal string the broker sent. */
+  readonly offset: string;
+  /** Milliseconds since the epoch (the record's timestamp). */
+  readonly timestamp: number;
+  readonly headers: RecordHeaders;
+}
+
+/** A header may repeat; then its values come as an array, in order. */
+export type RecordHeaders = Readonly<Record<string, Buffer | string | (Buffer | string)[] | undefined>>;
+
+export interface KeyValue<K, V> {
+  key: K;
+  value: V;
+}
+
+type Fn<R> = (value: unknown, key: unknown, context: RecordContext) => R;
+
+interface NodeBase {
+  /** Unique and stable across deploys: `<kind>-<n>` in build order unless the user named it. */
+  readonly name: string;
+  /** Names of the nodes this one receives records from (none for a source). */
+  readonly parents: readonly string[];
+}
+
+export interface SourceNode extends NodeBase {
+  readonly kind: 'source';
+  readonly topic: string;
+  readonly serdes: { readonly key: Serde<unknown>; readonly value: Serde<unknown> };
+}
+export interface MapNode extends NodeBase {
+  readonly kind: 'map';
+  readonly fn: Fn<KeyValue<unknown, unknown>>;
+}
+export interface MapValuesNode extends NodeBase {
+  readonly kind: 'mapValues';
+  readonly fn: Fn<unknown>;
+}
+export interface FilterNode extends NodeBase {
+  readonly kind: 'filter';
+  readonly fn: Fn<boolean>;
+}
+export interface FlatMapNode extends NodeBase {
+  readonly kind: 'flatMap';
+  readonly fn: Fn<Iterable<KeyValue<unknown, unknown>>>;
+}
+export interface FlatMapValuesNode extends NodeBase {
+  readonly kind: 'flatMapValues';
+  readonly fn: Fn<Iterable<unknown>>;
+}
+export interface PeekNode extends NodeBase {
+  readonly kind: 'peek';
+  readonly fn: Fn<void>;
+}
+/** Sends each record to the first branch whose predicate holds; records matching none are dropped. */
+export interface BranchNode extends NodeBase {
+  readonly kind: 'branch';
+  readonly predicates: readonly { readonly branch: string; readonly fn: Fn<boolean> }[];
+}
+/** One named output of a branch node; `index` points into the parent's predicates. */
+export interface BranchOutputNode extends NodeBase {
+  readonly kind: 'branchOutput';
+  readonly branch: string;
+  readonly index: number;
+}
+export interface MergeNode extends NodeBase {
+  readonly kind: 'merge';
+}
+export interface SinkNode extends NodeBase {
+  readonly kind: 'sink';
+  readonly topic: string;
+  /** The serdes to write with; the DSL fills them in (given, inherited or `serdes.auto`). */
+  readonly serdes: { readonly key: Serde<unknown>; readonly value: Serde<unknown> };
+}
+
+export type GraphNode =
+  | SourceNode
+  | MapNode
+  | MapValuesNode
+  | FilterNode
+  | FlatMapNode
+  | FlatMapValuesNode
+  | PeekNode
+  | BranchNode
+  | BranchOutputNode
+  | MergeNode
+  | SinkNode;
+
+export type NodeKind = GraphNode['kind'];
+
+export interface TopologyGraph {
+  readonly appId: string;
+  /** In build order: every node comes after its parents. */
+  readonly nodes: readonly GraphNode[];
+}

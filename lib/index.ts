@@ -1,0 +1,21 @@
+// The public API of streamrun. Everything not exported here is internal and may change.
+
+// Building topologies
+export { topology, type Topology } from './dsl/topology.ts';
+export type { Stream, BranchStreams } from './dsl/stream.ts';
+export type { NamedOptions, Predicate, SinkSerde, SinkSerdes } from './dsl/options.ts';
+export type { KeyValue, RecordContext, RecordHeaders } from './graph/nodes.ts';
+export type { TopologyDescription, SubtopologyDescription, NodeDescription } from './graph/describe.ts';
+
+// Serialization
+export { serdes } from './serde/builtin.ts';
+export type { Serde, Serdes } from './serde/serde.ts';
+
+// Running
+export { start, type Runner } from './runtime/runner.ts';
+export type { RunnerOptions } from './runtime/options.ts';
+export type { RunnerStats } from './runtime/stats.ts';
+export { consoleLogger, type Logger, type LogFields, type LogLevel } from './runtime/logger.ts';
+
+// Errors
+export { StreamrunError, type ErrorCode, type ErrorContext } from './errors/streamrun-error.ts';

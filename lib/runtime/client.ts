@@ -1,0 +1,93 @@
+import type { RecordHeaders } from '../graph/nodes.ts';
+
+/**
+ * What the runtime needs from a Kafka client, and nothing more. The tasks and the runner see
+ * only these interfaces, so a faster client can replace KafkaJS without touching them.
+ */
+
+/** A consumed record, shaped so a client can hand over its own objects without copying. */
+export interface InputRecord {
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  /** Milliseconds since the epoch, as the decimal string the broker sent. */
+  readonly timestamp: string;
+  readonly offset: string;
+  readonly headers?: RecordHeaders;
+}
+
+export interface InputBatch {
+  readonly topic: string;
+  readonly partition: number;
+  readonly records: readonly InputRecord[];
+  /**
+   * Offset of the batch's last entry, which may be a transaction marker that never reaches
+   * `records`: committing past it keeps the lag of a fully processed partition at zero.
+   */
+  readonly lastOffset: string;
+}
+
+/** A record to produce; the client groups them per topic. */
+export interface OutputRecord {
+  key: Buffer | null;
+  value: Buffer | null;
+  timestamp?: string;
+  headers?: RecordHeaders;
+}
+
+export interface TopicPartitionOffset {
+  readonly topic: string;
+  readonly partition: number;
+  /** The next offset to read, as Kafka commits it (last processed + 1). */
+  readonly offset: string;
+}
+
+/** Passed with each batch: lets the handler see whether it should keep going. */
+export interface BatchControl {
+  /** False once the consumer is stopping. */
+  isRunning(): boolean;
+  /** True once a rebalance took this partition away: stop and do not commit. */
+  isStale(): boolean;
+  /** Marks records up to and including `offset` as done, so they are not fetched again. */
+  resolveOffset(offset: string): void;
+  heartbeat(): Promise<void>;
+}
+
+export type Assignment = ReadonlyMap<string, readonly number[]>;
+
+export interface ConsumerHandlers {
+  onBatch(batch: InputBatch, control: BatchControl): Promise<void>;
+  /** The partitions this member owns after each rebalance. */
+  onAssignment(assignment: Assignment): void;
+  /** The consumer failed after its own retries; `restarting` says whether it starts again itself. */
+  onCrash(error: Error, restarting: boolean): void;
+}
+
+export interface InputConsumer {
+  start(topics: readonly string[], handlers: ConsumerHandlers): Promise<void>;
+  commit(offsets: readonly TopicPartitionOffset[]): Promise<void>;
+  /** Waits for the batch in flight, then leaves the group. */
+  close(): Promise<void>;
+}
+
+export interface OutputProducer {
+  /** Resolves once the broker acknowledged every record (acks=all). */
+  send(records: ReadonlyMap<string, readonly OutputRecord[]>): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface TopicSpec {
+  readonly topic: string;
+  readonly partitions: number;
+  readonly config?: Readonly<Record<string, string>>;
+}
+
+export interface StreamClient {
+  /** Fails fast with BROKER_UNREACHABLE when no broker answers. */
+  connect(): Promise<void>;
+  /** Partition counts of the topics that exist; missing topics are absent from the map. */
+  partitionCounts(topics: readonly string[]): Promise<Map<string, number>>;
+  createTopics(specs: readonly TopicSpec[]): Promise<void>;
+  producer(): Promise<OutputProducer>;
+  consumer(groupId: string): InputConsumer;
+  close(): Promise<void>;
+}

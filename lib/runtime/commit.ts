@@ -1,0 +1,25 @@
+import type { InputConsumer, OutputProducer } from './client.ts';
+import type { Task } from './task.ts';
+
+/**
+ * The one step that makes a task's progress durable. Exactly-once will wrap the same two moves
+ * (outputs, then input offsets) in a transaction; nothing else in the runtime commits.
+ */
+export interface CommitStep {
+  /** Returns how many outputs the broker acknowledged. */
+  commit(task: Task): Promise<number>;
+}
+
+/** Outputs acknowledged by every in-sync replica first, then the offsets: nothing is lost. */
+export function atLeastOnce(producer: OutputProducer, consumer: InputConsumer): CommitStep {
+  return {
+    async commit(task) {
+      const produced = task.outputs.size;
+      if (produced > 0) await producer.send(task.outputs.lanes);
+      task.outputs.clear();
+      const positions = task.takePositions();
+      if (positions.length > 0) await consumer.commit(positions);
+      return produced;
+    },
+  };
+}

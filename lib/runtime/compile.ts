@@ -1,0 +1,164 @@
+import { StreamrunError } from '../errors/streamrun-error.ts';
+import type { GraphNode, KeyValue, SourceNode } from '../graph/nodes.ts';
+import type { InputRecord } from './client.ts';
+import type { OutputBuffer } from './output-buffer.ts';
+import type { MutableRecordContext } from './record-context.ts';
+
+/** Receives one record's key and value at a node; the context says which record it is. */
+type Forward = (value: unknown, key: unknown) => void;
+
+/** Runs one consumed record through the graph; what the sinks emit lands in the buffer. */
+export type SourceProcessor = (record: InputRecord) => void;
+
+/**
+ * Turns a sub-topology into one plain function per source topic, built once per task: no
+ * per-record lookups of what comes next. Errors leave as StreamrunErrors naming their node.
+ */
+export function compile(
+  nodes: readonly GraphNode[],
+  children: (node: GraphNode) => readonly GraphNode[],
+  context: MutableRecordContext,
+  outputs: OutputBuffer,
+): Map<string, SourceProcessor> {
+  const forwards = new Map<string, Forward>();
+
+  const forwardTo = (node: GraphNode): Forward => {
+    const built = forwards.get(node.name);
+    if (built !== undefined) return built;
+    const forward = build(node);
+    forwards.set(node.name, forward);
+    return forward;
+  };
+
+  const fanOut = (node: GraphNode): Forward => {
+    const next = children(node).map(forwardTo);
+    if (next.length === 0) return () => {};
+    if (next.length === 1) return next[0] as Forward;
+    return (value, key) => {
+      for (const f of next) f(value, key);
+    };
+  };
+
+  const build = (node: GraphNode): Forward => {
+    const guard = <R>(call: () => R): R => {
+      try {
+        return call();
+      } catch (error) {
+        throw failure('PROCESSING', node.name, context, error);
+      }
+    };
+    switch (node.kind) {
+      case 'source':
+        throw new Error(`source ${node.name} has a parent`);
+      case 'map': {
+        const next = fanOut(node);
+        const fn = node.fn;
+        return (value, key) => {
+          const out = guard(() => fn(value, key, context));
+          next(out.value, out.key);
+        };
+      }
+      case 'mapValues': {
+        const next = fanOut(node);
+        const fn = node.fn;
+        return (value, key) => next(guard(() => fn(value, key, context)), key);
+      }
+      case 'filter': {
+        const next = fanOut(node);
+        const fn = node.fn;
+        return (value, key) => {
+          if (guard(() => fn(value, key, context))) next(value, key);
+        };
+      }
+      case 'flatMap': {
+        const next = fanOut(node);
+        const fn = node.fn;
+        return (value, key) => {
+          const outs = guard(() => [...fn(value, key, context)]) as KeyValue<unknown, unknown>[];
+          for (const out of outs) next(out.value, out.key);
+        };
+      }
+      case 'flatMapValues': {
+        const next = fanOut(node);
+        const fn = node.fn;
+        return (value, key) => {
+          const outs = guard(() => [...fn(value, key, context)]);
+          for (const out of outs) next(out, key);
+        };
+      }
+      case 'peek': {
+        const next = fanOut(node);
+        const fn = node.fn;
+        return (value, key) => {
+          guard(() => fn(value, key, context));
+          next(value, key);
+        };
+      }
+      case 'branch': {
+        const outputs = children(node);
+        const targets = node.predicates.map((_, index) => {
+          const output = outputs.find((o) => o.kind === 'branchOutput' && o.index === index);
+          return output === undefined ? () => {} : forwardTo(output);
+        });
+        const predicates = node.predicates.map((p) => p.fn);
+        return (value, key) => {
+          const index = guard(() => predicates.findIndex((p) => p(value, key, context)));
+          if (index >= 0) (targets[index] as Forward)(value, key);
+        };
+      }
+      case 'branchOutput':
+      case 'merge':
+        return fanOut(node);
+      case 'sink': {
+        const lane = outputs.lane(node.topic);
+        const { key: keySerde, value: valueSerde } = node.serdes;
+        return (value, key) => {
+          const record = guard(() => ({
+            key: key === null || key === undefined ? null : keySerde.serialize(key),
+            value: value === null || value === undefined ? null : valueSerde.serialize(value),
+            timestamp: context.rawTimestamp,
+            headers: context.headers,
+          }));
+          lane.push(record);
+          outputs.size++;
+        };
+      }
+    }
+  };
+
+  const processors = new Map<string, SourceProcessor>();
+  for (const node of nodes) {
+    if (node.kind === 'source') processors.set(node.topic, sourceProcessor(node, fanOut(node), context));
+  }
+  return processors;
+}
+
+function sourceProcessor(node: SourceNode, next: Forward, context: MutableRecordContext): SourceProcessor {
+  const { key: keySerde, value: valueSerde } = node.serdes;
+  return (record) => {
+    // A stream has no use for a record without a value (a table's delete marker).
+    if (record.value === null) return;
+    let key: unknown;
+    let value: unknown;
+    try {
+      key = record.key === null ? null : keySerde.deserialize(record.key);
+      value = valueSerde.deserialize(record.value);
+    } catch (error) {
+      throw failure('DESERIALIZATION', node.name, context, error);
+    }
+    next(value, key);
+  };
+}
+
+function failure(
+  code: 'PROCESSING' | 'DESERIALIZATION',
+  node: string,
+  context: MutableRecordContext,
+  error: unknown,
+): StreamrunError {
+  const message = error instanceof Error ? error.message : String(error);
+  return new StreamrunError(code, `${node}: ${message}`, {
+    cause: error,
+    context: { topic: context.topic, partition: context.partition, offset: context.offset, node },
+  });
+}

@@ -1,0 +1,150 @@
+import {
+  Kafka,
+  Partitioners,
+  logLevel as kafkaLogLevel,
+  type Consumer,
+  type LogEntry,
+  type Message,
+  type TopicMessages,
+} from 'kafkajs';
+import { StreamrunError } from '../errors/streamrun-error.ts';
+import type {
+  Assignment,
+  ConsumerHandlers,
+  InputConsumer,
+  OutputProducer,
+  OutputRecord,
+  StreamClient,
+  TopicPartitionOffset,
+  TopicSpec,
+} from './client.ts';
+import type { Logger } from './logger.ts';
+
+/** The one module that talks to KafkaJS. */
+
+export interface KafkaClientOptions {
+  readonly brokers: readonly string[];
+  readonly clientId: string;
+  readonly logger: Logger;
+  /** How long an idle fetch waits on the broker; bounds how fast a stop is noticed. */
+  readonly maxWaitTimeMs?: number;
+}
+
+export function createKafkaClient(options: KafkaClientOptions): StreamClient {
+  const kafka = new Kafka({
+    clientId: options.clientId,
+    brokers: [...options.brokers],
+    connectionTimeout: 3000,
+    logLevel: kafkaLogLevel.WARN,
+    logCreator: () => (entry) => forwardLog(options.logger, entry),
+    retry: { initialRetryTime: 200, retries: 8 },
+  });
+  const admin = kafka.admin({ retry: { retries: 2, initialRetryTime: 200 } });
+
+  return {
+    async connect() {
+      try {
+        await admin.connect();
+      } catch (error) {
+        throw new StreamrunError(
+          'BROKER_UNREACHABLE',
+          `cannot reach Kafka at ${options.brokers.join(',')}: ${rootMessage(error)}`,
+          { cause: error, retriable: true },
+        );
+      }
+    },
+
+    async partitionCounts(topics) {
+      const existing = new Set(await admin.listTopics());
+      const wanted = topics.filter((t) => existing.has(t));
+      const counts = new Map<string, number>();
+      if (wanted.length === 0) return counts;
+      const metadata = await admin.fetchTopicMetadata({ topics: wanted });
+      for (const t of metadata.topics) counts.set(t.name, t.partitions.length);
+      return counts;
+    },
+
+    async createTopics(specs: readonly TopicSpec[]) {
+      if (specs.length === 0) return;
+      // false means another instance created them first: what we want either way.
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: specs.map((s) => ({
+          topic: s.topic,
+          numPartitions: s.partitions,
+          configEntries: Object.entries(s.config ?? {}).map(([name, value]) => ({ name, value })),
+        })),
+      });
+    },
+
+    async producer(): Promise<OutputProducer> {
+      const producer = kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: false,
+        createPartitioner: Partitioners.DefaultPartitioner,
+      });
+      await producer.connect();
+      return {
+        async send(records) {
+          const topicMessages: TopicMessages[] = [];
+          for (const [topic, messages] of records) {
+            // Our records have KafkaJS's message shape; only the readonly marks differ.
+            if (messages.length > 0) topicMessages.push({ topic, messages: messages as Message[] });
+          }
+          if (topicMessages.length > 0) await producer.sendBatch({ acks: -1, topicMessages });
+        },
+        close: () => producer.disconnect(),
+      };
+    },
+
+    consumer(groupId) {
+      return kafkaConsumer(
+        kafka.consumer({ groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: options.maxWaitTimeMs ?? 500 }),
+      );
+    },
+
+    close: () => admin.disconnect(),
+  };
+}
+
+function kafkaConsumer(consumer: Consumer): InputConsumer {
+  return {
+    async start(topics, handlers: ConsumerHandlers) {
+      consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+        const assignment: Assignment = new Map(Object.entries(payload.memberAssignment));
+        handlers.onAssignment(assignment);
+      });
+      consumer.on(consumer.events.CRASH, ({ payload }) => handlers.onCrash(payload.error, payload.restart));
+      await consumer.connect();
+      await consumer.subscribe({ topics: [...topics], fromBeginning: true });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        eachBatch: ({ batch, resolveOffset, heartbeat, isRunning, isStale }) =>
+          handlers.onBatch(
+            { topic: batch.topic, partition: batch.partition, records: batch.messages, lastOffset: batch.lastOffset() },
+            { resolveOffset, heartbeat, isRunning, isStale },
+          ),
+      });
+    },
+    commit: (offsets: readonly TopicPartitionOffset[]) => consumer.commitOffsets([...offsets]),
+    close: () => consumer.disconnect(),
+  };
+}
+
+// KafkaJS logs retriable protocol errors (a coordinator still loading, say) at ERROR; they are
+// noise unless something gives up, and that surfaces through our own handling.
+function forwardLog(logger: Logger, { namespace, level, log }: LogEntry): void {
+  const { message, timestamp: _timestamp, logger: _name, ...fields } = log;
+  const text = `kafkajs ${namespace}: ${message}`;
+  if (namespace === 'Connection' || level > kafkaLogLevel.WARN) logger.debug(text, fields);
+  else if (level === kafkaLogLevel.WARN) logger.warn(text, fields);
+  else logger.error(text, fields);
+}
+
+function rootMessage(error: unknown): string {
+  let current: unknown = error;
+  while (current instanceof Error && current.cause instanceof Error) current = current.cause;
+  return current instanceof Error ? current.message : String(current);
+}

@@ -1,0 +1,64 @@
+import { resolve } from 'node:path';
+import { StreamrunError } from '../errors/streamrun-error.ts';
+import { consoleLogger, type Logger } from './logger.ts';
+
+/** How a runner connects and behaves. Every field has a default; see the README's table. */
+export interface RunnerOptions {
+  /** Bootstrap brokers. Default: `KAFKA_BROKERS` (comma-separated), else `127.0.0.1:9092`. */
+  brokers?: string | readonly string[];
+  /** Overrides the topology's application id (consumer group and internal topic prefix). */
+  appId?: string;
+  /** Where local state lives. Default: `./.streamrun-state`. */
+  stateDir?: string;
+  /** Partitions for a source topic that does not exist yet and is created. Default 1. */
+  sourcePartitions?: number;
+  /** A task commits once this many outputs wait, even mid-batch. Default 10,000. */
+  maxBufferedOutputs?: number;
+  /** How long `stop()` may take to drain and commit before it gives up. Default 30 s. */
+  shutdownTimeoutMs?: number;
+  logger?: Logger;
+}
+
+export interface ResolvedRunnerOptions {
+  readonly brokers: readonly string[];
+  readonly appId: string;
+  readonly stateDir: string;
+  readonly sourcePartitions: number;
+  readonly maxBufferedOutputs: number;
+  readonly shutdownTimeoutMs: number;
+  readonly logger: Logger;
+}
+
+export const defaultBrokers = '127.0.0.1:9092';
+
+/** Validates once, at the public boundary, so nothing deeper checks again. */
+export function resolveRunnerOptions(options: RunnerOptions, topologyAppId: string): ResolvedRunnerOptions {
+  const brokers = parseBrokers(options.brokers ?? process.env['KAFKA_BROKERS'] ?? defaultBrokers);
+  return {
+    brokers,
+    appId: options.appId ?? topologyAppId,
+    stateDir: resolve(options.stateDir ?? '.streamrun-state'),
+    sourcePartitions: positiveInteger('sourcePartitions', options.sourcePartitions ?? 1),
+    maxBufferedOutputs: positiveInteger('maxBufferedOutputs', options.maxBufferedOutputs ?? 10_000),
+    shutdownTimeoutMs: positiveInteger('shutdownTimeoutMs', options.shutdownTimeoutMs ?? 30_000),
+    logger: options.logger ?? consoleLogger(),
+  };
+}
+
+function parseBrokers(value: string | readonly string[]): string[] {
+  const list = (typeof value === 'string' ? value.split(',') : [...value]).map((b) => b.trim()).filter(Boolean);
+  if (list.length === 0) throw invalid('brokers: give at least one host:port');
+  for (const broker of list) {
+    if (!/^[^\s:]+:\d{1,5}$/.test(broker)) throw invalid(`brokers: "${broker}" is not host:port`);
+  }
+  return list;
+}
+
+function positiveInteger(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1) throw invalid(`${name}: expected a positive integer, got ${value}`);
+  return value;
+}
+
+function invalid(message: string): StreamrunError {
+  return new StreamrunError('INVALID_OPTIONS', message);
+}

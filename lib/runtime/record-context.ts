@@ -1,0 +1,27 @@
+import type { RecordContext, RecordHeaders } from '../graph/nodes.ts';
+import type { InputRecord } from './client.ts';
+
+const noHeaders: RecordHeaders = Object.freeze({});
+
+/**
+ * One per task, refilled for every record instead of allocating a context per record; that is
+ * why user functions may read it only during their call.
+ */
+export class MutableRecordContext implements RecordContext {
+  topic = '';
+  partition = -1;
+  offset = '';
+  timestamp = 0;
+  /** As the broker sent it: outputs carry it on unchanged. */
+  rawTimestamp = '0';
+  headers: RecordHeaders = noHeaders;
+
+  load(topic: string, partition: number, record: InputRecord): void {
+    this.topic = topic;
+    this.partition = partition;
+    this.offset = record.offset;
+    this.rawTimestamp = record.timestamp;
+    this.timestamp = Number(record.timestamp);
+    this.headers = record.headers ?? noHeaders;
+  }
+}

@@ -1,0 +1,213 @@
+import { graphOf, type Topology } from '../dsl/topology.ts';
+import { StreamrunError } from '../errors/streamrun-error.ts';
+import { childrenOf } from '../graph/edges.ts';
+import type { GraphNode } from '../graph/nodes.ts';
+import { subtopologies, type Subtopology } from '../graph/subtopologies.ts';
+import type { Assignment, BatchControl, InputBatch, InputConsumer, OutputProducer, StreamClient } from './client.ts';
+import { atLeastOnce, type CommitStep } from './commit.ts';
+import { createKafkaClient } from './kafkajs-client.ts';
+import { resolveRunnerOptions, type ResolvedRunnerOptions, type RunnerOptions } from './options.ts';
+import { emptyStats, type RunnerStats } from './stats.ts';
+import { Task } from './task.ts';
+import { ensureTopics } from './topics.ts';
+
+/**
+ * Runs a topology in this process until `stop()`: one consumer group member, one task per
+ * assigned partition, one idempotent producer.
+ *
+ * @example
+ * const runner = await start(topology('uppercase')
+ *   .stream('input', { key: serdes.string, value: serdes.string })
+ *   .mapValues((v) => v.toUpperCase())
+ *   .to('output'), { brokers: '127.0.0.1:9092' });
+ * process.once('SIGTERM', () => runner.stop());
+ */
+export async function start(topology: Topology, options: RunnerOptions = {}): Promise<Runner> {
+  const graph = graphOf(topology);
+  const resolved = resolveRunnerOptions(options, graph.appId);
+  const client = createKafkaClient({ brokers: resolved.brokers, clientId: resolved.appId, logger: resolved.logger });
+  const runner = new Runner(subtopologies(graph), childrenOf(graph), client, resolved);
+  await runner.begin();
+  return runner;
+}
+
+export class Runner {
+  readonly appId: string;
+  readonly #options: ResolvedRunnerOptions;
+  readonly #client: StreamClient;
+  readonly #subtopologyOfTopic = new Map<string, Subtopology>();
+  readonly #children: (node: GraphNode) => readonly GraphNode[];
+  readonly #tasks = new Map<string, Task>();
+  readonly #stats: RunnerStats = emptyStats();
+  #consumer: InputConsumer | undefined;
+  #producer: OutputProducer | undefined;
+  #commitStep: CommitStep | undefined;
+  #stopping: Promise<void> | undefined;
+  #resolveFinished!: () => void;
+  #rejectFinished!: (error: Error) => void;
+  /** Settles when the runner stopped: resolves after `stop()`, rejects if the consumer died. */
+  readonly finished: Promise<void>;
+
+  /** @internal use `start()` */
+  constructor(
+    subs: readonly Subtopology[],
+    children: (node: GraphNode) => readonly GraphNode[],
+    client: StreamClient,
+    options: ResolvedRunnerOptions,
+  ) {
+    this.appId = options.appId;
+    this.#options = options;
+    this.#client = client;
+    this.#children = children;
+    for (const sub of subs) for (const topic of sub.sourceTopics) this.#subtopologyOfTopic.set(topic, sub);
+    this.finished = new Promise((resolve, reject) => {
+      this.#resolveFinished = resolve;
+      this.#rejectFinished = reject;
+    });
+    this.finished.catch(() => {});
+  }
+
+  /** @internal */
+  async begin(): Promise<void> {
+    const { logger } = this.#options;
+    const subs = unique([...this.#subtopologyOfTopic.values()]);
+    await this.#client.connect();
+    try {
+      await ensureTopics(this.#client, subs, this.#options.sourcePartitions, logger);
+      this.#producer = await this.#client.producer();
+      this.#consumer = this.#client.consumer(this.appId);
+      this.#commitStep = atLeastOnce(this.#producer, this.#consumer);
+      await this.#consumer.start([...this.#subtopologyOfTopic.keys()], {
+        onBatch: (batch, control) => this.#onBatch(batch, control),
+        onAssignment: (assignment) => this.#onAssignment(assignment),
+        onCrash: (error, restarting) => this.#onCrash(error, restarting),
+      });
+    } catch (error) {
+      await this.#closeClients();
+      throw error;
+    }
+    logger.info(`${this.appId} running`, { brokers: this.#options.brokers, stateDir: this.#options.stateDir });
+  }
+
+  /** A snapshot of the counters. */
+  stats(): RunnerStats {
+    return { ...this.#stats };
+  }
+
+  /** Ids of the tasks this instance runs now, e.g. `0_3` (sub-topology 0, partition 3). */
+  tasks(): string[] {
+    return [...this.#tasks.keys()].sort();
+  }
+
+  /**
+   * Stops consuming, lets the batch in flight finish and commit, leaves the group and closes the
+   * clients. Rejects with SHUTDOWN_TIMEOUT when that takes longer than `shutdownTimeoutMs`.
+   */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#shutdown();
+    return this.#stopping;
+  }
+
+  async #shutdown(): Promise<void> {
+    const { logger, shutdownTimeoutMs } = this.#options;
+    logger.info(`${this.appId} stopping`);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new StreamrunError('SHUTDOWN_TIMEOUT', `could not drain and commit within ${shutdownTimeoutMs} ms`)),
+        shutdownTimeoutMs,
+      );
+    });
+    try {
+      await Promise.race([this.#closeClients(), timeout]);
+      logger.info(`${this.appId} stopped`, { ...this.#stats });
+      this.#resolveFinished();
+    } catch (error) {
+      this.#rejectFinished(error as Error);
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async #closeClients(): Promise<void> {
+    await this.#consumer?.close();
+    await this.#producer?.close();
+    await this.#client.close();
+  }
+
+  async #onBatch(batch: InputBatch, control: BatchControl): Promise<void> {
+    const task = this.#taskFor(batch.topic, batch.partition);
+    const records = batch.records;
+    const commitStep = this.#commitStep!;
+    let index = 0;
+    while (index < records.length && control.isRunning() && !control.isStale()) {
+      const from = index;
+      index = task.process(batch, from, this.#options.maxBufferedOutputs);
+      this.#stats.consumed += index - from;
+      try {
+        this.#stats.produced += await commitStep.commit(task);
+      } catch (error) {
+        // The client fetches these records again from the last resolved offset.
+        task.discardPending();
+        throw error;
+      }
+      this.#stats.commits++;
+      control.resolveOffset(records[index - 1]!.offset);
+      await control.heartbeat();
+    }
+  }
+
+  #taskFor(topic: string, partition: number): Task {
+    const sub = this.#subtopologyOfTopic.get(topic);
+    if (sub === undefined) throw new StreamrunError('INVALID_TOPOLOGY', `no sub-topology reads ${topic}`);
+    const id = `${sub.id}_${partition}`;
+    let task = this.#tasks.get(id);
+    if (task === undefined) {
+      task = new Task({
+        id,
+        partition,
+        nodes: sub.nodes,
+        children: this.#children,
+        onFailure: (error) => this.#onRecordFailure(error),
+      });
+      this.#tasks.set(id, task);
+    }
+    return task;
+  }
+
+  #onAssignment(assignment: Assignment): void {
+    const assigned = new Set<string>();
+    for (const [topic, partitions] of assignment) {
+      const sub = this.#subtopologyOfTopic.get(topic);
+      if (sub === undefined) continue;
+      for (const partition of partitions) {
+        assigned.add(this.#taskFor(topic, partition).id);
+      }
+    }
+    // Tasks hold nothing between batches (each batch ends with its commit), so a revoked one
+    // can simply go.
+    for (const id of this.#tasks.keys()) if (!assigned.has(id)) this.#tasks.delete(id);
+    this.#options.logger.info(`${this.appId} assigned tasks: ${this.tasks().join(', ') || '(none)'}`);
+  }
+
+  #onRecordFailure(error: StreamrunError): void {
+    if (error.code === 'DESERIALIZATION') this.#stats.deserializationErrors++;
+    else this.#stats.processingErrors++;
+    this.#options.logger.warn(`skipped a record: ${error.message}`, { code: error.code, ...error.context });
+  }
+
+  #onCrash(error: Error, restarting: boolean): void {
+    const { logger } = this.#options;
+    if (restarting) {
+      logger.warn(`consumer failed and restarts: ${error.message}`);
+      return;
+    }
+    logger.error(`consumer failed for good: ${error.message}`);
+    this.#rejectFinished(error);
+  }
+}
+
+function unique<T>(items: readonly T[]): T[] {
+  return [...new Set(items)];
+}

@@ -1,0 +1,71 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { repoRoot, runCli } from './helpers/cli.ts';
+
+/** Each failure is one clear line on stderr and a non-zero exit; never a stack dump. */
+async function failsWith(args: string[], message: RegExp): Promise<void> {
+  const run = runCli(args);
+  expect(await run.exited).toBe(1);
+  const lines = run.stderr().trim().split('\n');
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(message);
+  expect(run.stderr()).not.toMatch(/\n\s+at /);
+}
+
+// Inside the repository, so the files resolve `import 'streamrun'` as a user's files would.
+const scratch = join(repoRoot, '.scratch');
+
+async function scratchFile(name: string, text: string): Promise<string> {
+  await mkdir(scratch, { recursive: true });
+  const dir = await mkdtemp(join(scratch, 'cli-'));
+  const path = join(dir, name);
+  await writeFile(path, text);
+  return relative(repoRoot, path);
+}
+
+describe('streamrun CLI', () => {
+  afterAll(() => rm(scratch, { recursive: true, force: true }));
+
+  it('describes a topology', async () => {
+    const run = runCli(['describe', 'examples/uppercase.ts']);
+    expect(await run.exited).toBe(0);
+    expect(run.stdout()).toContain('Topology: uppercase');
+    expect(run.stdout()).toMatch(/Source: source-0 \(topic: input/);
+    expect(run.stdout()).toMatch(/Sink: sink-2 \(topic: output/);
+  });
+
+  it('describes a topology as JSON', async () => {
+    const run = runCli(['describe', 'examples/wordcount.ts', '--json']);
+    expect(await run.exited).toBe(0);
+    const json = JSON.parse(run.stdout());
+    expect(json.appId).toBe('wordcount');
+  });
+
+  it('names a missing file', async () => {
+    await failsWith(['start', 'examples/nope.ts'], /^streamrun: cannot find topology file examples\/nope\.ts$/);
+  });
+
+  it('names a module without a topology', async () => {
+    const file = await scratchFile('plain.ts', 'export const answer = 42;\n');
+    await failsWith(['describe', file], new RegExp(`^streamrun: ${file.replace(/\./g, '\\.')} has no default export that is a topology$`));
+  });
+
+  it('points at the line of a syntax error', async () => {
+    const file = await scratchFile('broken.ts', "import { topology } from 'streamrun';\n\nexport default topology('x'.;\n");
+    await failsWith(['describe', file], new RegExp(`^streamrun: ${file.replace(/\./g, '\\.')}:3:\\d+: `));
+  });
+
+  it('points at the line that threw while building the topology', async () => {
+    const file = await scratchFile('throws.ts', "import { topology } from 'streamrun';\n\nexport default topology('not a valid id!');\n");
+    await failsWith(['describe', file], new RegExp(`^streamrun: ${file.replace(/\./g, '\\.')}:3:\\d+: .*not a valid id`));
+  });
+
+  it('says when the broker cannot be reached', async () => {
+    await failsWith(['start', 'examples/uppercase.ts', '--brokers', '127.0.0.1:1'], /^streamrun: cannot reach Kafka at 127\.0\.0\.1:1: /);
+  });
+
+  it('rejects a malformed broker list', async () => {
+    await failsWith(['start', 'examples/uppercase.ts', '--brokers', 'nonsense'], /^streamrun: brokers: "nonsense" is not host:port$/);
+  });
+});

@@ -1,0 +1,43 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+import { runCli } from './helpers/cli.ts';
+import { brokers, createTopic, produce, readAll, recordCount, uniqueName } from './helpers/kafka.ts';
+
+describe('stopping with SIGTERM and starting again', () => {
+  it('loses nothing and duplicates nothing across a clean stop in the middle of a stream', async () => {
+    const input = uniqueName('restart-in');
+    const output = uniqueName('restart-out');
+    const env = { INPUT_TOPIC: input, OUTPUT_TOPIC: output, APP_ID: uniqueName('restart') };
+    const args = ['start', 'test/e2e/fixtures/relay.ts', '--brokers', brokers()];
+    await createTopic(input, 3);
+    const batches = Array.from({ length: 20 }, (_, b) =>
+      Array.from({ length: 500 }, (_, i) => ({ key: `k${(b * 500 + i) % 37}`, value: `record ${b * 500 + i}` })),
+    );
+
+    const first = runCli(args, env);
+    await first.waitForOutput(/assigned tasks: 0_0, 0_1, 0_2/);
+    const producing = (async () => {
+      for (const [b, batch] of batches.entries()) {
+        await produce(input, batch);
+        if (b === 7) first.child.kill('SIGTERM');
+        await sleep(50);
+      }
+    })();
+    expect(await first.exited).toBe(0);
+    expect(first.stderr()).toMatch(/stopped/);
+    await producing;
+    const beforeRestart = await recordCount(output);
+    expect(beforeRestart).toBeGreaterThan(0);
+    expect(beforeRestart).toBeLessThan(10_000);
+
+    const second = runCli(args, env);
+    try {
+      const outputs = await readAll(output, 10_000);
+      const expected = batches.flat().map((r) => r.value.toUpperCase());
+      expect(outputs.map((r) => r.value).sort()).toEqual(expected.sort());
+    } finally {
+      second.child.kill('SIGTERM');
+      expect(await second.exited).toBe(0);
+    }
+  });
+});
