@@ -31,20 +31,25 @@ export interface KafkaClientOptions {
 }
 
 export function createKafkaClient(options: KafkaClientOptions): StreamClient {
-  const kafka = new Kafka({
+  let connected = false;
+  const config = (retries: number, maxRetryTime: number) => ({
     clientId: options.clientId,
     brokers: [...options.brokers],
     connectionTimeout: 3000,
     logLevel: kafkaLogLevel.WARN,
-    logCreator: () => (entry) => forwardLog(options.logger, entry),
-    retry: { initialRetryTime: 200, retries: 8 },
+    logCreator: () => (entry: LogEntry) => forwardLog(options.logger, entry, connected),
+    retry: { initialRetryTime: 200, retries, maxRetryTime },
   });
-  const admin = kafka.admin({ retry: { retries: 2, initialRetryTime: 200 } });
+  const kafka = new Kafka(config(8, 30_000));
+  // KafkaJS takes connection retries from the client, not the admin: a start against a broker
+  // that is not there should fail in seconds, not after a minute of back-off.
+  const admin = new Kafka(config(3, 2000)).admin();
 
   return {
     async connect() {
       try {
         await admin.connect();
+        connected = true;
       } catch (error) {
         throw new StreamrunError(
           'BROKER_UNREACHABLE',
@@ -81,6 +86,9 @@ export function createKafkaClient(options: KafkaClientOptions): StreamClient {
       const producer = kafka.producer({
         idempotent: true,
         maxInFlightRequests: 1,
+        // An idempotent producer keeps retrying rather than drop a record; a broker that stays
+        // away shows up as a stalled task and, at shutdown, as SHUTDOWN_TIMEOUT.
+        retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 5000 },
         allowAutoTopicCreation: false,
         createPartitioner: Partitioners.DefaultPartitioner,
       });
@@ -134,11 +142,13 @@ function kafkaConsumer(consumer: Consumer): InputConsumer {
 }
 
 // KafkaJS logs retriable protocol errors (a coordinator still loading, say) at ERROR; they are
-// noise unless something gives up, and that surfaces through our own handling.
-function forwardLog(logger: Logger, { namespace, level, log }: LogEntry): void {
+// noise unless something gives up, and that surfaces through our own handling. So does a
+// broker that cannot be reached at start-up: one line says so, not one per retry.
+function forwardLog(logger: Logger, { namespace, level, log }: LogEntry, connected: boolean): void {
   const { message, timestamp: _timestamp, logger: _name, ...fields } = log;
   const text = `kafkajs ${namespace}: ${message}`;
-  if (namespace === 'Connection' || level > kafkaLogLevel.WARN) logger.debug(text, fields);
+  const quiet = namespace === 'Connection' || (namespace === 'BrokerPool' && !connected);
+  if (quiet || level > kafkaLogLevel.WARN) logger.debug(text, fields);
   else if (level === kafkaLogLevel.WARN) logger.warn(text, fields);
   else logger.error(text, fields);
 }

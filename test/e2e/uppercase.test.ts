@@ -1,5 +1,7 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { runCli } from './helpers/cli.ts';
+import { repoRoot, runCli } from './helpers/cli.ts';
 import { brokers, byPartition, createTopic, partitionCount, produce, readAll, uniqueName } from './helpers/kafka.ts';
 
 describe('examples/uppercase.ts through the CLI', () => {
@@ -25,5 +27,25 @@ describe('examples/uppercase.ts through the CLI', () => {
       run.child.kill('SIGTERM');
       expect(await run.exited).toBe(0);
     }
+  });
+});
+
+describe('npm run demo', () => {
+  // In this file because it shares the example's topics with the test above.
+  it('feeds the uppercase example and prints every line upper-cased', async () => {
+    const { stdout } = await promisify(execFile)('bash', ['examples/demo.sh'], {
+      cwd: repoRoot,
+      env: { ...process.env, KAFKA_BROKERS: brokers() },
+    });
+    const outputs = stdout.split('\n').filter((l) => l.startsWith('  output '));
+    // The lines have different keys, so they may come back from different partitions in any order.
+    expect(outputs.map((l) => l.replace(/^ {2}output \S+\s+/, '')).sort()).toEqual([
+      'STREAMS ARE JUST TABLES IN MOTION',
+      'EVERY PARTITION KEEPS ITS ORDER',
+      'OUTPUTS ARE ACKNOWLEDGED BEFORE OFFSETS ARE COMMITTED',
+      'STOP ME WITH SIGTERM AND I DRAIN FIRST',
+      'HELLO FROM STREAMRUN',
+    ].sort());
+    expect(stdout).toContain('demo: 5 lines in, 5 upper-cased lines out.');
   });
 });

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# npm run demo: a local broker (unless KAFKA_BROKERS points at one), then the uppercase demo.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ -z "${KAFKA_BROKERS:-}" ]; then
+  bash docker/kafka/kafka.sh start
+fi
+exec node --import tsx examples/demo.ts
