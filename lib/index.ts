@@ -1,7 +1,7 @@
 // The public API of streamrun. Everything not exported here is internal and may change.
 
 // Building topologies
-export { topology, type Topology } from './dsl/topology.ts';
+export { isTopology, topology, type Topology } from './dsl/topology.ts';
 export type { Stream, BranchStreams } from './dsl/stream.ts';
 export type { NamedOptions, Predicate, SinkSerde, SinkSerdes } from './dsl/options.ts';
 export type { KeyValue, RecordContext, RecordHeaders } from './graph/nodes.ts';

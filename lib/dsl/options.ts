@@ -1,0 +1,31 @@
+import type { RecordContext } from '../graph/nodes.ts';
+
+/** Options every operator takes. */
+export interface NamedOptions {
+  /**
+   * The node's name instead of the generated `<kind>-<n>`; unique in the topology, made of
+   * letters, digits, '.', '_' and '-'. Name nodes whose names must survive edits to the
+   * topology.
+   */
+  readonly name?: string;
+}
+
+/** Tells which records go on; may narrow the value's type (`(v) => v is T`). */
+export type Predicate<K, V> = (value: V, key: K, context: RecordContext) => boolean;
+
+/**
+ * A serde a sink can write `T` with. Only writing matters to a sink, so `serialize` is checked
+ * strictly (it is a property, not a method): a `Serde<string>` can write a stream of
+ * `'a' | 'b'`, but not one of `string | number`.
+ */
+export interface SinkSerde<T> {
+  readonly name: string;
+  readonly serialize: (value: T) => Buffer;
+  deserialize(data: Buffer): unknown;
+}
+
+/** The serdes given to `to()`; each one left out is the stream's own or `serdes.auto`. */
+export interface SinkSerdes<K, V> {
+  readonly key?: SinkSerde<K>;
+  readonly value?: SinkSerde<V>;
+}

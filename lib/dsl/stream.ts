@@ -1,0 +1,369 @@
+import type {
+  BranchNode,
+  FilterNode,
+  FlatMapNode,
+  FlatMapValuesNode,
+  GraphNode,
+  KeyValue,
+  MapNode,
+  MapValuesNode,
+  PeekNode,
+  RecordContext,
+} from '../graph/nodes.ts';
+import { serdes as builtin } from '../serde/builtin.ts';
+import type { Serde } from '../serde/serde.ts';
+import { checkFunction, checkObject, checkSerde } from './arguments.ts';
+import type { GraphBuilder } from './builder.ts';
+import { branchOutputName, checkBranchName, checkTopic, invalid, show } from './naming.ts';
+import type { NamedOptions, Predicate, SinkSerdes } from './options.ts';
+import type { Topology } from './topology.ts';
+
+/**
+ * A stream of records with keys `K` and values `V`. Operators add a node to the topology and
+ * return a new stream; nothing runs until the topology is started. Callbacks take the value
+ * first, then the key and the record's context (topic, partition, offset, timestamp, headers),
+ * which is only valid during the call.
+ *
+ * @example
+ * topology('uppercase')
+ *   .stream('input', { key: serdes.string, value: serdes.string })
+ *   .mapValues((v) => v.toUpperCase())
+ *   .to('output');
+ */
+export interface Stream<K, V> {
+  /**
+   * Replaces key and value. The stream forgets its serdes: pass them to `to()` or get
+   * `serdes.auto`.
+   *
+   * @example
+   * words.map((word, _key) => ({ key: word, value: word.length }));
+   */
+  map<K2, V2>(
+    mapper: (value: V, key: K, context: RecordContext) => KeyValue<K2, V2>,
+    options?: NamedOptions,
+  ): Stream<K2, V2>;
+
+  /**
+   * Replaces the value and keeps the key (and the key's serde).
+   *
+   * @example
+   * lines.mapValues((line) => line.length);
+   */
+  mapValues<V2>(
+    mapper: (value: V, key: K, context: RecordContext) => V2,
+    options?: NamedOptions,
+  ): Stream<K, V2>;
+
+  /**
+   * Keeps the records the predicate holds for. A type guard on the value narrows the value
+   * type (TypeScript infers simple guards like `(v) => v !== undefined` by itself).
+   *
+   * @example
+   * events.filter((e): e is Click => e.type === 'click'); // Stream<K, Click>
+   */
+  filter<V2 extends V>(
+    predicate: (value: V, key: K, context: RecordContext) => value is V2,
+    options?: NamedOptions,
+  ): Stream<K, V2>;
+  /**
+   * Keeps the records the predicate holds for. A type guard on the key narrows the key type.
+   *
+   * @example
+   * orders.filter((_o, key) => key !== null); // Stream<string, Order>
+   */
+  filter<K2 extends K>(
+    predicate: (value: V, key: K, context: RecordContext) => key is K2,
+    options?: NamedOptions,
+  ): Stream<K2, V>;
+  /**
+   * Keeps the records the predicate holds for.
+   *
+   * @example
+   * orders.filter((o) => o.total > 100);
+   */
+  filter(predicate: Predicate<K, V>, options?: NamedOptions): Stream<K, V>;
+
+  /**
+   * Replaces each record by zero or more records (any iterable: an array, a generator).
+   *
+   * @example
+   * lines.flatMap((line, key) => line.split(' ').map((word) => ({ key, value: word })));
+   */
+  flatMap<K2, V2>(
+    mapper: (value: V, key: K, context: RecordContext) => Iterable<KeyValue<K2, V2>>,
+    options?: NamedOptions,
+  ): Stream<K2, V2>;
+
+  /**
+   * Replaces each value by zero or more values with the same key.
+   *
+   * @example
+   * lines.flatMapValues((line) => line.split(' '));
+   */
+  flatMapValues<V2>(
+    mapper: (value: V, key: K, context: RecordContext) => Iterable<V2>,
+    options?: NamedOptions,
+  ): Stream<K, V2>;
+
+  /**
+   * Runs a side effect per record and passes the record on unchanged. A stream may end in a
+   * peek (no sink), e.g. to write somewhere that is not Kafka.
+   *
+   * @example
+   * orders.peek((o, k, ctx) => console.log(ctx.offset, k, o));
+   */
+  peek(
+    action: (value: V, key: K, context: RecordContext) => void,
+    options?: NamedOptions,
+  ): Stream<K, V>;
+
+  /**
+   * Splits the stream by named predicates: each record goes to the first branch whose predicate
+   * holds, records matching none are dropped. Branches are tried in the object's key order,
+   * which is definition order except that integer-like keys ("0", "42") come first, ascending.
+   * Output nodes are named `<branch node>-<branch name>`. A type-guard predicate narrows its
+   * branch's value type.
+   *
+   * @example
+   * const { big, small } = orders.branch({
+   *   big: (o) => o.total >= 100,
+   *   small: () => true,
+   * });
+   * big.to('big-orders');
+   * small.to('small-orders');
+   */
+  branch<const B extends Readonly<Record<string, Predicate<K, V>>>>(
+    predicates: B,
+    options?: NamedOptions,
+  ): BranchStreams<K, V, B>;
+
+  /**
+   * One stream with the records of this stream and the others, in arrival order. All must
+   * come from the same topology.
+   *
+   * @example
+   * const all = webOrders.merge(appOrders, shopOrders);
+   */
+  merge(...others: Stream<K, V>[]): Stream<K, V>;
+
+  /**
+   * Writes the stream to a topic and returns the topology, so a chain can be exported as is.
+   * Each serde left out is the stream's own when the type did not change since the source
+   * (`filter`, `peek`, `branch` and `merge` keep both, `mapValues` and `flatMapValues` the
+   * key's), otherwise `serdes.auto`. Null keys and values are written as null, without the
+   * serde.
+   *
+   * @example
+   * export default topology('lengths')
+   *   .stream('lines', { key: serdes.string, value: serdes.string })
+   *   .mapValues((line) => line.length)
+   *   .to('lengths', { value: serdes.json<number>() });
+   */
+  to(
+    topic: string,
+    serdes?: SinkSerdes<NonNullable<K>, NonNullable<V>>,
+    options?: NamedOptions,
+  ): Topology;
+}
+
+/** What `branch` returns: one stream per predicate name, narrowed by type-guard predicates. */
+export type BranchStreams<K, V, B> = {
+  readonly [P in keyof B]: Stream<K, BranchValue<V, B[P]>>;
+};
+
+type BranchValue<V, F> = F extends (value: V, ...rest: never[]) => value is (infer V2 extends V)
+  ? V2
+  : V;
+
+/** The serdes a stream passes on to `to()`: known while the type has not changed. */
+export interface InheritedSerdes {
+  readonly key?: Serde<unknown> | undefined;
+  readonly value?: Serde<unknown> | undefined;
+}
+
+type OneFunctionNode =
+  | MapNode
+  | MapValuesNode
+  | FilterNode
+  | FlatMapNode
+  | FlatMapValuesNode
+  | PeekNode;
+
+/** Internal: users get it as a `Stream`; `topology.stream()` makes the first one. */
+export class StreamImpl<K, V> implements Stream<K, V> {
+  readonly #builder: GraphBuilder;
+  /** The node whose output this stream is. */
+  readonly #node: string;
+  readonly #serdes: InheritedSerdes;
+
+  constructor(builder: GraphBuilder, node: string, serdes: InheritedSerdes) {
+    this.#builder = builder;
+    this.#node = node;
+    this.#serdes = serdes;
+  }
+
+  map<K2, V2>(
+    mapper: (value: V, key: K, context: RecordContext) => KeyValue<K2, V2>,
+    options?: NamedOptions,
+  ): Stream<K2, V2> {
+    return this.#fn('map', mapper, options, {});
+  }
+
+  mapValues<V2>(
+    mapper: (value: V, key: K, context: RecordContext) => V2,
+    options?: NamedOptions,
+  ): Stream<K, V2> {
+    return this.#fn('mapValues', mapper, options, { key: this.#serdes.key });
+  }
+
+  filter<V2 extends V>(
+    predicate: (value: V, key: K, context: RecordContext) => value is V2,
+    options?: NamedOptions,
+  ): Stream<K, V2>;
+  filter<K2 extends K>(
+    predicate: (value: V, key: K, context: RecordContext) => key is K2,
+    options?: NamedOptions,
+  ): Stream<K2, V>;
+  filter(predicate: Predicate<K, V>, options?: NamedOptions): Stream<K, V>;
+  filter(predicate: Predicate<K, V>, options?: NamedOptions): Stream<K, V> {
+    return this.#fn('filter', predicate, options, this.#serdes);
+  }
+
+  flatMap<K2, V2>(
+    mapper: (value: V, key: K, context: RecordContext) => Iterable<KeyValue<K2, V2>>,
+    options?: NamedOptions,
+  ): Stream<K2, V2> {
+    return this.#fn('flatMap', mapper, options, {});
+  }
+
+  flatMapValues<V2>(
+    mapper: (value: V, key: K, context: RecordContext) => Iterable<V2>,
+    options?: NamedOptions,
+  ): Stream<K, V2> {
+    return this.#fn('flatMapValues', mapper, options, { key: this.#serdes.key });
+  }
+
+  peek(
+    action: (value: V, key: K, context: RecordContext) => void,
+    options?: NamedOptions,
+  ): Stream<K, V> {
+    return this.#fn('peek', action, options, this.#serdes);
+  }
+
+  branch<const B extends Readonly<Record<string, Predicate<K, V>>>>(
+    predicates: B,
+    options?: NamedOptions,
+  ): BranchStreams<K, V, B> {
+    const where = this.#where('branch');
+    checkObject(predicates, where, 'predicates');
+    if (Array.isArray(predicates)) {
+      throw invalid(
+        `${where}: predicates must be named, like { big: (v) => v > 100 }; got an array`,
+      );
+    }
+    const entries = Object.entries(predicates);
+    if (entries.length === 0) {
+      throw invalid(`${where}: give at least one named predicate, like { big: (v) => v > 100 }`);
+    }
+    const branches: BranchNode['predicates'] = entries.map(([branch, fn]) => ({
+      branch: checkBranchName(branch, where),
+      // Stored type-erased, like every callback in the graph.
+      fn: checkFunction(fn, where, `predicate "${branch}"`) as Predicate<unknown, unknown>,
+    }));
+    const name = this.#builder.append('branch', where, options, (name): GraphNode[] => [
+      { kind: 'branch', name, parents: [this.#node], predicates: branches } satisfies BranchNode,
+      ...branches.map(({ branch }, index) => ({
+        kind: 'branchOutput' as const,
+        name: branchOutputName(name, branch),
+        parents: [name],
+        branch,
+        index,
+      })),
+    ]);
+    const outputs = branches.map(({ branch }) => [
+      branch,
+      new StreamImpl(this.#builder, branchOutputName(name, branch), this.#serdes),
+    ]);
+    // fromEntries defines own properties, so even a branch named "__proto__" comes back.
+    return Object.freeze(Object.fromEntries(outputs)) as BranchStreams<K, V, B>;
+  }
+
+  merge(...others: Stream<K, V>[]): Stream<K, V> {
+    const where = this.#where('merge');
+    if (others.length === 0) throw invalid(`${where}: give at least one stream to merge with`);
+    const streams: StreamImpl<K, V>[] = [this];
+    for (const other of others) {
+      if (!(other instanceof StreamImpl) || other.#builder !== this.#builder) {
+        const got =
+          other instanceof StreamImpl ? `a stream of "${other.#builder.appId}"` : show(other);
+        throw invalid(
+          `${where}: can only merge streams of the same topology ("${this.#builder.appId}"); ` +
+            `got ${got}`,
+        );
+      }
+      if (streams.some((s) => s.#node === other.#node)) {
+        throw invalid(
+          `${where}: the stream from ${other.#node} is given twice; each record would be doubled`,
+        );
+      }
+      streams.push(other);
+    }
+    const agreed = (pick: (s: InheritedSerdes) => Serde<unknown> | undefined) => {
+      const first = pick(this.#serdes);
+      return streams.every((s) => pick(s.#serdes) === first) ? first : undefined;
+    };
+    const serdes = { key: agreed((s) => s.key), value: agreed((s) => s.value) };
+    const parents = streams.map((s) => s.#node);
+    const name = this.#builder.append('merge', where, undefined, (name) => [
+      { kind: 'merge', name, parents },
+    ]);
+    return new StreamImpl(this.#builder, name, serdes);
+  }
+
+  to(
+    topic: string,
+    serdes?: SinkSerdes<NonNullable<K>, NonNullable<V>>,
+    options?: NamedOptions,
+  ): Topology {
+    const where = `to(${show(topic)}) after ${this.#node}`;
+    checkTopic(topic, where);
+    if (serdes !== undefined) checkObject(serdes, where, 'serdes');
+    const resolved = {
+      key: this.#resolve(serdes?.key, this.#serdes.key, where, 'serdes.key'),
+      value: this.#resolve(serdes?.value, this.#serdes.value, where, 'serdes.value'),
+    };
+    this.#builder.append('sink', where, options, (name) => [
+      { kind: 'sink', name, parents: [this.#node], topic, serdes: resolved },
+    ]);
+    return this.#builder.topology;
+  }
+
+  #resolve(given: unknown, inherited: Serde<unknown> | undefined, where: string, what: string) {
+    if (given !== undefined) return checkSerde(given, where, what);
+    return inherited ?? builtin.auto;
+  }
+
+  /**
+   * Appends a one-function node after this stream and returns the stream of its output. The
+   * function is stored as given (no wrapper), so the runtime calls the user's code directly.
+   */
+  #fn<K2, V2>(
+    kind: OneFunctionNode['kind'],
+    fn: unknown,
+    options: NamedOptions | undefined,
+    serdes: InheritedSerdes,
+  ): Stream<K2, V2> {
+    const where = this.#where(kind);
+    checkFunction(fn, where);
+    const name = this.#builder.append(kind, where, options, (name) => [
+      // The DSL's generics already matched fn to its kind; the graph stores it type-erased.
+      { kind, name, parents: [this.#node], fn } as OneFunctionNode,
+    ]);
+    return new StreamImpl(this.#builder, name, serdes);
+  }
+
+  #where(operator: string): string {
+    return `${operator}() after ${this.#node}`;
+  }
+}
+

@@ -1,0 +1,139 @@
+import { childrenOf } from './edges.ts';
+import type { GraphNode, NodeKind, TopologyGraph } from './nodes.ts';
+import { subtopologies } from './subtopologies.ts';
+
+/**
+ * What `topology.describe()` returns: plain, JSON-serialisable data about the graph, plus a
+ * `toString()` in the style of Kafka Streams' `TopologyDescription`.
+ *
+ * @example
+ * console.log(String(app.describe()));
+ * // Topology: uppercase
+ * //   Sub-topology: 0
+ * //     Source: source-0 (topic: input, key: string, value: string)
+ * //       --> mapValues-1
+ * //     ...
+ * fs.writeFileSync('topology.json', JSON.stringify(app.describe(), null, 2));
+ */
+export interface TopologyDescription {
+  readonly appId: string;
+  readonly subtopologies: readonly SubtopologyDescription[];
+  /** Every topic the topology reads and writes, in build order, without repeats. */
+  readonly topics: { readonly sources: readonly string[]; readonly sinks: readonly string[] };
+  /** The readable text form; see the example above. */
+  toString(): string;
+}
+
+export interface SubtopologyDescription {
+  readonly id: number;
+  readonly sourceTopics: readonly string[];
+  readonly sinkTopics: readonly string[];
+  /** In build order. */
+  readonly nodes: readonly NodeDescription[];
+}
+
+export interface NodeDescription {
+  readonly name: string;
+  readonly kind: NodeKind;
+  /** Sources and sinks only. */
+  readonly topic?: string;
+  /** Sources and sinks only: the serdes' names. */
+  readonly serdes?: { readonly key: string; readonly value: string };
+  /** Branch nodes only: the branch names, in the order predicates are tried. */
+  readonly branches?: readonly string[];
+  /** Branch outputs only: which branch this output carries. */
+  readonly branch?: string;
+  readonly parents: readonly string[];
+  readonly children: readonly string[];
+}
+
+/** Builds the description of a graph; the graph is not validated. */
+export function describeGraph(graph: TopologyGraph): TopologyDescription {
+  return new TopologyDescriptionImpl(graph);
+}
+
+class TopologyDescriptionImpl implements TopologyDescription {
+  readonly appId: string;
+  readonly subtopologies: readonly SubtopologyDescription[];
+  readonly topics: { readonly sources: readonly string[]; readonly sinks: readonly string[] };
+
+  constructor(graph: TopologyGraph) {
+    const children = childrenOf(graph);
+    const subs = subtopologies(graph);
+    this.appId = graph.appId;
+    this.subtopologies = subs.map((sub) => ({
+      id: sub.id,
+      sourceTopics: sub.sourceTopics,
+      sinkTopics: sub.sinkTopics,
+      nodes: sub.nodes.map((node) => describeNode(node, children(node))),
+    }));
+    this.topics = {
+      sources: [...new Set(subs.flatMap((sub) => sub.sourceTopics))],
+      sinks: [...new Set(subs.flatMap((sub) => sub.sinkTopics))],
+    };
+    Object.freeze(this);
+  }
+
+  toString(): string {
+    const lines = [`Topology: ${this.appId}`];
+    for (const sub of this.subtopologies) {
+      lines.push(`  Sub-topology: ${sub.id}`);
+      for (const node of sub.nodes) lines.push(...nodeLines(node));
+    }
+    return lines.join('\n');
+  }
+}
+
+function describeNode(node: GraphNode, children: readonly GraphNode[]): NodeDescription {
+  const edges = { parents: [...node.parents], children: children.map((child) => child.name) };
+  switch (node.kind) {
+    case 'source':
+    case 'sink':
+      return {
+        name: node.name,
+        kind: node.kind,
+        topic: node.topic,
+        serdes: { key: node.serdes.key.name, value: node.serdes.value.name },
+        ...edges,
+      };
+    case 'branch':
+      return {
+        name: node.name,
+        kind: node.kind,
+        branches: node.predicates.map((p) => p.branch),
+        ...edges,
+      };
+    case 'branchOutput':
+      return { name: node.name, kind: node.kind, branch: node.branch, ...edges };
+    default:
+      return { name: node.name, kind: node.kind, ...edges };
+  }
+}
+
+function nodeLines(node: NodeDescription): string[] {
+  const lines = [`    ${headline(node)}`];
+  // Kafka Streams prints "--> none" too: it makes a dangling stream visible.
+  if (node.kind !== 'sink') lines.push(`      --> ${list(node.children)}`);
+  if (node.kind !== 'source') lines.push(`      <-- ${list(node.parents)}`);
+  return lines;
+}
+
+function headline(node: NodeDescription): string {
+  const io = `topic: ${node.topic}, key: ${node.serdes?.key}, value: ${node.serdes?.value}`;
+  switch (node.kind) {
+    case 'source':
+      return `Source: ${node.name} (${io})`;
+    case 'sink':
+      return `Sink: ${node.name} (${io})`;
+    case 'branch':
+      return `Processor: ${node.name} (branch: ${list(node.branches ?? [])})`;
+    case 'branchOutput':
+      return `Processor: ${node.name} (branchOutput: ${node.branch})`;
+    default:
+      return `Processor: ${node.name} (${node.kind})`;
+  }
+}
+
+function list(names: readonly string[]): string {
+  return names.length === 0 ? 'none' : names.join(', ');
+}
