@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { checkAppId } from '../dsl/naming.ts';
 import { StreamrunError } from '../errors/streamrun-error.ts';
 import { consoleLogger, type Logger } from './logger.ts';
 
@@ -36,7 +37,7 @@ export function resolveRunnerOptions(options: RunnerOptions, topologyAppId: stri
   const brokers = parseBrokers(options.brokers ?? process.env['KAFKA_BROKERS'] ?? defaultBrokers);
   return {
     brokers,
-    appId: options.appId ?? topologyAppId,
+    appId: options.appId === undefined ? topologyAppId : checkAppId(options.appId),
     stateDir: resolve(options.stateDir ?? '.streamrun-state'),
     sourcePartitions: positiveInteger('sourcePartitions', options.sourcePartitions ?? 1),
     maxBufferedOutputs: positiveInteger('maxBufferedOutputs', options.maxBufferedOutputs ?? 10_000),

@@ -1,0 +1,31 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { resolveRunnerOptions } from '../../../lib/runtime/options.ts';
+
+describe('resolveRunnerOptions', () => {
+  const saved = process.env['KAFKA_BROKERS'];
+  afterEach(() => {
+    if (saved === undefined) delete process.env['KAFKA_BROKERS'];
+    else process.env['KAFKA_BROKERS'] = saved;
+  });
+
+  it('defaults to KAFKA_BROKERS, then to 127.0.0.1:9092', () => {
+    delete process.env['KAFKA_BROKERS'];
+    expect(resolveRunnerOptions({}, 'app').brokers).toEqual(['127.0.0.1:9092']);
+    process.env['KAFKA_BROKERS'] = 'a:1, b:2';
+    expect(resolveRunnerOptions({}, 'app').brokers).toEqual(['a:1', 'b:2']);
+    expect(resolveRunnerOptions({ brokers: ['c:3'] }, 'app').brokers).toEqual(['c:3']);
+  });
+
+  it('takes the app id from the topology unless overridden', () => {
+    expect(resolveRunnerOptions({}, 'app').appId).toBe('app');
+    expect(resolveRunnerOptions({ appId: 'other' }, 'app').appId).toBe('other');
+    expect(() => resolveRunnerOptions({ appId: 'no spaces' }, 'app')).toThrow(/appId must be a non-empty string of letters/);
+  });
+
+  it('rejects what it cannot use, naming the option', () => {
+    expect(() => resolveRunnerOptions({ brokers: 'localhost' }, 'app')).toThrow('brokers: "localhost" is not host:port');
+    expect(() => resolveRunnerOptions({ brokers: '' }, 'app')).toThrow('brokers: give at least one host:port');
+    expect(() => resolveRunnerOptions({ sourcePartitions: 0 }, 'app')).toThrow('sourcePartitions: expected a positive integer, got 0');
+    expect(() => resolveRunnerOptions({ shutdownTimeoutMs: 1.5 }, 'app')).toThrow('shutdownTimeoutMs');
+  });
+});
