@@ -49,6 +49,11 @@ export interface BatchControl {
   isStale(): boolean;
   /** Marks records up to and including `offset` as done, so they are not fetched again. */
   resolveOffset(offset: string): void;
+  /**
+   * Commits offsets for the group. Bound to the batch because a commit must still go through
+   * while the consumer is stopping and the batch in flight drains.
+   */
+  commit(offsets: readonly TopicPartitionOffset[]): Promise<void>;
   heartbeat(): Promise<void>;
 }
 
@@ -64,7 +69,6 @@ export interface ConsumerHandlers {
 
 export interface InputConsumer {
   start(topics: readonly string[], handlers: ConsumerHandlers): Promise<void>;
-  commit(offsets: readonly TopicPartitionOffset[]): Promise<void>;
   /** Waits for the batch in flight, then leaves the group. */
   close(): Promise<void>;
 }

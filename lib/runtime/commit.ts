@@ -1,4 +1,4 @@
-import type { InputConsumer, OutputProducer } from './client.ts';
+import type { BatchControl, OutputProducer } from './client.ts';
 import type { Task } from './task.ts';
 
 /**
@@ -7,18 +7,18 @@ import type { Task } from './task.ts';
  */
 export interface CommitStep {
   /** Returns how many outputs the broker acknowledged. */
-  commit(task: Task): Promise<number>;
+  commit(task: Task, control: BatchControl): Promise<number>;
 }
 
 /** Outputs acknowledged by every in-sync replica first, then the offsets: nothing is lost. */
-export function atLeastOnce(producer: OutputProducer, consumer: InputConsumer): CommitStep {
+export function atLeastOnce(producer: OutputProducer): CommitStep {
   return {
-    async commit(task) {
+    async commit(task, control) {
       const produced = task.outputs.size;
       if (produced > 0) await producer.send(task.outputs.lanes);
       task.outputs.clear();
       const positions = task.takePositions();
-      if (positions.length > 0) await consumer.commit(positions);
+      if (positions.length > 0) await control.commit(positions);
       return produced;
     },
   };

@@ -5,6 +5,7 @@ import {
   type Consumer,
   type LogEntry,
   type Message,
+  type OffsetsByTopicPartition,
   type TopicMessages,
 } from 'kafkajs';
 import { StreamrunError } from '../errors/streamrun-error.ts';
@@ -129,16 +130,33 @@ function kafkaConsumer(consumer: Consumer): InputConsumer {
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
-        eachBatch: ({ batch, resolveOffset, heartbeat, isRunning, isStale }) =>
+        eachBatch: ({ batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }) =>
           handlers.onBatch(
             { topic: batch.topic, partition: batch.partition, records: batch.messages, lastOffset: batch.lastOffset() },
-            { resolveOffset, heartbeat, isRunning, isStale },
+            {
+              resolveOffset,
+              heartbeat,
+              isRunning,
+              isStale,
+              // consumer.commitOffsets() silently does nothing once stop() began; the batch's own
+              // commit still reaches the coordinator while the batch in flight drains.
+              commit: (offsets) => commitOffsetsIfNecessary(byTopic(offsets)),
+            },
           ),
       });
     },
-    commit: (offsets: readonly TopicPartitionOffset[]) => consumer.commitOffsets([...offsets]),
     close: () => consumer.disconnect(),
   };
+}
+
+function byTopic(offsets: readonly TopicPartitionOffset[]): OffsetsByTopicPartition {
+  const topics = new Map<string, { partition: number; offset: string }[]>();
+  for (const { topic, partition, offset } of offsets) {
+    let partitions = topics.get(topic);
+    if (partitions === undefined) topics.set(topic, (partitions = []));
+    partitions.push({ partition, offset });
+  }
+  return { topics: [...topics].map(([topic, partitions]) => ({ topic, partitions })) };
 }
 
 // KafkaJS logs retriable protocol errors (a coordinator still loading, say) at ERROR; they are

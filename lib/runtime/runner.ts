@@ -76,7 +76,7 @@ export class Runner {
       await ensureTopics(this.#client, subs, this.#options.sourcePartitions, logger);
       this.#producer = await this.#client.producer();
       this.#consumer = this.#client.consumer(this.appId);
-      this.#commitStep = atLeastOnce(this.#producer, this.#consumer);
+      this.#commitStep = atLeastOnce(this.#producer);
       await this.#consumer.start([...this.#subtopologyOfTopic.keys()], {
         onBatch: (batch, control) => this.#onBatch(batch, control),
         onAssignment: (assignment) => this.#onAssignment(assignment),
@@ -146,7 +146,7 @@ export class Runner {
       index = task.process(batch, from, this.#options.maxBufferedOutputs);
       this.#stats.consumed += index - from;
       try {
-        this.#stats.produced += await commitStep.commit(task);
+        this.#stats.produced += await commitStep.commit(task, control);
       } catch (error) {
         // The client fetches these records again from the last resolved offset.
         task.discardPending();

@@ -7,7 +7,7 @@ describe('stopping with SIGTERM and starting again', () => {
   it('loses nothing and duplicates nothing across a clean stop in the middle of a stream', async () => {
     const input = uniqueName('restart-in');
     const output = uniqueName('restart-out');
-    const env = { INPUT_TOPIC: input, OUTPUT_TOPIC: output, APP_ID: uniqueName('restart') };
+    const env = { INPUT_TOPIC: input, OUTPUT_TOPIC: output, APP_ID: uniqueName('restart'), RELAY_BUSY_MICROS: '300' };
     const args = ['start', 'test/e2e/fixtures/relay.ts', '--brokers', brokers()];
     await createTopic(input, 3);
     const batches = Array.from({ length: 20 }, (_, b) =>
