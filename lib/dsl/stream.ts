@@ -14,6 +14,7 @@ import { serdes as builtin } from '../serde/builtin.ts';
 import type { Serde } from '../serde/serde.ts';
 import { checkFunction, checkObject, checkSerde } from './arguments.ts';
 import type { GraphBuilder } from './builder.ts';
+import { GroupedStreamImpl, type GroupedStream } from './grouped-stream.ts';
 import { branchOutputName, checkBranchName, checkTopic, invalid, show } from './naming.ts';
 import type { NamedOptions, Predicate, SinkSerdes } from './options.ts';
 import type { Topology } from './topology.ts';
@@ -145,6 +146,16 @@ export interface Stream<K, V> {
    * const all = webOrders.merge(appOrders, shopOrders);
    */
   merge(...others: Stream<K, V>[]): Stream<K, V>;
+
+  /**
+   * Groups the records by their key, to count, reduce or aggregate them into a table. Records
+   * without a key are skipped by the aggregation. The key serde (for the store and its
+   * changelog) is the stream's own while known, else the one given, else `serdes.auto`.
+   *
+   * @example
+   * words.groupByKey({ key: serdes.string }).count({ name: 'word-counts' });
+   */
+  groupByKey(serdes?: { readonly key?: Serde<NonNullable<K>> }): GroupedStream<NonNullable<K>, V>;
 
   /**
    * Writes the stream to a topic and returns the topology, so a chain can be exported as is.
@@ -318,6 +329,13 @@ export class StreamImpl<K, V> implements Stream<K, V> {
       { kind: 'merge', name, parents },
     ]);
     return new StreamImpl(this.#builder, name, serdes);
+  }
+
+  groupByKey(serdes?: { readonly key?: Serde<NonNullable<K>> }): GroupedStream<NonNullable<K>, V> {
+    const where = this.#where('groupByKey');
+    if (serdes !== undefined) checkObject(serdes, where, 'serdes');
+    const key = this.#resolve(serdes?.key, this.#serdes.key, where, 'serdes.key');
+    return new GroupedStreamImpl(this.#builder, this.#node, key);
   }
 
   to(

@@ -37,10 +37,12 @@ export interface NodeDescription {
   readonly kind: NodeKind;
   /** Sources and sinks only. */
   readonly topic?: string;
-  /** Sources and sinks only: the serdes' names. */
+  /** Sources, sinks and aggregates: the serdes' names. */
   readonly serdes?: { readonly key: string; readonly value: string };
   /** Branch nodes only: the branch names, in the order predicates are tried. */
   readonly branches?: readonly string[];
+  /** Aggregates only: the state store they keep. */
+  readonly store?: string;
   /** Branch outputs only: which branch this output carries. */
   readonly branch?: string;
   readonly parents: readonly string[];
@@ -105,6 +107,14 @@ function describeNode(node: GraphNode, children: readonly GraphNode[]): NodeDesc
       };
     case 'branchOutput':
       return { name: node.name, kind: node.kind, branch: node.branch, ...edges };
+    case 'aggregate':
+      return {
+        name: node.name,
+        kind: node.kind,
+        store: node.store,
+        serdes: { key: node.serdes.key.name, value: node.serdes.value.name },
+        ...edges,
+      };
     default:
       return { name: node.name, kind: node.kind, ...edges };
   }
@@ -129,6 +139,8 @@ function headline(node: NodeDescription): string {
       return `Processor: ${node.name} (branch: ${list(node.branches ?? [])})`;
     case 'branchOutput':
       return `Processor: ${node.name} (branchOutput: ${node.branch})`;
+    case 'aggregate':
+      return `Processor: ${node.name} (aggregate, store: ${node.store}, key: ${node.serdes?.key}, value: ${node.serdes?.value})`;
     default:
       return `Processor: ${node.name} (${node.kind})`;
   }

@@ -84,8 +84,25 @@ export interface SinkNode extends NodeBase {
   readonly serdes: { readonly key: Serde<unknown>; readonly value: Serde<unknown> };
 }
 
+/**
+ * Folds the records of each key into one value kept in a state store, and passes every new
+ * value on (key, aggregate). Records without a key are skipped: they belong to no group.
+ */
+export interface AggregateNode extends NodeBase {
+  readonly kind: 'aggregate';
+  /** The state store's name (the node's); its changelog topic is `<appId>-<store>-changelog`. */
+  readonly store: string;
+  /** Whether the user named it: a generated name changes when the topology does, and so would the store. */
+  readonly named: boolean;
+  readonly initializer: () => unknown;
+  readonly aggregator: (aggregate: unknown, value: unknown, key: unknown) => unknown;
+  /** How keys and aggregates are kept in the store and its changelog. */
+  readonly serdes: { readonly key: Serde<unknown>; readonly value: Serde<unknown> };
+}
+
 export type GraphNode =
   | SourceNode
+  | AggregateNode
   | MapNode
   | MapValuesNode
   | FilterNode

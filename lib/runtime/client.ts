@@ -28,6 +28,8 @@ export interface InputBatch {
 
 /** A record to produce; the client groups them per topic. */
 export interface OutputRecord {
+  /** Set for changelog records (the task's partition); otherwise chosen by the key. */
+  partition?: number;
   key: Buffer | null;
   value: Buffer | null;
   timestamp?: string;
@@ -73,9 +75,16 @@ export interface InputConsumer {
   close(): Promise<void>;
 }
 
+/** Where the first record of a send landed in one partition; the rest follow it in order. */
+export interface ProducedOffset {
+  readonly topic: string;
+  readonly partition: number;
+  readonly baseOffset: string;
+}
+
 export interface OutputProducer {
   /** Resolves once the broker acknowledged every record (acks=all). */
-  send(records: ReadonlyMap<string, readonly OutputRecord[]>): Promise<void>;
+  send(records: ReadonlyMap<string, readonly OutputRecord[]>): Promise<ProducedOffset[]>;
   close(): Promise<void>;
 }
 
@@ -85,12 +94,35 @@ export interface TopicSpec {
   readonly config?: Readonly<Record<string, string>>;
 }
 
+/** Reads ranges of single partitions, outside any consumer group's assignment. */
+export interface ChangelogReader {
+  /** Hands over the records with `from <= offset < until`, batch by batch, in order. */
+  read(
+    topic: string,
+    partition: number,
+    from: string,
+    until: string,
+    onRecords: (records: readonly InputRecord[]) => Promise<void>,
+  ): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface PartitionOffsets {
+  /** The first offset still in the log. */
+  readonly low: string;
+  /** The offset the next record will get. */
+  readonly high: string;
+}
+
 export interface StreamClient {
   /** Fails fast with BROKER_UNREACHABLE when no broker answers. */
   connect(): Promise<void>;
   /** Partition counts of the topics that exist; missing topics are absent from the map. */
   partitionCounts(topics: readonly string[]): Promise<Map<string, number>>;
   createTopics(specs: readonly TopicSpec[]): Promise<void>;
+  /** Low and high watermark of each partition, by partition. */
+  offsets(topic: string): Promise<Map<number, PartitionOffsets>>;
+  changelogReader(topics: readonly string[]): Promise<ChangelogReader>;
   producer(): Promise<OutputProducer>;
   consumer(groupId: string): InputConsumer;
   close(): Promise<void>;

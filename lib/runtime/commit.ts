@@ -10,13 +10,18 @@ export interface CommitStep {
   commit(task: Task, control: BatchControl): Promise<number>;
 }
 
-/** Outputs acknowledged by every in-sync replica first, then the offsets: nothing is lost. */
+/**
+ * Outputs and changelog records acknowledged by every in-sync replica first, then the stores'
+ * writes on disk, then the offsets: nothing is lost, and no store holds what its changelog lacks.
+ */
 export function atLeastOnce(producer: OutputProducer): CommitStep {
   return {
     async commit(task, control) {
       const produced = task.outputs.size;
-      if (produced > 0) await producer.send(task.outputs.lanes);
+      task.stageChangelog();
+      const acks = task.outputs.size > 0 ? await producer.send(task.outputs.lanes) : [];
       task.outputs.clear();
+      await task.flushStores(acks);
       const positions = task.takePositions();
       if (positions.length > 0) await control.commit(positions);
       return produced;

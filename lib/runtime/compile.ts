@@ -1,5 +1,6 @@
 import { StreamrunError } from '../errors/streamrun-error.ts';
 import type { GraphNode, KeyValue, SourceNode } from '../graph/nodes.ts';
+import type { KeyValueStore } from '../state/key-value-store.ts';
 import type { InputRecord } from './client.ts';
 import type { OutputBuffer } from './output-buffer.ts';
 import type { MutableRecordContext } from './record-context.ts';
@@ -19,6 +20,7 @@ export function compile(
   children: (node: GraphNode) => readonly GraphNode[],
   context: MutableRecordContext,
   outputs: OutputBuffer,
+  stores: (name: string) => KeyValueStore<unknown, unknown>,
 ): Map<string, SourceProcessor> {
   const forwards = new Map<string, Forward>();
 
@@ -109,6 +111,20 @@ export function compile(
       case 'branchOutput':
       case 'merge':
         return fanOut(node);
+      case 'aggregate': {
+        const next = fanOut(node);
+        const store = stores(node.store);
+        const { initializer, aggregator } = node;
+        return (value, key) => {
+          if (key === null || key === undefined) return;
+          const updated = guard(() => {
+            const current = store.get(key);
+            return aggregator(current === undefined ? initializer() : current, value, key);
+          });
+          store.put(key, updated);
+          next(updated, key);
+        };
+      }
       case 'sink': {
         const lane = outputs.lane(node.topic);
         const { key: keySerde, value: valueSerde } = node.serdes;

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   Kafka,
   Partitioners,
@@ -11,6 +12,8 @@ import {
 import { StreamrunError } from '../errors/streamrun-error.ts';
 import type {
   Assignment,
+  ChangelogReader,
+  InputRecord,
   ConsumerHandlers,
   InputConsumer,
   OutputProducer,
@@ -101,10 +104,31 @@ export function createKafkaClient(options: KafkaClientOptions): StreamClient {
             // Our records have KafkaJS's message shape; only the readonly marks differ.
             if (messages.length > 0) topicMessages.push({ topic, messages: messages as Message[] });
           }
-          if (topicMessages.length > 0) await producer.sendBatch({ acks: -1, topicMessages });
+          if (topicMessages.length === 0) return [];
+          const acks = await producer.sendBatch({ acks: -1, topicMessages });
+          return acks.map((a) => ({ topic: a.topicName, partition: a.partition, baseOffset: a.baseOffset ?? '-1' }));
         },
         close: () => producer.disconnect(),
       };
+    },
+
+    async offsets(topic) {
+      const offsets = await admin.fetchTopicOffsets(topic);
+      return new Map(offsets.map((o) => [o.partition, { low: o.low, high: o.high }]));
+    },
+
+    async changelogReader(topics) {
+      const consumer = kafka.consumer({
+        // Its own group, so it owns every changelog partition and reads what it is asked.
+        groupId: `${options.clientId}-restore-${randomUUID()}`,
+        allowAutoTopicCreation: false,
+        maxWaitTimeInMs: 100,
+      });
+      const reader = changelogReader(consumer);
+      await consumer.connect();
+      await consumer.subscribe({ topics: [...topics], fromBeginning: true });
+      await reader.run();
+      return reader;
     },
 
     consumer(groupId) {
@@ -114,6 +138,54 @@ export function createKafkaClient(options: KafkaClientOptions): StreamClient {
     },
 
     close: () => admin.disconnect(),
+  };
+}
+
+interface ActiveRead {
+  readonly until: bigint;
+  readonly onRecords: (records: readonly InputRecord[]) => Promise<void>;
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+}
+
+function changelogReader(consumer: Consumer): ChangelogReader & { run(): Promise<void> } {
+  const reads = new Map<string, ActiveRead>();
+  const pause = (topic: string, partition: number) => consumer.pause([{ topic, partitions: [partition] }]);
+  return {
+    run: () =>
+      consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        eachBatch: async ({ batch, resolveOffset, isStale }) => {
+          const read = reads.get(`${batch.topic}:${batch.partition}`);
+          // Partitions nobody asked for are paused until a read seeks and resumes them.
+          if (read === undefined) return pause(batch.topic, batch.partition);
+          if (isStale()) return;
+          try {
+            const records = batch.messages.filter((m) => BigInt(m.offset) < read.until);
+            if (records.length > 0) await read.onRecords(records);
+            resolveOffset(batch.lastOffset());
+            if (BigInt(batch.lastOffset()) + 1n >= read.until) {
+              reads.delete(`${batch.topic}:${batch.partition}`);
+              pause(batch.topic, batch.partition);
+              read.resolve();
+            }
+          } catch (error) {
+            reads.delete(`${batch.topic}:${batch.partition}`);
+            pause(batch.topic, batch.partition);
+            read.reject(error);
+          }
+        },
+      }),
+    read(topic, partition, from, until, onRecords) {
+      if (BigInt(from) >= BigInt(until)) return Promise.resolve();
+      return new Promise<void>((resolve, reject) => {
+        reads.set(`${topic}:${partition}`, { until: BigInt(until), onRecords, resolve, reject });
+        consumer.seek({ topic, partition, offset: from });
+        consumer.resume([{ topic, partitions: [partition] }]);
+      });
+    },
+    close: () => consumer.disconnect(),
   };
 }
 

@@ -1,9 +1,20 @@
+import { join } from 'node:path';
 import { graphOf, type Topology } from '../dsl/topology.ts';
 import { StreamrunError } from '../errors/streamrun-error.ts';
 import { childrenOf } from '../graph/edges.ts';
 import type { GraphNode } from '../graph/nodes.ts';
 import { subtopologies, type Subtopology } from '../graph/subtopologies.ts';
-import type { Assignment, BatchControl, InputBatch, InputConsumer, OutputProducer, StreamClient } from './client.ts';
+import { storeSpecs } from '../state/changelog.ts';
+import { TaskStores, type StoreSpec } from '../state/task-stores.ts';
+import type {
+  Assignment,
+  BatchControl,
+  ChangelogReader,
+  InputBatch,
+  InputConsumer,
+  OutputProducer,
+  StreamClient,
+} from './client.ts';
 import { atLeastOnce, type CommitStep } from './commit.ts';
 import { createKafkaClient } from './kafkajs-client.ts';
 import { resolveRunnerOptions, type ResolvedRunnerOptions, type RunnerOptions } from './options.ts';
@@ -37,7 +48,12 @@ export class Runner {
   readonly #client: StreamClient;
   readonly #subtopologyOfTopic = new Map<string, Subtopology>();
   readonly #children: (node: GraphNode) => readonly GraphNode[];
-  readonly #tasks = new Map<string, Task>();
+  /** Tasks by id; a task is ready once its stores are restored. */
+  readonly #tasks = new Map<string, Promise<Task>>();
+  /** Revoked tasks still closing: the same task may not reopen its stores before. */
+  readonly #closing = new Map<string, Promise<void>>();
+  readonly #stores = new Map<number, StoreSpec[]>();
+  #reader: ChangelogReader | undefined;
   readonly #stats: RunnerStats = emptyStats();
   #consumer: InputConsumer | undefined;
   #producer: OutputProducer | undefined;
@@ -59,7 +75,10 @@ export class Runner {
     this.#options = options;
     this.#client = client;
     this.#children = children;
-    for (const sub of subs) for (const topic of sub.sourceTopics) this.#subtopologyOfTopic.set(topic, sub);
+    for (const sub of subs) {
+      for (const topic of sub.sourceTopics) this.#subtopologyOfTopic.set(topic, sub);
+      this.#stores.set(sub.id, storeSpecs(options.appId, sub.nodes));
+    }
     this.finished = new Promise((resolve, reject) => {
       this.#resolveFinished = resolve;
       this.#rejectFinished = reject;
@@ -73,7 +92,11 @@ export class Runner {
     const subs = unique([...this.#subtopologyOfTopic.values()]);
     await this.#client.connect();
     try {
-      await ensureTopics(this.#client, subs, this.#options.sourcePartitions, logger);
+      const changelogsOf = (sub: Subtopology) => (this.#stores.get(sub.id) ?? []).map((s) => s.changelog);
+      await ensureTopics(this.#client, subs, changelogsOf, this.#options.sourcePartitions, logger);
+      const changelogs = subs.flatMap(changelogsOf);
+      if (changelogs.length > 0) this.#reader = await this.#client.changelogReader(changelogs);
+      this.#warnUnnamedStores(subs);
       this.#producer = await this.#client.producer();
       this.#consumer = this.#client.consumer(this.appId);
       this.#commitStep = atLeastOnce(this.#producer);
@@ -132,12 +155,25 @@ export class Runner {
 
   async #closeClients(): Promise<void> {
     await this.#consumer?.close();
+    const tasks = [...this.#tasks.keys()];
+    await Promise.all(tasks.map((id) => this.#closeTask(id)));
+    await this.#reader?.close();
     await this.#producer?.close();
     await this.#client.close();
   }
 
+  #warnUnnamedStores(subs: readonly Subtopology[]): void {
+    for (const node of subs.flatMap((s) => s.nodes)) {
+      if (node.kind === 'aggregate' && !node.named) {
+        this.#options.logger.warn(
+          `store ${node.store} has a generated name: it changes when the topology does, and its state with it; pass { name }`,
+        );
+      }
+    }
+  }
+
   async #onBatch(batch: InputBatch, control: BatchControl): Promise<void> {
-    const task = this.#taskFor(batch.topic, batch.partition);
+    const task = await this.#whenReady(this.#taskFor(batch.topic, batch.partition), control);
     const records = batch.records;
     const commitStep = this.#commitStep!;
     let index = 0;
@@ -158,22 +194,71 @@ export class Runner {
     }
   }
 
-  #taskFor(topic: string, partition: number): Task {
+  /** Restoring may outlast the session timeout: keep telling the group this member lives. */
+  async #whenReady(task: Promise<Task>, control: BatchControl): Promise<Task> {
+    const beat = setInterval(() => void control.heartbeat().catch(() => {}), 1000);
+    try {
+      return await task;
+    } finally {
+      clearInterval(beat);
+    }
+  }
+
+  #taskFor(topic: string, partition: number): Promise<Task> {
     const sub = this.#subtopologyOfTopic.get(topic);
     if (sub === undefined) throw new StreamrunError('INVALID_TOPOLOGY', `no sub-topology reads ${topic}`);
     const id = `${sub.id}_${partition}`;
-    let task = this.#tasks.get(id);
-    if (task === undefined) {
-      task = new Task({
-        id,
-        partition,
-        nodes: sub.nodes,
-        children: this.#children,
-        onFailure: (error) => this.#onRecordFailure(error),
-      });
-      this.#tasks.set(id, task);
-    }
+    const existing = this.#tasks.get(id);
+    if (existing !== undefined) return existing;
+    const task = this.#openTask(id, sub, partition);
+    this.#tasks.set(id, task);
+    // A task that failed to open is tried afresh with the next batch.
+    task.catch((error: unknown) => {
+      if (this.#tasks.get(id) === task) this.#tasks.delete(id);
+      this.#options.logger.error(`task ${id} could not open: ${(error as Error).message}`);
+    });
     return task;
+  }
+
+  async #openTask(id: string, sub: Subtopology, partition: number): Promise<Task> {
+    await this.#closing.get(id);
+    const specs = this.#stores.get(sub.id) ?? [];
+    const stores =
+      specs.length === 0
+        ? undefined
+        : await TaskStores.open({
+            directory: join(this.#options.stateDir, this.appId, id),
+            taskId: id,
+            partition,
+            specs,
+            reader: this.#reader!,
+            changelogOffsets: (topic) => this.#client.offsets(topic),
+            logger: this.#options.logger,
+            onRestored: (records) => (this.#stats.restoredRecords += records),
+          });
+    return new Task({
+      id,
+      partition,
+      nodes: sub.nodes,
+      children: this.#children,
+      onFailure: (error) => this.#onRecordFailure(error),
+      stores,
+    });
+  }
+
+  /** Tasks hold nothing between batches (each batch ends with its commit): closing only closes stores. */
+  #closeTask(id: string): Promise<void> {
+    const task = this.#tasks.get(id);
+    this.#tasks.delete(id);
+    if (task === undefined) return this.#closing.get(id) ?? Promise.resolve();
+    const closed = task
+      .then((t) => t.close())
+      .catch(() => {})
+      .finally(() => {
+        if (this.#closing.get(id) === closed) this.#closing.delete(id);
+      });
+    this.#closing.set(id, closed);
+    return closed;
   }
 
   #onAssignment(assignment: Assignment): void {
@@ -182,12 +267,12 @@ export class Runner {
       const sub = this.#subtopologyOfTopic.get(topic);
       if (sub === undefined) continue;
       for (const partition of partitions) {
-        assigned.add(this.#taskFor(topic, partition).id);
+        assigned.add(`${sub.id}_${partition}`);
+        // Opening now lets stores restore while the consumer starts fetching.
+        void this.#taskFor(topic, partition).catch(() => {});
       }
     }
-    // Tasks hold nothing between batches (each batch ends with its commit), so a revoked one
-    // can simply go.
-    for (const id of this.#tasks.keys()) if (!assigned.has(id)) this.#tasks.delete(id);
+    for (const id of [...this.#tasks.keys()]) if (!assigned.has(id)) void this.#closeTask(id);
     this.#options.logger.info(`${this.appId} assigned tasks: ${this.tasks().join(', ') || '(none)'}`);
   }
 

@@ -10,8 +10,10 @@ export interface RunnerStats {
   deserializationErrors: number;
   /** Records skipped because a node threw while processing them. */
   processingErrors: number;
+  /** Changelog records read back into state stores. */
+  restoredRecords: number;
 }
 
 export function emptyStats(): RunnerStats {
-  return { consumed: 0, produced: 0, commits: 0, deserializationErrors: 0, processingErrors: 0 };
+  return { consumed: 0, produced: 0, commits: 0, deserializationErrors: 0, processingErrors: 0, restoredRecords: 0 };
 }

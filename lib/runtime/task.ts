@@ -1,6 +1,7 @@
 import { StreamrunError } from '../errors/streamrun-error.ts';
 import type { GraphNode } from '../graph/nodes.ts';
-import type { InputBatch, TopicPartitionOffset } from './client.ts';
+import type { TaskStores } from '../state/task-stores.ts';
+import type { InputBatch, ProducedOffset, TopicPartitionOffset } from './client.ts';
 import { compile, type SourceProcessor } from './compile.ts';
 import { OutputBuffer } from './output-buffer.ts';
 import { MutableRecordContext } from './record-context.ts';
@@ -15,6 +16,8 @@ export interface TaskOptions {
   readonly nodes: readonly GraphNode[];
   readonly children: (node: GraphNode) => readonly GraphNode[];
   readonly onFailure: RecordFailureHandler;
+  /** The task's state stores, opened and restored; absent when the sub-topology keeps none. */
+  readonly stores?: TaskStores | undefined;
 }
 
 /**
@@ -28,6 +31,7 @@ export class Task {
   readonly #context = new MutableRecordContext();
   readonly #processors: Map<string, SourceProcessor>;
   readonly #onFailure: RecordFailureHandler;
+  readonly #stores: TaskStores | undefined;
   /** Per topic: the next offset to commit once the outputs are acknowledged. */
   readonly #positions = new Map<string, string>();
 
@@ -35,7 +39,11 @@ export class Task {
     this.id = options.id;
     this.partition = options.partition;
     this.#onFailure = options.onFailure;
-    this.#processors = compile(options.nodes, options.children, this.#context, this.outputs);
+    this.#stores = options.stores;
+    this.#processors = compile(options.nodes, options.children, this.#context, this.outputs, (name) => {
+      if (options.stores === undefined) throw new Error(`task ${options.id} has no stores, yet a node uses ${name}`);
+      return options.stores.get(name);
+    });
   }
 
   /**
@@ -71,10 +79,25 @@ export class Task {
     return index;
   }
 
-  /** Forgets outputs and positions that could not be committed: their records come again. */
+  /** Adds the stores' pending writes to the outputs, for the changelog. */
+  stageChangelog(): void {
+    this.#stores?.stageChangelog(this.outputs);
+  }
+
+  /** Once the outputs are acknowledged: the stores' writes go to disk, then their checkpoints. */
+  async flushStores(acks: readonly ProducedOffset[]): Promise<void> {
+    await this.#stores?.flush(acks);
+  }
+
+  /** Forgets outputs, store writes and positions that could not be committed: their records come again. */
   discardPending(): void {
     this.outputs.clear();
+    this.#stores?.discardPending();
     this.#positions.clear();
+  }
+
+  close(): Promise<void> {
+    return this.#stores?.close() ?? Promise.resolve();
   }
 
   /** The positions to commit with the current outputs; taking them clears them. */

@@ -1,22 +1,25 @@
 import type { Subtopology } from '../graph/subtopologies.ts';
 import type { StreamClient, TopicSpec } from './client.ts';
+import { changelogConfig } from '../state/changelog.ts';
 import type { Logger } from './logger.ts';
 
 /**
  * Creates the topics a topology needs and lacks. A missing source topic gets `sourcePartitions`
  * (and a warning: a typo in a topic name should not pass unseen); a missing output topic gets
- * as many partitions as its sub-topology's widest source, so keys keep their partition.
- * Returns the partition count of every topic involved.
+ * as many partitions as its sub-topology's widest source, so keys keep their partition; so does
+ * a changelog (one partition per task), compacted. Returns the partition count of every topic.
  */
 export async function ensureTopics(
   client: StreamClient,
   subtopologies: readonly Subtopology[],
+  changelogsOf: (sub: Subtopology) => readonly string[],
   sourcePartitions: number,
   logger: Logger,
 ): Promise<Map<string, number>> {
   const sources = unique(subtopologies.flatMap((s) => s.sourceTopics));
   const sinks = unique(subtopologies.flatMap((s) => s.sinkTopics));
-  const counts = await client.partitionCounts(unique([...sources, ...sinks]));
+  const changelogs = new Set(subtopologies.flatMap((s) => changelogsOf(s)));
+  const counts = await client.partitionCounts(unique([...sources, ...sinks, ...changelogs]));
 
   const missingSources: TopicSpec[] = sources
     .filter((topic) => !counts.has(topic))
@@ -29,11 +32,12 @@ export async function ensureTopics(
   const missingSinks: TopicSpec[] = [];
   for (const sub of subtopologies) {
     const partitions = Math.max(...sub.sourceTopics.map((t) => counts.get(t) ?? sourcePartitions));
-    for (const topic of sub.sinkTopics) {
+    for (const topic of [...sub.sinkTopics, ...changelogsOf(sub)]) {
       if (counts.has(topic)) continue;
-      logger.info(`creating output topic ${topic} with ${partitions} partition(s)`);
+      const changelog = changelogs.has(topic);
+      logger.info(`creating ${changelog ? 'changelog' : 'output'} topic ${topic} with ${partitions} partition(s)`);
       counts.set(topic, partitions);
-      missingSinks.push({ topic, partitions });
+      missingSinks.push(changelog ? { topic, partitions, config: changelogConfig } : { topic, partitions });
     }
   }
 

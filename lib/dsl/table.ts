@@ -1,0 +1,41 @@
+import type { Serde } from '../serde/serde.ts';
+import type { GraphBuilder } from './builder.ts';
+import { StreamImpl, type Stream } from './stream.ts';
+
+/**
+ * The latest value per key, kept in a state store that survives restarts through its
+ * changelog topic. Made by `groupByKey().count()`, `.reduce()` or `.aggregate()`.
+ *
+ * @example
+ * const counts: Table<string, number> = words.groupByKey().count({ name: 'word-counts' });
+ * counts.toStream().to('word-counts', { value: serdes.json<number>() });
+ */
+export interface Table<K, V> {
+  /** The state store holding the table; queryable by this name. */
+  readonly store: string;
+
+  /**
+   * Every change to the table as a stream of (key, new value), in the order they happened.
+   *
+   * @example
+   * counts.toStream().filter((n) => n >= 100).to('popular-words');
+   */
+  toStream(): Stream<K, V>;
+}
+
+/** Internal: a table is a handle on the aggregate node that keeps it. */
+export class TableImpl<K, V> implements Table<K, V> {
+  readonly store: string;
+  readonly #builder: GraphBuilder;
+  readonly #serdes: { key: Serde<unknown>; value: Serde<unknown> };
+
+  constructor(builder: GraphBuilder, store: string, serdes: { key: Serde<unknown>; value: Serde<unknown> }) {
+    this.#builder = builder;
+    this.store = store;
+    this.#serdes = serdes;
+  }
+
+  toStream(): Stream<K, V> {
+    return new StreamImpl<K, V>(this.#builder, this.store, this.#serdes);
+  }
+}

@@ -1,0 +1,143 @@
+import { access, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ChangelogReader, PartitionOffsets, ProducedOffset } from '../runtime/client.ts';
+import type { Logger } from '../runtime/logger.ts';
+import type { OutputBuffer } from '../runtime/output-buffer.ts';
+import type { Serde } from '../serde/serde.ts';
+import { readCheckpoint, writeCheckpoint } from './checkpoint.ts';
+import { LevelKeyValueStore } from './level-store.ts';
+
+/** A store a sub-topology keeps, and the changelog topic behind it. */
+export interface StoreSpec {
+  readonly store: string;
+  readonly changelog: string;
+  readonly serdes: { readonly key: Serde<unknown>; readonly value: Serde<unknown> };
+}
+
+export interface TaskStoresOptions {
+  /** `<stateDir>/<appId>/<taskId>`: one LevelDB per store below it. */
+  readonly directory: string;
+  readonly taskId: string;
+  readonly partition: number;
+  readonly specs: readonly StoreSpec[];
+  readonly reader: ChangelogReader;
+  readonly changelogOffsets: (topic: string) => Promise<Map<number, PartitionOffsets>>;
+  readonly logger: Logger;
+  readonly onRestored: (records: number) => void;
+}
+
+interface OpenStore {
+  readonly spec: StoreSpec;
+  readonly store: LevelKeyValueStore<unknown, unknown>;
+  readonly checkpointPath: string;
+  /** The changelog offset up to which the store's files hold the changelog. */
+  checkpoint: bigint;
+  /** Changelog records handed to the outputs since the last flush. */
+  staged: number;
+}
+
+/**
+ * The stores of one task: opened and restored from their changelogs before the task sees a
+ * record, written to disk (then checkpointed) on each commit, closed when the task goes.
+ */
+export class TaskStores {
+  readonly #partition: number;
+  readonly #stores: Map<string, OpenStore>;
+
+  private constructor(partition: number, stores: Map<string, OpenStore>) {
+    this.#partition = partition;
+    this.#stores = stores;
+  }
+
+  static async open(options: TaskStoresOptions): Promise<TaskStores> {
+    const stores = new Map<string, OpenStore>();
+    try {
+      for (const spec of options.specs) stores.set(spec.store, await openAndRestore(spec, options));
+    } catch (error) {
+      await Promise.allSettled([...stores.values()].map((s) => s.store.close()));
+      throw error;
+    }
+    return new TaskStores(options.partition, stores);
+  }
+
+  get(name: string): LevelKeyValueStore<unknown, unknown> {
+    const open = this.#stores.get(name);
+    if (open === undefined) throw new Error(`no store ${name} in this task`);
+    return open.store;
+  }
+
+  /** Puts every pending write into the outputs, bound for the task's changelog partition. */
+  stageChangelog(outputs: OutputBuffer): void {
+    for (const open of this.#stores.values()) {
+      const changes = open.store.changes();
+      if (changes.length === 0) continue;
+      const lane = outputs.lane(open.spec.changelog);
+      for (const change of changes) lane.push({ partition: this.#partition, key: change.key, value: change.value });
+      outputs.size += changes.length;
+      open.staged = changes.length;
+    }
+  }
+
+  /** After the broker acknowledged the changelog records: writes them to disk, then the checkpoint. */
+  async flush(acks: readonly ProducedOffset[]): Promise<void> {
+    for (const open of this.#stores.values()) {
+      if (open.staged === 0) continue;
+      const ack = acks.find((a) => a.topic === open.spec.changelog && a.partition === this.#partition);
+      if (ack === undefined) throw new Error(`no acknowledgement for ${open.spec.changelog}[${this.#partition}]`);
+      await open.store.flush();
+      open.checkpoint = BigInt(ack.baseOffset) + BigInt(open.staged);
+      open.staged = 0;
+      await writeCheckpoint(open.checkpointPath, open.checkpoint.toString());
+    }
+  }
+
+  discardPending(): void {
+    for (const open of this.#stores.values()) {
+      open.store.discardPending();
+      open.staged = 0;
+    }
+  }
+
+  /** Between batches nothing is pending: the checkpoints on disk are current. */
+  async close(): Promise<void> {
+    await Promise.all([...this.#stores.values()].map((open) => open.store.close()));
+  }
+}
+
+async function openAndRestore(spec: StoreSpec, options: TaskStoresOptions): Promise<OpenStore> {
+  const directory = join(options.directory, spec.store);
+  const checkpointPath = `${directory}.checkpoint`;
+  // A checkpoint without the files it speaks of is worthless: restore everything.
+  const existed = await access(directory).then(
+    () => true,
+    () => false,
+  );
+  const checkpoint = existed ? await readCheckpoint(checkpointPath) : undefined;
+  await mkdir(directory, { recursive: true });
+  const store = await LevelKeyValueStore.open(spec.store, directory, spec.serdes);
+  try {
+    const offsets = (await options.changelogOffsets(spec.changelog)).get(options.partition) ?? { low: '0', high: '0' };
+    const usable = checkpoint !== undefined && BigInt(checkpoint) >= BigInt(offsets.low) && BigInt(checkpoint) <= BigInt(offsets.high);
+    const from = usable ? checkpoint : offsets.low;
+    const started = Date.now();
+    let restored = 0;
+    await options.reader.read(spec.changelog, options.partition, from, offsets.high, async (records) => {
+      await store.apply(records);
+      restored += records.length;
+    });
+    const ms = Date.now() - started;
+    options.onRestored(restored);
+    options.logger.info(`restored store ${spec.store} of task ${options.taskId}`, {
+      records: restored,
+      fromOffset: from,
+      toOffset: offsets.high,
+      ms,
+      recordsPerSecond: ms > 0 ? Math.round((restored * 1000) / ms) : restored,
+    });
+    await writeCheckpoint(checkpointPath, offsets.high);
+    return { spec, store, checkpointPath, checkpoint: BigInt(offsets.high), staged: 0 };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}
