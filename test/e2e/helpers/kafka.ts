@@ -96,3 +96,26 @@ export function byPartition<T extends { partition: number }>(records: readonly T
   for (const r of records) map.set(r.partition, [...(map.get(r.partition) ?? []), r]);
   return map;
 }
+
+/** The last value of each key in a topic, as it stands now (keys keep their partition, so offset order is their order). */
+export async function latestByKey(topic: string): Promise<Map<string, string>> {
+  const latest = new Map<string, string>();
+  if ((await recordCount(topic).catch(() => 0)) === 0) return latest;
+  for (const r of await readAll(topic, 1)) if (r.key !== null && r.value !== null) latest.set(r.key, r.value);
+  return latest;
+}
+
+/** Waits until the latest value of every key equals `expected` (and no other key has one). */
+export async function waitForLatest(topic: string, expected: ReadonlyMap<string, string>, timeoutMs = 60_000): Promise<Map<string, string>> {
+  let seen = new Map<string, string>();
+  const same = () => seen.size === expected.size && [...expected].every(([k, v]) => seen.get(k) === v);
+  await waitFor(
+    `the latest values in ${topic}`,
+    async () => {
+      seen = await latestByKey(topic);
+      return same();
+    },
+    { timeoutMs, intervalMs: 500 },
+  ).catch(() => {});
+  return seen;
+}
