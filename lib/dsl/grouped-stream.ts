@@ -1,4 +1,4 @@
-import type { AggregateNode } from '../graph/nodes.ts';
+import type { AggregateNode, GraphNode } from '../graph/nodes.ts';
 import { serdes as builtin } from '../serde/builtin.ts';
 import type { Serde } from '../serde/serde.ts';
 import { checkFunction, checkObject, checkSerde, nameOption } from './arguments.ts';
@@ -59,16 +59,29 @@ export interface GroupedStream<K, V> {
 
 const noAggregate = Symbol('no aggregate yet');
 
+/** Where re-keyed records meet their key's task; named after the aggregate, stable across deploys. */
+export function repartitionTopic(appId: string, aggregate: string): string {
+  return `${appId}-${aggregate}-repartition`;
+}
+
 /** Internal: made by `stream.groupByKey()`. */
 export class GroupedStreamImpl<K, V> implements GroupedStream<K, V> {
   readonly #builder: GraphBuilder;
   readonly #parent: string;
   readonly #keySerde: Serde<unknown>;
+  /** Set when the records must be repartitioned by their new key first. */
+  readonly #repartition: { readonly value: Serde<unknown> } | undefined;
 
-  constructor(builder: GraphBuilder, parent: string, keySerde: Serde<unknown>) {
+  constructor(
+    builder: GraphBuilder,
+    parent: string,
+    keySerde: Serde<unknown>,
+    repartition: { readonly value: Serde<unknown> } | undefined,
+  ) {
     this.#builder = builder;
     this.#parent = parent;
     this.#keySerde = keySerde;
+    this.#repartition = repartition;
   }
 
   count(options?: Omit<StoreOptions<number>, 'value'>): Table<K, number> {
@@ -110,19 +123,28 @@ export class GroupedStreamImpl<K, V> implements GroupedStream<K, V> {
       key: this.#keySerde,
       value: options?.value === undefined ? builtin.json() : checkSerde(options.value, where, 'options.value'),
     };
-    const name = this.#builder.append('aggregate', where, options, (name): AggregateNode[] => [
-      {
+    const repartition = this.#repartition;
+    const name = this.#builder.append('aggregate', where, options, (name): GraphNode[] => {
+      const aggregate = (parent: string): AggregateNode => ({
         kind: 'aggregate',
         name,
-        parents: [this.#parent],
+        parents: [parent],
         store: name,
         named,
         // Stored type-erased, like every callback in the graph.
         initializer,
         aggregator: aggregator as AggregateNode['aggregator'],
         serdes,
-      },
-    ]);
+      });
+      if (repartition === undefined) return [aggregate(this.#parent)];
+      const topic = repartitionTopic(this.#builder.appId, name);
+      const io = { key: this.#keySerde, value: repartition.value };
+      return [
+        { kind: 'sink', name: `${name}-repartition-sink`, parents: [this.#parent], topic, serdes: io, internal: true },
+        { kind: 'source', name: `${name}-repartition-source`, parents: [], topic, serdes: io, internal: true },
+        aggregate(`${name}-repartition-source`),
+      ];
+    });
     return new TableImpl<K, A>(this.#builder, name, serdes);
   }
 

@@ -151,11 +151,26 @@ export interface Stream<K, V> {
    * Groups the records by their key, to count, reduce or aggregate them into a table. Records
    * without a key are skipped by the aggregation. The key serde (for the store and its
    * changelog) is the stream's own while known, else the one given, else `serdes.auto`.
+   * After a `map` or `flatMap` the records go through the topic
+   * `<appId>-<aggregate name>-repartition` first, so each key is counted by one task; their
+   * values cross it with the stream's value serde, or `serdes.json()` when that is unknown.
    *
    * @example
    * words.groupByKey({ key: serdes.string }).count({ name: 'word-counts' });
    */
   groupByKey(serdes?: { readonly key?: Serde<NonNullable<K>> }): GroupedStream<NonNullable<K>, V>;
+
+  /**
+   * Groups the records by a key chosen from each record (a re-key, so they cross a
+   * repartition topic), to count, reduce or aggregate them. Values keep their serde.
+   *
+   * @example
+   * orders.groupBy((o) => o.customerId, { key: serdes.string }).count({ name: 'orders-per-customer' });
+   */
+  groupBy<K2>(
+    selector: (value: V, key: K, context: RecordContext) => K2,
+    serdes?: { readonly key?: Serde<NonNullable<K2>> },
+  ): GroupedStream<NonNullable<K2>, V>;
 
   /**
    * Writes the stream to a topic and returns the topology, so a chain can be exported as is.
@@ -206,18 +221,21 @@ export class StreamImpl<K, V> implements Stream<K, V> {
   /** The node whose output this stream is. */
   readonly #node: string;
   readonly #serdes: InheritedSerdes;
+  /** Whether a `map` or `flatMap` may have moved records to keys of another partition. */
+  readonly #rekeyed: boolean;
 
-  constructor(builder: GraphBuilder, node: string, serdes: InheritedSerdes) {
+  constructor(builder: GraphBuilder, node: string, serdes: InheritedSerdes, rekeyed = false) {
     this.#builder = builder;
     this.#node = node;
     this.#serdes = serdes;
+    this.#rekeyed = rekeyed;
   }
 
   map<K2, V2>(
     mapper: (value: V, key: K, context: RecordContext) => KeyValue<K2, V2>,
     options?: NamedOptions,
   ): Stream<K2, V2> {
-    return this.#fn('map', mapper, options, {});
+    return this.#fn('map', mapper, options, {}, true);
   }
 
   mapValues<V2>(
@@ -244,7 +262,7 @@ export class StreamImpl<K, V> implements Stream<K, V> {
     mapper: (value: V, key: K, context: RecordContext) => Iterable<KeyValue<K2, V2>>,
     options?: NamedOptions,
   ): Stream<K2, V2> {
-    return this.#fn('flatMap', mapper, options, {});
+    return this.#fn('flatMap', mapper, options, {}, true);
   }
 
   flatMapValues<V2>(
@@ -293,7 +311,7 @@ export class StreamImpl<K, V> implements Stream<K, V> {
     ]);
     const outputs = branches.map(({ branch }) => [
       branch,
-      new StreamImpl(this.#builder, branchOutputName(name, branch), this.#serdes),
+      new StreamImpl(this.#builder, branchOutputName(name, branch), this.#serdes, this.#rekeyed),
     ]);
     // fromEntries defines own properties, so even a branch named "__proto__" comes back.
     return Object.freeze(Object.fromEntries(outputs)) as BranchStreams<K, V, B>;
@@ -335,7 +353,20 @@ export class StreamImpl<K, V> implements Stream<K, V> {
     const where = this.#where('groupByKey');
     if (serdes !== undefined) checkObject(serdes, where, 'serdes');
     const key = this.#resolve(serdes?.key, this.#serdes.key, where, 'serdes.key');
-    return new GroupedStreamImpl(this.#builder, this.#node, key);
+    // After a re-key, records of one key may sit in any partition: they meet again through a
+    // repartition topic before they are counted.
+    const repartition = this.#rekeyed ? { value: this.#serdes.value ?? builtin.json() } : undefined;
+    return new GroupedStreamImpl(this.#builder, this.#node, key, repartition);
+  }
+
+  groupBy<K2>(
+    selector: (value: V, key: K, context: RecordContext) => K2,
+    serdes?: { readonly key?: Serde<NonNullable<K2>> },
+  ): GroupedStream<NonNullable<K2>, V> {
+    checkFunction(selector, this.#where('groupBy'));
+    const rekey = (value: V, key: K, context: RecordContext) => ({ key: selector(value, key, context), value });
+    const rekeyed = this.#fn<K2, V>('map', rekey, undefined, { value: this.#serdes.value }, true);
+    return rekeyed.groupByKey(serdes);
   }
 
   to(
@@ -370,6 +401,7 @@ export class StreamImpl<K, V> implements Stream<K, V> {
     fn: unknown,
     options: NamedOptions | undefined,
     serdes: InheritedSerdes,
+    rekeys = false,
   ): Stream<K2, V2> {
     const where = this.#where(kind);
     checkFunction(fn, where);
@@ -377,7 +409,7 @@ export class StreamImpl<K, V> implements Stream<K, V> {
       // The DSL's generics already matched fn to its kind; the graph stores it type-erased.
       { kind, name, parents: [this.#node], fn } as OneFunctionNode,
     ]);
-    return new StreamImpl(this.#builder, name, serdes);
+    return new StreamImpl(this.#builder, name, serdes, rekeys || this.#rekeyed);
   }
 
   #where(operator: string): string {

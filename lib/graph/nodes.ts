@@ -37,6 +37,8 @@ interface NodeBase {
 export interface SourceNode extends NodeBase {
   readonly kind: 'source';
   readonly topic: string;
+  /** A topic streamrun made for itself (a repartition topic): created with its writer's partitions. */
+  readonly internal?: boolean;
   readonly serdes: { readonly key: Serde<unknown>; readonly value: Serde<unknown> };
 }
 export interface MapNode extends NodeBase {
@@ -80,6 +82,7 @@ export interface MergeNode extends NodeBase {
 export interface SinkNode extends NodeBase {
   readonly kind: 'sink';
   readonly topic: string;
+  readonly internal?: boolean;
   /** The serdes to write with; the DSL fills them in (given, inherited or `serdes.auto`). */
   readonly serdes: { readonly key: Serde<unknown>; readonly value: Serde<unknown> };
 }

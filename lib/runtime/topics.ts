@@ -21,8 +21,12 @@ export async function ensureTopics(
   const changelogs = new Set(subtopologies.flatMap((s) => changelogsOf(s)));
   const counts = await client.partitionCounts(unique([...sources, ...sinks, ...changelogs]));
 
+  // A repartition topic is a source too, but its writer's sub-topology decides its partitions.
+  const internal = new Set(
+    subtopologies.flatMap((s) => s.nodes).flatMap((n) => ((n.kind === 'source' || n.kind === 'sink') && n.internal ? [n.topic] : [])),
+  );
   const missingSources: TopicSpec[] = sources
-    .filter((topic) => !counts.has(topic))
+    .filter((topic) => !counts.has(topic) && !internal.has(topic))
     .map((topic) => ({ topic, partitions: sourcePartitions }));
   for (const spec of missingSources) {
     logger.warn(`source topic ${spec.topic} did not exist: creating it with ${spec.partitions} partition(s)`);
@@ -35,7 +39,8 @@ export async function ensureTopics(
     for (const topic of [...sub.sinkTopics, ...changelogsOf(sub)]) {
       if (counts.has(topic)) continue;
       const changelog = changelogs.has(topic);
-      logger.info(`creating ${changelog ? 'changelog' : 'output'} topic ${topic} with ${partitions} partition(s)`);
+      const what = changelog ? 'changelog' : internal.has(topic) ? 'repartition' : 'output';
+      logger.info(`creating ${what} topic ${topic} with ${partitions} partition(s)`);
       counts.set(topic, partitions);
       missingSinks.push(changelog ? { topic, partitions, config: changelogConfig } : { topic, partitions });
     }

@@ -5,17 +5,30 @@ import { childrenOf } from '../../../lib/graph/edges.ts';
 import { subtopologies } from '../../../lib/graph/subtopologies.ts';
 import type { InputBatch, InputRecord } from '../../../lib/runtime/client.ts';
 import { Task } from '../../../lib/runtime/task.ts';
+import type { TaskStores } from '../../../lib/state/task-stores.ts';
+
+/** A store kept in memory, standing in for the task's LevelDB stores. */
+class MemoryStores {
+  readonly maps = new Map<string, Map<unknown, unknown>>();
+  get(name: string) {
+    const map = this.maps.get(name) ?? new Map<unknown, unknown>();
+    this.maps.set(name, map);
+    return { name, get: (k: unknown) => map.get(k), put: (k: unknown, v: unknown) => void map.set(k, v), delete: (k: unknown) => void map.delete(k), range: () => { throw new Error('not here'); } };
+  }
+}
 
 /** A task over the first sub-topology of `t`, with the failures it reports. */
 function taskFor(t: Topology, maxOutputs = 1000) {
   const graph = graphOf(t);
   const failures: StreamrunError[] = [];
+  const stores = new MemoryStores();
   const task = new Task({
     id: '0_0',
     partition: 0,
     nodes: subtopologies(graph)[0]!.nodes,
     children: childrenOf(graph),
     onFailure: (e) => failures.push(e),
+    stores: stores as unknown as TaskStores,
   });
   const run = (topic: string, values: (string | null)[], keys: (string | null)[] = []) => {
     const records: InputRecord[] = values.map((v, i) => ({
@@ -30,7 +43,7 @@ function taskFor(t: Topology, maxOutputs = 1000) {
   };
   const written = (topic: string) =>
     (task.outputs.lanes.get(topic) ?? []).map((r) => [r.key?.toString() ?? null, r.value?.toString() ?? null]);
-  return { task, failures, run, written };
+  return { task, failures, run, written, stores };
 }
 
 describe('Task', () => {
@@ -88,6 +101,18 @@ describe('Task', () => {
       ['PROCESSING', 'check', '102'],
     ]);
     expect(failures[1]!.message).toBe('check: negative');
+  });
+
+  it('aggregates per key in the store and emits every new aggregate; keyless records are skipped', () => {
+    const app = topology('t');
+    const grouped = app.stream('in', { key: serdes.string, value: serdes.string }).groupByKey();
+    grouped.count({ name: 'n' }).toStream().to('counts');
+    grouped.reduce((a, b) => `${a}+${b}`, { name: 'joined' }).toStream().to('joined');
+    const { run, written, stores } = taskFor(app);
+    run('in', ['a', 'b', 'c', 'd'], ['x', 'y', 'x', null]);
+    expect(written('counts')).toEqual([['x', '1'], ['y', '1'], ['x', '2']]);
+    expect(written('joined')).toEqual([['x', '"a"'], ['y', '"b"'], ['x', '"a+c"']]);
+    expect([...stores.maps.get('n')!]).toEqual([['x', 2], ['y', 1]]);
   });
 
   it('stops taking records once enough outputs wait, so a commit can bound memory', () => {
