@@ -3,6 +3,15 @@
 // Building topologies
 export { isTopology, topology, type Topology } from './dsl/topology.ts';
 export type { Stream, BranchStreams } from './dsl/stream.ts';
+export type {
+  GroupedStream,
+  WindowedGroupedStream,
+  StoreOptions,
+  WindowedStoreOptions,
+  WindowingOptions,
+} from './dsl/grouped-stream.ts';
+export type { Table } from './dsl/table.ts';
+export { hopping, tumbling, type TimeWindows, type Windowed } from './dsl/windows.ts';
 export type { NamedOptions, Predicate, SinkSerde, SinkSerdes } from './dsl/options.ts';
 export type { KeyValue, RecordContext, RecordHeaders } from './graph/nodes.ts';
 export type { TopologyDescription, SubtopologyDescription, NodeDescription } from './graph/describe.ts';

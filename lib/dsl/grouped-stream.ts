@@ -1,9 +1,11 @@
-import type { AggregateNode, GraphNode } from '../graph/nodes.ts';
+import type { AggregateNode, GraphNode, RecordContext, WindowedAggregateNode } from '../graph/nodes.ts';
 import { serdes as builtin } from '../serde/builtin.ts';
 import type { Serde } from '../serde/serde.ts';
 import { checkFunction, checkObject, checkSerde, nameOption } from './arguments.ts';
+import { invalid, show } from './naming.ts';
 import type { GraphBuilder } from './builder.ts';
 import { TableImpl, type Table } from './table.ts';
+import type { TimeWindows, Windowed } from './windows.ts';
 
 /** Options of a stateful operator. */
 export interface StoreOptions<A> {
@@ -15,6 +17,45 @@ export interface StoreOptions<A> {
   readonly name?: string;
   /** How the aggregate is kept in the store and its changelog. Default: `serdes.json()`. */
   readonly value?: Serde<A>;
+}
+
+/** Options of a windowed aggregation. */
+export interface WindowedStoreOptions<A> extends StoreOptions<A> {
+  /**
+   * `'update'` (default) passes on every new aggregate of a window; `'final'` passes on each
+   * window once, when stream time passes its end plus grace.
+   */
+  readonly emit?: 'update' | 'final';
+}
+
+/**
+ * A grouped stream cut into time windows, ready to be folded into a windowed table.
+ *
+ * @example
+ * readings.groupByKey().windowedBy(tumbling(10_000).grace(5_000)).count({ name: 'per-10s', emit: 'final' });
+ */
+export interface WindowedGroupedStream<K, V> {
+  /** Counts the records per key and window. */
+  count(options?: Omit<WindowedStoreOptions<number>, 'value'>): Table<Windowed<K>, number>;
+  /** Combines the values per key and window; a window's first value is its start. */
+  reduce(reducer: (aggregate: V, value: V, key: K) => V, options?: WindowedStoreOptions<V>): Table<Windowed<K>, V>;
+  /** Folds the values per key and window, each window starting from `initializer()`. */
+  aggregate<A>(
+    initializer: () => A,
+    aggregator: (aggregate: A, value: V, key: K) => A,
+    options?: WindowedStoreOptions<A>,
+  ): Table<Windowed<K>, A>;
+}
+
+/** Where event time comes from: the record's timestamp unless an extractor is given. */
+export interface WindowingOptions<K, V> {
+  readonly timestamp?: (value: V, key: K, context: RecordContext) => number;
+}
+
+interface Windowing {
+  readonly windows: TimeWindows;
+  readonly timestamp: WindowedAggregateNode['timestamp'];
+  readonly emit: 'update' | 'final';
 }
 
 /**
@@ -55,6 +96,16 @@ export interface GroupedStream<K, V> {
     aggregator: (aggregate: A, value: V, key: K) => A,
     options?: StoreOptions<A>,
   ): Table<K, A>;
+
+  /**
+   * Cuts each key's records into time windows by event time (the record's timestamp, or
+   * `options.timestamp`). Records behind a window's end plus grace are late: dropped, counted
+   * in `runner.stats().lateRecords` and logged at debug level.
+   *
+   * @example
+   * readings.groupByKey().windowedBy(hopping(60_000, 10_000), { timestamp: (r) => r.ts });
+   */
+  windowedBy(windows: TimeWindows, options?: WindowingOptions<K, V>): WindowedGroupedStream<K, V>;
 }
 
 const noAggregate = Symbol('no aggregate yet');
@@ -108,13 +159,41 @@ export class GroupedStreamImpl<K, V> implements GroupedStream<K, V> {
     return this.#aggregate('aggregate', initializer, aggregator, options);
   }
 
+  windowedBy(windows: TimeWindows, options?: WindowingOptions<K, V>): WindowedGroupedStream<K, V> {
+    const where = this.#where('windowedBy');
+    checkObject(windows, where, 'windows (tumbling(ms) or hopping(ms, ms))');
+    if (options?.timestamp !== undefined) checkFunction(options.timestamp, where, 'options.timestamp');
+    const timestamp = options?.timestamp as WindowedAggregateNode['timestamp'];
+    const windowed = (emit: 'update' | 'final' | undefined): Windowing => ({ windows, timestamp, emit: emit ?? 'update' });
+    // Windowed tables are the same aggregations with a window in the key.
+    return {
+      count: (o) => this.#aggregate('count', () => 0, (n: number) => n + 1, { ...o, value: builtin.json<number>() }, windowed(o?.emit)) as never,
+      reduce: (reducer, o) => {
+        checkFunction(reducer, this.#where('reduce'));
+        return this.#aggregate<V | typeof noAggregate>(
+          'reduce',
+          () => noAggregate,
+          (aggregate: V | typeof noAggregate, value: V, key: K) => (aggregate === noAggregate ? value : reducer(aggregate, value, key)),
+          o,
+          windowed(o?.emit),
+        ) as never;
+      },
+      aggregate: (initializer, aggregator, o) =>
+        this.#aggregate('aggregate', initializer, aggregator, o, windowed(o?.emit)) as never,
+    };
+  }
+
   #aggregate<A>(
     operator: string,
     initializer: () => A,
     aggregator: (aggregate: A, value: V, key: K) => A,
     options: StoreOptions<A> | undefined,
+    windowing?: Windowing,
   ): Table<K, A> {
     const where = this.#where(operator);
+    if (options !== undefined && 'emit' in options && !['update', 'final', undefined].includes(options.emit as string)) {
+      throw invalid(`${where}: emit must be 'update' or 'final', got ${show(options.emit)}`);
+    }
     checkFunction(initializer, where, 'the initializer');
     checkFunction(aggregator, where, 'the aggregator');
     if (options !== undefined) checkObject(options, where, 'options');
@@ -125,17 +204,26 @@ export class GroupedStreamImpl<K, V> implements GroupedStream<K, V> {
     };
     const repartition = this.#repartition;
     const name = this.#builder.append('aggregate', where, options, (name): GraphNode[] => {
-      const aggregate = (parent: string): AggregateNode => ({
-        kind: 'aggregate',
+      const common = {
         name,
-        parents: [parent],
         store: name,
         named,
         // Stored type-erased, like every callback in the graph.
         initializer,
         aggregator: aggregator as AggregateNode['aggregator'],
         serdes,
-      });
+      };
+      const aggregate = (parent: string): AggregateNode | WindowedAggregateNode =>
+        windowing === undefined
+          ? { kind: 'aggregate', parents: [parent], ...common }
+          : {
+              kind: 'windowedAggregate',
+              parents: [parent],
+              ...common,
+              windows: { size: windowing.windows.size, advance: windowing.windows.advance, grace: windowing.windows.graceMs },
+              emit: windowing.emit,
+              timestamp: windowing.timestamp,
+            };
       if (repartition === undefined) return [aggregate(this.#parent)];
       const topic = repartitionTopic(this.#builder.appId, name);
       const io = { key: this.#keySerde, value: repartition.value };
@@ -145,7 +233,8 @@ export class GroupedStreamImpl<K, V> implements GroupedStream<K, V> {
         aggregate(`${name}-repartition-source`),
       ];
     });
-    return new TableImpl<K, A>(this.#builder, name, serdes);
+    // A windowed key goes out as JSON ({ key, start, end }) unless `to()` is given a serde.
+    return new TableImpl<K, A>(this.#builder, name, windowing === undefined ? serdes : { key: builtin.json(), value: serdes.value });
   }
 
   #where(operator: string): string {

@@ -103,9 +103,29 @@ export interface AggregateNode extends NodeBase {
   readonly serdes: { readonly key: Serde<unknown>; readonly value: Serde<unknown> };
 }
 
+/**
+ * Folds the records of each key and time window into one value. Windows stay in the store
+ * until stream time passes their end plus grace; then they close (and, with `emit: 'final'`,
+ * pass on their one result). Records for closed windows are late: dropped and counted.
+ */
+export interface WindowedAggregateNode extends NodeBase {
+  readonly kind: 'windowedAggregate';
+  readonly store: string;
+  readonly named: boolean;
+  readonly windows: { readonly size: number; readonly advance: number; readonly grace: number };
+  readonly emit: 'update' | 'final';
+  /** Event time in ms; the record's timestamp when absent. */
+  readonly timestamp?: ((value: unknown, key: unknown, context: RecordContext) => number) | undefined;
+  readonly initializer: () => unknown;
+  readonly aggregator: (aggregate: unknown, value: unknown, key: unknown) => unknown;
+  /** How the group's keys and the aggregates are kept; the store adds the window to the key. */
+  readonly serdes: { readonly key: Serde<unknown>; readonly value: Serde<unknown> };
+}
+
 export type GraphNode =
   | SourceNode
   | AggregateNode
+  | WindowedAggregateNode
   | MapNode
   | MapValuesNode
   | FilterNode

@@ -1,12 +1,21 @@
 import { StreamrunError } from '../errors/streamrun-error.ts';
 import type { GraphNode, KeyValue, SourceNode } from '../graph/nodes.ts';
 import type { KeyValueStore } from '../state/key-value-store.ts';
+import type { WindowState } from '../state/window-store.ts';
 import type { InputRecord } from './client.ts';
 import type { OutputBuffer } from './output-buffer.ts';
 import type { MutableRecordContext } from './record-context.ts';
 
 /** Receives one record's key and value at a node; the context says which record it is. */
 type Forward = (value: unknown, key: unknown) => void;
+
+/** What stateful nodes reach of their task. */
+export interface TaskState {
+  store(name: string): KeyValueStore<unknown, unknown>;
+  windows(name: string): WindowState;
+  /** A record arrived for windows that all closed already. */
+  late(node: string, timestamp: number): void;
+}
 
 /** Runs one consumed record through the graph; what the sinks emit lands in the buffer. */
 export type SourceProcessor = (record: InputRecord) => void;
@@ -20,7 +29,7 @@ export function compile(
   children: (node: GraphNode) => readonly GraphNode[],
   context: MutableRecordContext,
   outputs: OutputBuffer,
-  stores: (name: string) => KeyValueStore<unknown, unknown>,
+  state: TaskState,
 ): Map<string, SourceProcessor> {
   const forwards = new Map<string, Forward>();
 
@@ -113,7 +122,7 @@ export function compile(
         return fanOut(node);
       case 'aggregate': {
         const next = fanOut(node);
-        const store = stores(node.store);
+        const store = state.store(node.store);
         const { initializer, aggregator } = node;
         return (value, key) => {
           if (key === null || key === undefined) return;
@@ -123,6 +132,34 @@ export function compile(
           });
           store.put(key, updated);
           next(updated, key);
+        };
+      }
+      case 'windowedAggregate': {
+        const next = fanOut(node);
+        const windows = state.windows(node.store);
+        const { initializer, aggregator, timestamp, emit } = node;
+        const { size, advance } = node.windows;
+        return (value, key) => {
+          if (key === null || key === undefined) return;
+          const time = timestamp === undefined ? context.timestamp : guard(() => timestamp(value, key, context));
+          windows.observe(time);
+          let counted = false;
+          // Every window with start <= time < start + size, newest first.
+          for (let start = time - (time % advance); start > time - size && start >= 0; start -= advance) {
+            const window = { key, start, end: start + size };
+            if (windows.closed(window.end)) continue;
+            counted = true;
+            const updated = guard(() => {
+              const current = windows.get(window);
+              return aggregator(current === undefined ? initializer() : current, value, key);
+            });
+            windows.put(window, updated);
+            if (emit === 'update') next(updated, window);
+          }
+          if (!counted) state.late(node.name, time);
+          for (const closed of windows.expire()) {
+            if (emit === 'final') next(closed.value, { key: closed.key, start: closed.start, end: closed.end });
+          }
         };
       }
       case 'sink': {

@@ -242,6 +242,10 @@ export class Runner {
       nodes: sub.nodes,
       children: this.#children,
       onFailure: (error) => this.#onRecordFailure(error),
+      onLate: (node, timestamp, at) => {
+        this.#stats.lateRecords++;
+        this.#options.logger.debug(`dropped a late record at ${node}: its windows closed`, { timestamp, ...at });
+      },
       stores,
     });
   }

@@ -16,6 +16,8 @@ export interface TaskOptions {
   readonly nodes: readonly GraphNode[];
   readonly children: (node: GraphNode) => readonly GraphNode[];
   readonly onFailure: RecordFailureHandler;
+  /** A record came after every window it belongs to had closed. */
+  readonly onLate: (node: string, timestamp: number, context: { topic: string; partition: number; offset: string }) => void;
   /** The task's state stores, opened and restored; absent when the sub-topology keeps none. */
   readonly stores?: TaskStores | undefined;
 }
@@ -40,9 +42,15 @@ export class Task {
     this.partition = options.partition;
     this.#onFailure = options.onFailure;
     this.#stores = options.stores;
-    this.#processors = compile(options.nodes, options.children, this.#context, this.outputs, (name) => {
-      if (options.stores === undefined) throw new Error(`task ${options.id} has no stores, yet a node uses ${name}`);
-      return options.stores.get(name);
+    const stores = (): TaskStores => {
+      if (options.stores === undefined) throw new Error(`task ${options.id} has no stores, yet a node keeps one`);
+      return options.stores;
+    };
+    const context = this.#context;
+    this.#processors = compile(options.nodes, options.children, context, this.outputs, {
+      store: (name) => stores().get(name),
+      windows: (name) => stores().windows(name),
+      late: (node, timestamp) => options.onLate(node, timestamp, context),
     });
   }
 

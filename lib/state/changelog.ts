@@ -1,5 +1,6 @@
 import type { GraphNode } from '../graph/nodes.ts';
 import type { StoreSpec } from './task-stores.ts';
+import { windowKeySerde } from './window-store.ts';
 
 /** The compacted topic every write of a store also goes to, one partition per task. */
 export function changelogTopic(appId: string, store: string): string {
@@ -10,7 +11,13 @@ export const changelogConfig: Readonly<Record<string, string>> = Object.freeze({
 
 /** The stores the nodes of one sub-topology keep. */
 export function storeSpecs(appId: string, nodes: readonly GraphNode[]): StoreSpec[] {
-  return nodes.flatMap((node) =>
-    node.kind === 'aggregate' ? [{ store: node.store, changelog: changelogTopic(appId, node.store), serdes: node.serdes }] : [],
-  );
+  return nodes.flatMap((node): StoreSpec[] => {
+    const changelog = 'store' in node ? changelogTopic(appId, node.store) : '';
+    if (node.kind === 'aggregate') return [{ store: node.store, changelog, serdes: node.serdes }];
+    if (node.kind === 'windowedAggregate') {
+      const serdes = { key: windowKeySerde(node.serdes.key) as StoreSpec['serdes']['key'], value: node.serdes.value };
+      return [{ store: node.store, changelog, serdes, windowGrace: node.windows.grace }];
+    }
+    return [];
+  });
 }

@@ -6,12 +6,15 @@ import type { OutputBuffer } from '../runtime/output-buffer.ts';
 import type { Serde } from '../serde/serde.ts';
 import { readCheckpoint, writeCheckpoint } from './checkpoint.ts';
 import { LevelKeyValueStore } from './level-store.ts';
+import { WindowState, type WindowKey } from './window-store.ts';
 
 /** A store a sub-topology keeps, and the changelog topic behind it. */
 export interface StoreSpec {
   readonly store: string;
   readonly changelog: string;
   readonly serdes: { readonly key: Serde<unknown>; readonly value: Serde<unknown> };
+  /** Set for a window store: how long windows stay open after their end. */
+  readonly windowGrace?: number;
 }
 
 export interface TaskStoresOptions {
@@ -34,6 +37,7 @@ interface OpenStore {
   checkpoint: bigint;
   /** Changelog records handed to the outputs since the last flush. */
   staged: number;
+  readonly windows: WindowState | undefined;
 }
 
 /**
@@ -61,9 +65,24 @@ export class TaskStores {
   }
 
   get(name: string): LevelKeyValueStore<unknown, unknown> {
+    return this.#open(name).store;
+  }
+
+  windows(name: string): WindowState {
+    const windows = this.#open(name).windows;
+    if (windows === undefined) throw new Error(`store ${name} is not a window store`);
+    return windows;
+  }
+
+  /** The names of the stores, for queries. */
+  names(): string[] {
+    return [...this.#stores.keys()];
+  }
+
+  #open(name: string): OpenStore {
     const open = this.#stores.get(name);
     if (open === undefined) throw new Error(`no store ${name} in this task`);
-    return open.store;
+    return open;
   }
 
   /** Puts every pending write into the outputs, bound for the task's changelog partition. */
@@ -135,7 +154,11 @@ async function openAndRestore(spec: StoreSpec, options: TaskStoresOptions): Prom
       recordsPerSecond: ms > 0 ? Math.round((restored * 1000) / ms) : restored,
     });
     await writeCheckpoint(checkpointPath, offsets.high);
-    return { spec, store, checkpointPath, checkpoint: BigInt(offsets.high), staged: 0 };
+    const windows =
+      spec.windowGrace === undefined
+        ? undefined
+        : await WindowState.load(store as unknown as LevelKeyValueStore<WindowKey, unknown>, spec.windowGrace);
+    return { spec, store, checkpointPath, checkpoint: BigInt(offsets.high), staged: 0, windows };
   } catch (error) {
     await store.close();
     throw error;

@@ -28,6 +28,7 @@ function taskFor(t: Topology, maxOutputs = 1000) {
     nodes: subtopologies(graph)[0]!.nodes,
     children: childrenOf(graph),
     onFailure: (e) => failures.push(e),
+    onLate: () => {},
     stores: stores as unknown as TaskStores,
   });
   const run = (topic: string, values: (string | null)[], keys: (string | null)[] = []) => {
