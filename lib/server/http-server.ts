@@ -1,0 +1,228 @@
+import type { AddressInfo } from 'node:net';
+import { fastify, type FastifyInstance, type FastifyReply } from 'fastify';
+import { StreamrunError } from '../errors/streamrun-error.ts';
+import type { Logger } from '../runtime/logger.ts';
+import type { HealthReport, StoreQueries } from './store-queries.ts';
+
+// ---------------------------------------------------------------------------------------------
+// Options
+
+export interface HttpServerOptions {
+  /** TCP port to listen on; 0 takes any free port (read it back from `HttpServer.port`). */
+  port: number;
+  /**
+   * Interface to bind. Default '127.0.0.1': the server hands out store contents with no
+   * authentication, so it stays on this machine unless asked. Pass '0.0.0.0' (or '::') when
+   * something else must reach it, e.g. a health probe from outside a container.
+   */
+  host?: string;
+  queries: StoreQueries;
+  health: () => HealthReport;
+  logger: Logger;
+}
+
+export interface HttpServer {
+  /** The port actually bound (useful with `port: 0`). */
+  readonly port: number;
+  /** Where to reach the server from this machine, e.g. `http://127.0.0.1:8080`. */
+  readonly url: string;
+  /** Stops listening, lets requests in flight finish, and resolves once the port is free. */
+  close(): Promise<void>;
+}
+
+export const defaultHost = '127.0.0.1';
+export const defaultRangeLimit = 100;
+export const maxRangeLimit = 1000;
+
+function checkOptions(options: HttpServerOptions): { port: number; host: string } {
+  const { port, host = defaultHost } = options;
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new StreamrunError('INVALID_OPTIONS', `http port: expected an integer from 0 to 65535, got ${port}`);
+  }
+  if (host.trim() === '') throw new StreamrunError('INVALID_OPTIONS', 'http host: must not be empty');
+  return { port, host };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Server
+
+/**
+ * Starts the runner's HTTP server: health and read-only queries of this instance's stores.
+ *
+ * @example
+ * const server = await startHttpServer({ port: 8080, queries, health, logger });
+ * // curl http://127.0.0.1:8080/stores/word-counts/hello
+ * await server.close();
+ */
+export async function startHttpServer(options: HttpServerOptions): Promise<HttpServer> {
+  const { port, host } = checkOptions(options);
+  const app = buildApp(options);
+  try {
+    await app.listen({ port, host });
+  } catch (error) {
+    await app.close();
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new StreamrunError('INVALID_OPTIONS', `http server: cannot listen on ${host}:${port}: ${reason}`, {
+      cause: error,
+    });
+  }
+  const bound = (app.server.address() as AddressInfo).port;
+  const url = urlFor(host, bound);
+  options.logger.info('http server listening', { url });
+  return {
+    port: bound,
+    url,
+    close: async () => {
+      await app.close();
+    },
+  };
+}
+
+type ErrorBody = { error: 'not_found' | 'bad_request' | 'internal_error'; message: string };
+
+const storeParams = {
+  type: 'object',
+  required: ['store'],
+  properties: { store: { type: 'string', minLength: 1 } },
+} as const;
+
+const keyParams = {
+  type: 'object',
+  required: ['store', 'key'],
+  properties: { store: { type: 'string', minLength: 1 }, key: { type: 'string', minLength: 1 } },
+} as const;
+
+const rangeQuery = {
+  type: 'object',
+  properties: {
+    from: { type: 'string' },
+    to: { type: 'string' },
+    limit: { type: 'integer', minimum: 1, maximum: maxRangeLimit, default: defaultRangeLimit },
+  },
+} as const;
+
+function buildApp({ queries, health, logger }: HttpServerOptions): FastifyInstance {
+  const app = fastify({
+    // Requests are logged through our Logger below; fastify's pino would be a second format.
+    logger: false,
+    // Keys are path segments; find-my-way's default cap of 100 characters would 404 long ones.
+    routerOptions: { maxParamLength: 4096 },
+    // A malformed URL or an over-long key fails in the router, before the error handler.
+    // (The hook is typed generic over route types this server never uses, hence the widening.)
+    frameworkErrors: (error, _request, reply) => {
+      void (reply as FastifyReply).code(error.statusCode ?? 400).send(badRequest(error.message));
+    },
+  });
+
+  app.setReplySerializer((payload) => JSON.stringify(payload, jsonReplacer));
+
+  app.addHook('onResponse', async (request, reply) => {
+    logger.debug('http request', {
+      method: request.method,
+      url: request.url,
+      status: reply.statusCode,
+      ms: Math.round(reply.elapsedTime),
+    });
+  });
+
+  app.get('/health', async (_request, reply) => {
+    const { status, appId, tasks } = health();
+    return reply.code(status === 'ok' ? 200 : 503).send({ status, appId, tasks });
+  });
+
+  app.get('/stores', async () => ({ stores: queries.stores() }));
+
+  app.get<{ Params: { store: string; key: string } }>(
+    '/stores/:store/:key',
+    { schema: { params: keyParams } },
+    async (request, reply) => {
+      const { store, key } = request.params;
+      const missing = unknownStore(queries, store);
+      if (missing !== undefined) return reply.code(404).send(missing);
+      const value = await queries.get(store, key);
+      if (value === undefined) {
+        return reply.code(404).send(notFound(`No value for key "${key}" in store "${store}" on this instance`));
+      }
+      return { store, key, value };
+    },
+  );
+
+  app.get<{ Params: { store: string }; Querystring: { from?: string; to?: string; limit: number } }>(
+    '/stores/:store',
+    { schema: { params: storeParams, querystring: rangeQuery } },
+    async (request, reply) => {
+      const { store } = request.params;
+      const missing = unknownStore(queries, store);
+      if (missing !== undefined) return reply.code(404).send(missing);
+      const { from, to, limit } = request.query;
+      const query: { from?: string; to?: string; limit: number } = { limit };
+      if (from !== undefined) query.from = from;
+      if (to !== undefined) query.to = to;
+      return { store, entries: await queries.range(store, query) };
+    },
+  );
+
+  app.setNotFoundHandler(async (request, reply) =>
+    reply.code(404).send(notFound(`No route for ${request.method} ${request.url}`)),
+  );
+
+  app.setErrorHandler(async (error: unknown, request, reply) => {
+    const status = clientErrorStatus(error);
+    if (status !== undefined) return reply.code(status).send(badRequest(messageOf(error)));
+    logger.error('http request failed', { method: request.method, url: request.url, error });
+    // The message helps whoever is looking; the stack stays in the log.
+    return reply.code(500).send({ error: 'internal_error', message: messageOf(error) } satisfies ErrorBody);
+  });
+
+  return app;
+}
+
+/**
+ * The 4xx status for an error the client caused, else undefined. Covers fastify's schema
+ * validation, its other 4xx (a malformed URL, say), and a key text the store's serde cannot
+ * read, which the queries report as INVALID_OPTIONS.
+ */
+function clientErrorStatus(error: unknown): number | undefined {
+  if (error instanceof StreamrunError) return error.code === 'INVALID_OPTIONS' ? 400 : undefined;
+  if (typeof error !== 'object' || error === null) return undefined;
+  if ('validation' in error && error.validation !== undefined) return 400;
+  const status = 'statusCode' in error ? error.statusCode : undefined;
+  return typeof status === 'number' && status >= 400 && status < 500 ? status : undefined;
+}
+
+function unknownStore(queries: StoreQueries, store: string): ErrorBody | undefined {
+  const known = queries.stores();
+  if (known.includes(store)) return undefined;
+  const list = known.length === 0 ? 'none' : known.map((name) => `"${name}"`).join(', ');
+  return notFound(`No store "${store}" on this instance; known stores: ${list}`);
+}
+
+function notFound(message: string): ErrorBody {
+  return { error: 'not_found', message };
+}
+
+function badRequest(message: string): ErrorBody {
+  return { error: 'bad_request', message };
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Store values are whatever the serdes produced: bytes come out as base64 rather than as
+ * Buffer's `{ type, data: [...] }`, and a bigint as its decimal text rather than a 500.
+ * Reads the holder because Buffer's own toJSON has already run by the time `value` arrives.
+ */
+function jsonReplacer(this: unknown, key: string, value: unknown): unknown {
+  const raw = (this as Record<string, unknown>)[key];
+  if (raw instanceof Uint8Array) return Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('base64');
+  if (typeof value === 'bigint') return value.toString();
+  return value;
+}
+
+/** A wildcard bind is reached through loopback from this machine; IPv6 needs brackets. */
+function urlFor(host: string, port: number): string {
+  const reachable = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
+  return `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`;
+}

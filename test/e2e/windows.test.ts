@@ -1,0 +1,69 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { hopping, serdes, start, topology, tumbling, type Runner } from '../../lib/index.ts';
+import { brokers, createTopic, produce, readAll, uniqueName } from './helpers/kafka.ts';
+import { collectingLogger } from './helpers/logger.ts';
+import { waitFor } from './helpers/wait.ts';
+
+// Ten records, out of order and late: [key, event time in seconds].
+const events: [string, number][] = [
+  ['a', 1], ['a', 4], ['b', 3], ['a', 12], ['a', 9], ['b', 16], ['a', 8], ['a', 21], ['b', 26], ['a', 40],
+];
+
+// Record timestamps lie this far after the event times the values carry, so the windows
+// computed from each show which time a node used.
+const recordTimeShift = 2_000_000_000;
+
+/** `a[0,10)=3` for key a, window [0 s, 10 s) after `base` ms, value 3. */
+const show = (base: number) => (r: { key: string | null; value: string | null }) => {
+  const w = JSON.parse(r.key!) as { key: string; start: number; end: number };
+  return `${w.key}[${(w.start - base) / 1000},${(w.end - base) / 1000})=${r.value}`;
+};
+
+describe('windowed counts over a fixed data set with out-of-order and late records', () => {
+  const running: Runner[] = [];
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map((r) => r.stop()));
+  });
+
+  it('yield exactly the expected windows: tumbling and hopping, emit update and final', async () => {
+    const input = uniqueName('win-in');
+    const out = (name: string) => `${input}-${name}`;
+    await createTopic(input, 1);
+    const app = topology(uniqueName('windows'));
+    const grouped = app.stream(input, { key: serdes.string, value: serdes.string }).groupByKey();
+    const tumbles = tumbling(10_000).grace(5_000);
+    grouped.windowedBy(tumbles).count({ name: 'tumbling-update' }).toStream().to(out('tu'));
+    grouped.windowedBy(tumbles).count({ name: 'tumbling-final', emit: 'final' }).toStream().to(out('tf'));
+    // The hopping windows take event time from the value, the tumbling ones from the record.
+    const byValue = { timestamp: (v: string) => Number(v) };
+    const hops = hopping(10_000, 5_000).grace(5_000);
+    grouped.windowedBy(hops, byValue).count({ name: 'hopping-update' }).toStream().to(out('hu'));
+    grouped.windowedBy(hops, byValue).count({ name: 'hopping-final', emit: 'final' }).toStream().to(out('hf'));
+
+    const runner = await start(app, { brokers: brokers(), logger: collectingLogger() });
+    running.push(runner);
+    await produce(
+      input,
+      events.map(([key, s]) => ({ key, value: String(s * 1000), timestamp: String(s * 1000 + recordTimeShift) })),
+    );
+
+    expect((await readAll(out('tu'), 9)).map(show(recordTimeShift))).toEqual([
+      'a[0,10)=1', 'a[0,10)=2', 'b[0,10)=1', 'a[10,20)=1', 'a[0,10)=3', 'b[10,20)=1', 'a[20,30)=1', 'b[20,30)=1', 'a[40,50)=1',
+    ]);
+    expect((await readAll(out('tf'), 6)).map(show(recordTimeShift))).toEqual([
+      'a[0,10)=3', 'b[0,10)=1', 'a[10,20)=1', 'b[10,20)=1', 'a[20,30)=1', 'b[20,30)=1',
+    ]);
+    expect((await readAll(out('hu'), 16)).map(show(0))).toEqual([
+      'a[0,10)=1', 'a[0,10)=2', 'b[0,10)=1', 'a[10,20)=1', 'a[5,15)=1', 'a[5,15)=2', 'a[0,10)=3', 'b[15,25)=1',
+      'b[10,20)=1', 'a[5,15)=3', 'a[20,30)=1', 'a[15,25)=1', 'b[25,35)=1', 'b[20,30)=1', 'a[40,50)=1', 'a[35,45)=1',
+    ]);
+    expect((await readAll(out('hf'), 10)).map(show(0))).toEqual([
+      'a[0,10)=3', 'b[0,10)=1', 'a[5,15)=3', 'a[10,20)=1', 'b[10,20)=1',
+      'b[15,25)=1', 'a[15,25)=1', 'a[20,30)=1', 'b[20,30)=1', 'b[25,35)=1',
+    ]);
+    // a@8 s is late for the tumbling window [0,10) (closed at 15 s once stream time reached 16 s),
+    // but not for the hopping window [5,15).
+    await waitFor('the counters', () => runner.stats().consumed === 10);
+    expect(runner.stats().lateRecords).toBe(2);
+  });
+});
