@@ -9,7 +9,7 @@ interface Reading {
 const app = topology('sensor-alerts');
 
 const readings = app
-  .stream('sensor-readings', { key: serdes.string, value: serdes.json<Reading>() })
+  .stream('temperatures', { key: serdes.string, value: serdes.json<Reading>() })
   .filter((r) => Number.isFinite(r.celsius), { name: 'valid-readings' })
   .map((r) => ({ key: r.sensorId, value: { ...r, fahrenheit: r.celsius * 1.8 + 32 } }));
 
@@ -20,6 +20,6 @@ const { hot, cold } = readings.branch({
 
 hot.mapValues((r) => `${r.sensorId} is hot: ${r.celsius} °C`).to('sensor-alerts', { key: serdes.string, value: serdes.string });
 cold.mapValues((r) => `${r.sensorId} is freezing: ${r.celsius} °C`).to('sensor-alerts', { key: serdes.string, value: serdes.string });
-readings.to('sensor-readings-f', { key: serdes.string, value: serdes.json() });
+readings.to('temperatures-f', { key: serdes.string, value: serdes.json() });
 
 export default app;

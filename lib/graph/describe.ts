@@ -43,6 +43,8 @@ export interface NodeDescription {
   readonly branches?: readonly string[];
   /** Aggregates only: the state store they keep. */
   readonly store?: string;
+  /** Windowed aggregates only. */
+  readonly windows?: { readonly size: number; readonly advance: number; readonly grace: number; readonly emit: 'update' | 'final' };
   /** Branch outputs only: which branch this output carries. */
   readonly branch?: string;
   readonly parents: readonly string[];
@@ -108,10 +110,12 @@ function describeNode(node: GraphNode, children: readonly GraphNode[]): NodeDesc
     case 'branchOutput':
       return { name: node.name, kind: node.kind, branch: node.branch, ...edges };
     case 'aggregate':
+    case 'windowedAggregate':
       return {
         name: node.name,
         kind: node.kind,
         store: node.store,
+        ...(node.kind === 'windowedAggregate' ? { windows: { ...node.windows, emit: node.emit } } : {}),
         serdes: { key: node.serdes.key.name, value: node.serdes.value.name },
         ...edges,
       };
@@ -141,6 +145,11 @@ function headline(node: NodeDescription): string {
       return `Processor: ${node.name} (branchOutput: ${node.branch})`;
     case 'aggregate':
       return `Processor: ${node.name} (aggregate, store: ${node.store}, key: ${node.serdes?.key}, value: ${node.serdes?.value})`;
+    case 'windowedAggregate': {
+      const w = node.windows!;
+      const windows = w.advance === w.size ? `tumbling ${w.size} ms` : `hopping ${w.size} ms every ${w.advance} ms`;
+      return `Processor: ${node.name} (windowedAggregate, store: ${node.store}, ${windows}, grace ${w.grace} ms, emit ${w.emit})`;
+    }
     default:
       return `Processor: ${node.name} (${node.kind})`;
   }

@@ -4,12 +4,12 @@ import { brokers, createTopic, produce, readAll, uniqueName } from './helpers/ka
 
 describe("examples/sensor-alerts.ts (the README's example) through the CLI", () => {
   it('routes hot and freezing readings to alerts and every valid reading, in Fahrenheit, onwards', async () => {
-    await createTopic('sensor-readings', 2);
+    await createTopic('temperatures', 2);
     const reading = (sensorId: string, celsius: unknown, ts: number) => ({
       key: 'gateway-1',
       value: JSON.stringify({ sensorId, celsius, ts }),
     });
-    await produce('sensor-readings', [
+    await produce('temperatures', [
       reading('s1', 31.5, 1),
       reading('s2', 20, 2),
       reading('s3', -4, 3),
@@ -26,7 +26,7 @@ describe("examples/sensor-alerts.ts (the README's example) through the CLI", () 
         ['s3', 's3 is freezing: -4 °C'],
         ['s1', 's1 is hot: 30 °C'],
       ]);
-      const converted = await readAll('sensor-readings-f', 4);
+      const converted = await readAll('temperatures-f', 4);
       expect(converted.map((r) => [r.key, JSON.parse(r.value!).fahrenheit])).toEqual([
         ['s1', 88.7],
         ['s2', 68],

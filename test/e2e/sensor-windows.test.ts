@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { runCli } from './helpers/cli.ts';
+import { brokers, createTopic, produce, readAll, uniqueName } from './helpers/kafka.ts';
+
+describe('examples/sensor-windows.ts through the CLI', () => {
+  it('writes one min/max/avg/count per sensor and closed 10 s window, and drops the late reading', async () => {
+    await createTopic('sensor-readings', 1);
+    const reading = (sensorId: string, value: number, ts: number) => ({ key: 'gw', value: JSON.stringify({ sensorId, value, ts }) });
+    await produce('sensor-readings', [
+      reading('s1', 20, 1_000),
+      reading('s2', 5, 2_000),
+      reading('s1', 24, 9_999),
+      reading('s1', 22, 5_000),
+      reading('s2', 7, 11_000),
+      reading('s1', 30, 16_000), // stream time 16 s: [0, 10 s) closes (end 10 s + grace 5 s)
+      reading('s1', 99, 3_000), // late: its window closed
+      reading('s2', 1, 26_000), // stream time 26 s: [10 s, 20 s) closes
+    ]);
+
+    const run = runCli(['start', 'examples/sensor-windows.ts', '--brokers', brokers(), '--app-id', uniqueName('sensor-windows')]);
+    try {
+      const stats = await readAll('sensor-stats', 4);
+      expect(stats.map((r) => [r.key, JSON.parse(r.value!)])).toEqual([
+        ['s1', { sensorId: 's1', start: 0, end: 10_000, count: 3, min: 20, max: 24, avg: 22 }],
+        ['s2', { sensorId: 's2', start: 0, end: 10_000, count: 1, min: 5, max: 5, avg: 5 }],
+        ['s2', { sensorId: 's2', start: 10_000, end: 20_000, count: 1, min: 7, max: 7, avg: 7 }],
+        ['s1', { sensorId: 's1', start: 10_000, end: 20_000, count: 1, min: 30, max: 30, avg: 30 }],
+      ]);
+    } finally {
+      run.child.kill('SIGTERM');
+      expect(await run.exited).toBe(0);
+      expect(run.stderr()).toMatch(/"lateRecords":1/);
+    }
+  });
+});
