@@ -12,6 +12,8 @@ interface StartFlags {
   appId?: string;
   stateDir: string;
   sourcePartitions?: number;
+  port?: number;
+  host?: string;
   logLevel: LogLevel;
 }
 
@@ -33,6 +35,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--app-id <id>', "consumer group and topic prefix (default: the topology's id)")
     .option('--state-dir <dir>', 'where local state lives', '.streamrun-state')
     .option('--source-partitions <n>', 'partitions for source topics that must be created', positiveInt)
+    .option('--port <port>', 'serve /health and /stores on this port (default: off)', portNumber)
+    .option('--host <host>', 'interface for --port (default: 127.0.0.1)')
     .addOption(new Option('--log-level <level>', 'what to log').choices(logLevels).default('info'))
     .action(async (file: string, flags: StartFlags) => {
       exitCode = await runStart(file, flags);
@@ -68,6 +72,8 @@ async function runStart(file: string, flags: StartFlags): Promise<number> {
     appId: flags.appId,
     stateDir: flags.stateDir,
     sourcePartitions: flags.sourcePartitions,
+    port: flags.port,
+    host: flags.host,
     logger,
   });
   return new Promise<number>((resolve) => {
@@ -90,6 +96,12 @@ async function runStart(file: string, flags: StartFlags): Promise<number> {
 function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+}
+
+function portNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new InvalidArgumentError('expected a port from 0 to 65535');
   return n;
 }
 

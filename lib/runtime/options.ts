@@ -17,6 +17,10 @@ export interface RunnerOptions {
   maxBufferedOutputs?: number;
   /** How long `stop()` may take to drain and commit before it gives up. Default 30 s. */
   shutdownTimeoutMs?: number;
+  /** Port of the embedded HTTP server (health, store queries); 0 = any free port. Default: off. */
+  port?: number;
+  /** Interface the HTTP server binds. Default 127.0.0.1: stores are served without authentication. */
+  host?: string;
   logger?: Logger;
 }
 
@@ -27,6 +31,8 @@ export interface ResolvedRunnerOptions {
   readonly sourcePartitions: number;
   readonly maxBufferedOutputs: number;
   readonly shutdownTimeoutMs: number;
+  readonly port: number | undefined;
+  readonly host: string | undefined;
   readonly logger: Logger;
 }
 
@@ -42,6 +48,8 @@ export function resolveRunnerOptions(options: RunnerOptions, topologyAppId: stri
     sourcePartitions: positiveInteger('sourcePartitions', options.sourcePartitions ?? 1),
     maxBufferedOutputs: positiveInteger('maxBufferedOutputs', options.maxBufferedOutputs ?? 10_000),
     shutdownTimeoutMs: positiveInteger('shutdownTimeoutMs', options.shutdownTimeoutMs ?? 30_000),
+    port: options.port === undefined ? undefined : port(options.port),
+    host: options.host,
     logger: options.logger ?? consoleLogger(),
   };
 }
@@ -53,6 +61,11 @@ function parseBrokers(value: string | readonly string[]): string[] {
     if (!/^[^\s:]+:\d{1,5}$/.test(broker)) throw invalid(`brokers: "${broker}" is not host:port`);
   }
   return list;
+}
+
+function port(value: number): number {
+  if (!Number.isInteger(value) || value < 0 || value > 65_535) throw invalid(`port: expected 0 to 65535, got ${value}`);
+  return value;
 }
 
 function positiveInteger(name: string, value: number): number {

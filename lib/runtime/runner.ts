@@ -21,6 +21,8 @@ import { resolveRunnerOptions, type ResolvedRunnerOptions, type RunnerOptions } 
 import { emptyStats, type RunnerStats } from './stats.ts';
 import { Task } from './task.ts';
 import { ensureTopics } from './topics.ts';
+import { startHttpServer, type HttpServer } from '../server/http-server.ts';
+import { localStoreQueries } from './local-store-queries.ts';
 
 /**
  * Runs a topology in this process until `stop()`: one consumer group member, one task per
@@ -54,6 +56,9 @@ export class Runner {
   readonly #closing = new Map<string, Promise<void>>();
   readonly #stores = new Map<number, StoreSpec[]>();
   #reader: ChangelogReader | undefined;
+  /** Tasks whose stores are open, for queries. */
+  readonly #ready = new Map<string, Task>();
+  #server: HttpServer | undefined;
   readonly #stats: RunnerStats = emptyStats();
   #consumer: InputConsumer | undefined;
   #producer: OutputProducer | undefined;
@@ -109,7 +114,34 @@ export class Runner {
       await this.#closeClients();
       throw error;
     }
-    logger.info(`${this.appId} running`, { brokers: this.#options.brokers, stateDir: this.#options.stateDir });
+    if (this.#options.port !== undefined) await this.#startServer(this.#options.port);
+    logger.info(`${this.appId} running`, {
+      brokers: this.#options.brokers,
+      stateDir: this.#options.stateDir,
+      ...(this.#server ? { http: this.#server.url } : {}),
+    });
+  }
+
+  async #startServer(port: number): Promise<void> {
+    const specs = new Map([...this.#stores.values()].flat().map((spec) => [spec.store, spec]));
+    const stores = () => [...this.#ready.values()].flatMap((task) => (task.stores ? [task.stores] : []));
+    try {
+      this.#server = await startHttpServer({
+        port,
+        ...(this.#options.host === undefined ? {} : { host: this.#options.host }),
+        queries: localStoreQueries(specs, stores),
+        health: () => ({ status: this.#stopping ? 'stopping' : 'ok', appId: this.appId, tasks: this.tasks() }),
+        logger: this.#options.logger,
+      });
+    } catch (error) {
+      await this.#closeClients();
+      throw error;
+    }
+  }
+
+  /** Where the embedded HTTP server answers, when `port` was given. */
+  get httpUrl(): string | undefined {
+    return this.#server?.url;
   }
 
   /** A snapshot of the counters. */
@@ -154,6 +186,7 @@ export class Runner {
   }
 
   async #closeClients(): Promise<void> {
+    await this.#server?.close();
     await this.#consumer?.close();
     const tasks = [...this.#tasks.keys()];
     await Promise.all(tasks.map((id) => this.#closeTask(id)));
@@ -236,7 +269,7 @@ export class Runner {
             logger: this.#options.logger,
             onRestored: (records) => (this.#stats.restoredRecords += records),
           });
-    return new Task({
+    const task = new Task({
       id,
       partition,
       nodes: sub.nodes,
@@ -248,6 +281,8 @@ export class Runner {
       },
       stores,
     });
+    this.#ready.set(id, task);
+    return task;
   }
 
   /** Tasks hold nothing between batches (each batch ends with its commit): closing only closes stores. */
@@ -255,6 +290,7 @@ export class Runner {
     const task = this.#tasks.get(id);
     this.#tasks.delete(id);
     if (task === undefined) return this.#closing.get(id) ?? Promise.resolve();
+    this.#ready.delete(id);
     const closed = task
       .then((t) => t.close())
       .catch(() => {})

@@ -34,6 +34,10 @@ export class Task {
   readonly #processors: Map<string, SourceProcessor>;
   readonly #onFailure: RecordFailureHandler;
   readonly #stores: TaskStores | undefined;
+  /** The task's state stores, for queries. */
+  get stores(): TaskStores | undefined {
+    return this.#stores;
+  }
   /** Per topic: the next offset to commit once the outputs are acknowledged. */
   readonly #positions = new Map<string, string>();
 

@@ -110,7 +110,7 @@ function buildApp({ queries, health, logger }: HttpServerOptions): FastifyInstan
     // A malformed URL or an over-long key fails in the router, before the error handler.
     // (The hook is typed generic over route types this server never uses, hence the widening.)
     frameworkErrors: (error, _request, reply) => {
-      void (reply as FastifyReply).code(error.statusCode ?? 400).send(badRequest(error.message));
+      (reply as FastifyReply).code(error.statusCode ?? 400).send(badRequest(error.message));
     },
   });
 
@@ -170,7 +170,7 @@ function buildApp({ queries, health, logger }: HttpServerOptions): FastifyInstan
     const status = clientErrorStatus(error);
     if (status !== undefined) return reply.code(status).send(badRequest(messageOf(error)));
     logger.error('http request failed', { method: request.method, url: request.url, error });
-    // The message helps whoever is looking; the stack stays in the log.
+    // The message helps whoever is looking; the stack goes to the Logger only.
     return reply.code(500).send({ error: 'internal_error', message: messageOf(error) } satisfies ErrorBody);
   });
 
