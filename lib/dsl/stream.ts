@@ -4,6 +4,7 @@ import type {
   FlatMapNode,
   FlatMapValuesNode,
   GraphNode,
+  JoinNode,
   KeyValue,
   MapNode,
   MapValuesNode,
@@ -14,6 +15,7 @@ import { serdes as builtin } from '../serde/builtin.ts';
 import type { Serde } from '../serde/serde.ts';
 import { checkFunction, checkObject, checkSerde } from './arguments.ts';
 import type { GraphBuilder } from './builder.ts';
+import { TableImpl, type Table } from './table.ts';
 import { GroupedStreamImpl, type GroupedStream } from './grouped-stream.ts';
 import { branchOutputName, checkBranchName, checkTopic, invalid, show } from './naming.ts';
 import type { NamedOptions, Predicate, SinkSerdes } from './options.ts';
@@ -171,6 +173,33 @@ export interface Stream<K, V> {
     selector: (value: V, key: K, context: RecordContext) => K2,
     serdes?: { readonly key?: Serde<NonNullable<K2>> },
   ): GroupedStream<NonNullable<K2>, V>;
+
+  /**
+   * Enriches each record with the value its key has in a table (`topology.table()` or an
+   * aggregate) at that moment; records whose key the table lacks are dropped. The stream and
+   * the table's topic must be co-partitioned (same partition count, same keys); a re-keyed
+   * stream must be written to a topic and read again first.
+   *
+   * @example
+   * clicks.join(users, (click, user) => ({ ...click, country: user.country }));
+   */
+  join<VT, R>(
+    table: Table<NonNullable<K>, VT>,
+    joiner: (value: V, tableValue: VT, key: NonNullable<K>) => R,
+    options?: NamedOptions,
+  ): Stream<NonNullable<K>, R>;
+
+  /**
+   * Like `join`, but records whose key the table lacks go on with `tableValue` null.
+   *
+   * @example
+   * clicks.leftJoin(users, (click, user) => ({ ...click, country: user?.country ?? 'unknown' }));
+   */
+  leftJoin<VT, R>(
+    table: Table<NonNullable<K>, VT>,
+    joiner: (value: V, tableValue: VT | null, key: K) => R,
+    options?: NamedOptions,
+  ): Stream<K, R>;
 
   /**
    * Writes the stream to a topic and returns the topology, so a chain can be exported as is.
@@ -367,6 +396,40 @@ export class StreamImpl<K, V> implements Stream<K, V> {
     const rekey = (value: V, key: K, context: RecordContext) => ({ key: selector(value, key, context), value });
     const rekeyed = this.#fn<K2, V>('map', rekey, undefined, { value: this.#serdes.value }, true);
     return rekeyed.groupByKey(serdes);
+  }
+
+  join<VT, R>(
+    table: Table<NonNullable<K>, VT>,
+    joiner: (value: V, tableValue: VT, key: NonNullable<K>) => R,
+    options?: NamedOptions,
+  ): Stream<NonNullable<K>, R> {
+    return this.#join(table, joiner, false, options);
+  }
+
+  leftJoin<VT, R>(
+    table: Table<NonNullable<K>, VT>,
+    joiner: (value: V, tableValue: VT | null, key: K) => R,
+    options?: NamedOptions,
+  ): Stream<K, R> {
+    return this.#join(table, joiner, true, options);
+  }
+
+  #join<K2, R>(table: unknown, joiner: unknown, left: boolean, options: NamedOptions | undefined): Stream<K2, R> {
+    const where = this.#where(left ? 'leftJoin' : 'join');
+    if (!(table instanceof TableImpl) || table.builder !== this.#builder) {
+      throw invalid(`${where}: expected a table of topology "${this.#builder.appId}"; got ${show(table)}`);
+    }
+    checkFunction(joiner, where, 'the joiner');
+    if (this.#rekeyed) {
+      throw invalid(
+        `${where}: the stream was re-keyed (map/flatMap), so its records are not in their key's partition; ` +
+          `write it to a topic with .to() and read that topic to join`,
+      );
+    }
+    const name = this.#builder.append('join', where, options, (name) => [
+      { kind: 'join', name, parents: [this.#node], table: table.store, left, joiner: joiner as JoinNode['joiner'] },
+    ]);
+    return new StreamImpl(this.#builder, name, { key: this.#serdes.key });
   }
 
   to(

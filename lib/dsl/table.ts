@@ -26,16 +26,17 @@ export interface Table<K, V> {
 /** Internal: a table is a handle on the aggregate node that keeps it. */
 export class TableImpl<K, V> implements Table<K, V> {
   readonly store: string;
-  readonly #builder: GraphBuilder;
+  /** The topology it belongs to: a join may only use a table of its own topology. */
+  readonly builder: GraphBuilder;
   readonly #serdes: { key: Serde<unknown>; value: Serde<unknown> };
 
   constructor(builder: GraphBuilder, store: string, serdes: { key: Serde<unknown>; value: Serde<unknown> }) {
-    this.#builder = builder;
+    this.builder = builder;
     this.store = store;
     this.#serdes = serdes;
   }
 
   toStream(): Stream<K, V> {
-    return new StreamImpl<K, V>(this.#builder, this.store, this.#serdes);
+    return new StreamImpl<K, V>(this.builder, this.store, this.#serdes);
   }
 }

@@ -1,12 +1,13 @@
 import { describeGraph, type TopologyDescription } from '../graph/describe.ts';
-import type { TopologyGraph } from '../graph/nodes.ts';
+import type { GraphNode, TopologyGraph } from '../graph/nodes.ts';
 import type { Serdes } from '../serde/serde.ts';
 import { subtopologies } from '../graph/subtopologies.ts';
-import { checkObject, checkSerde } from './arguments.ts';
+import { checkObject, checkSerde, nameOption } from './arguments.ts';
 import { GraphBuilder } from './builder.ts';
 import { checkAppId, checkTopic, invalid, show } from './naming.ts';
 import type { NamedOptions } from './options.ts';
 import { StreamImpl, type Stream } from './stream.ts';
+import { TableImpl, type Table } from './table.ts';
 
 /**
  * A stream-processing application: the topics it reads and what it does with their records.
@@ -33,6 +34,17 @@ export interface Topology {
    * const orders = app.stream('orders', { key: serdes.string, value: serdes.json<Order>() });
    */
   stream<K, V>(topic: string, serdes: Serdes<K, V>, options?: NamedOptions): Stream<K | null, V>;
+
+  /**
+   * Reads a topic as a table: the latest value per key, kept in a state store named
+   * `options.name` (a record without a value deletes its key). The topic itself is the store's
+   * changelog. Join a co-partitioned stream with it to enrich its records.
+   *
+   * @example
+   * const users = app.table('users', { key: serdes.string, value: serdes.json<User>() }, { name: 'users' });
+   * clicks.join(users, (click, user) => ({ ...click, country: user.country })).to('enriched-clicks');
+   */
+  table<K, V>(topic: string, serdes: Serdes<K, V>, options?: NamedOptions): Table<K, V>;
 
   /**
    * The graph built so far, as JSON-serialisable data whose `toString()` reads like Kafka
@@ -99,7 +111,9 @@ export function graphOf(topology: Topology): TopologyGraph {
     );
   }
   for (const sub of subtopologies(graph)) {
-    if (!sub.nodes.some((node) => node.kind === 'sink' || node.kind === 'peek')) {
+    // A store counts as an end: it can be queried.
+    const ends = ['sink', 'peek', 'aggregate', 'windowedAggregate', 'materialize'];
+    if (!sub.nodes.some((node) => ends.includes(node.kind))) {
       const topics = sub.sourceTopics.map((t) => `"${t}"`).join(', ');
       throw invalid(
         `topology "${graph.appId}": the records of ${topics} go nowhere (sub-topology ` +
@@ -131,6 +145,22 @@ class TopologyImpl implements Topology, Branded {
       { kind: 'source', name, parents: [], topic, serdes: resolved },
     ]);
     return new StreamImpl(this.#builder, name, resolved);
+  }
+
+  table<K, V>(topic: string, serdes: Serdes<K, V>, options?: NamedOptions): Table<K, V> {
+    const where = `table(${show(topic)})`;
+    checkTopic(topic, where);
+    checkObject(serdes, where, 'serdes ({ key, value })');
+    const resolved = {
+      key: checkSerde(serdes.key, where, 'serdes.key'),
+      value: checkSerde(serdes.value, where, 'serdes.value'),
+    };
+    const named = nameOption(options, where) !== undefined;
+    const name = this.#builder.append('materialize', where, options, (name): GraphNode[] => [
+      { kind: 'source', name: `${name}-source`, parents: [], topic, serdes: resolved, tombstones: true },
+      { kind: 'materialize', name, parents: [`${name}-source`], store: name, named, topic, serdes: resolved },
+    ]);
+    return new TableImpl<K, V>(this.#builder, name, resolved);
   }
 
   describe(): TopologyDescription {

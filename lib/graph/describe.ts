@@ -109,6 +109,10 @@ function describeNode(node: GraphNode, children: readonly GraphNode[]): NodeDesc
       };
     case 'branchOutput':
       return { name: node.name, kind: node.kind, branch: node.branch, ...edges };
+    case 'materialize':
+      return { name: node.name, kind: node.kind, store: node.store, topic: node.topic, ...edges };
+    case 'join':
+      return { name: node.name, kind: node.kind, store: node.table, ...edges };
     case 'aggregate':
     case 'windowedAggregate':
       return {
@@ -145,6 +149,10 @@ function headline(node: NodeDescription): string {
       return `Processor: ${node.name} (branchOutput: ${node.branch})`;
     case 'aggregate':
       return `Processor: ${node.name} (aggregate, store: ${node.store}, key: ${node.serdes?.key}, value: ${node.serdes?.value})`;
+    case 'materialize':
+      return `Processor: ${node.name} (table, store: ${node.store}, changelog: its source topic ${node.topic})`;
+    case 'join':
+      return `Processor: ${node.name} (join, store: ${node.store})`;
     case 'windowedAggregate': {
       const w = node.windows!;
       const windows = w.advance === w.size ? `tumbling ${w.size} ms` : `hopping ${w.size} ms every ${w.advance} ms`;

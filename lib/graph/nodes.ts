@@ -39,6 +39,8 @@ export interface SourceNode extends NodeBase {
   readonly topic: string;
   /** A topic streamrun made for itself (a repartition topic): created with its writer's partitions. */
   readonly internal?: boolean;
+  /** Pass records without a value on (as deletes) instead of skipping them: a table's source. */
+  readonly tombstones?: boolean;
   readonly serdes: { readonly key: Serde<unknown>; readonly value: Serde<unknown> };
 }
 export interface MapNode extends NodeBase {
@@ -122,8 +124,30 @@ export interface WindowedAggregateNode extends NodeBase {
   readonly serdes: { readonly key: Serde<unknown>; readonly value: Serde<unknown> };
 }
 
+/** Keeps the latest value per key of a topic in a store (a null value deletes the key). */
+export interface MaterializeNode extends NodeBase {
+  readonly kind: 'materialize';
+  readonly store: string;
+  readonly named: boolean;
+  /** The topic is the store's changelog: restoring reads it back, nothing is written twice. */
+  readonly topic: string;
+  readonly serdes: { readonly key: Serde<unknown>; readonly value: Serde<unknown> };
+}
+
+/** Looks each record's key up in a table's store and passes on the joiner's result. */
+export interface JoinNode extends NodeBase {
+  readonly kind: 'join';
+  /** The name of the node that keeps the table (its store has the same name). */
+  readonly table: string;
+  /** Inner joins drop records whose key the table lacks; left joins pass them with null. */
+  readonly left: boolean;
+  readonly joiner: (value: unknown, tableValue: unknown, key: unknown) => unknown;
+}
+
 export type GraphNode =
   | SourceNode
+  | MaterializeNode
+  | JoinNode
   | AggregateNode
   | WindowedAggregateNode
   | MapNode

@@ -53,6 +53,10 @@ function unionFind(nodes: readonly GraphNode[]): (name: string) => string {
     up.set(node.name, node.name);
     for (const parent of node.parents) up.set(root(parent), root(node.name));
   }
+  // A join reads the store of a table: both must run in the same task.
+  for (const node of nodes) {
+    if (node.kind === 'join') up.set(root(node.table), root(node.name));
+  }
   return root;
 }
 

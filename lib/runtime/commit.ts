@@ -21,8 +21,8 @@ export function atLeastOnce(producer: OutputProducer): CommitStep {
       task.stageChangelog();
       const acks = task.outputs.size > 0 ? await producer.send(task.outputs.lanes) : [];
       task.outputs.clear();
-      await task.flushStores(acks);
       const positions = task.takePositions();
+      await task.flushStores(acks, positions);
       if (positions.length > 0) await control.commit(positions);
       return produced;
     },

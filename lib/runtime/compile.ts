@@ -120,6 +120,29 @@ export function compile(
       case 'branchOutput':
       case 'merge':
         return fanOut(node);
+      case 'materialize': {
+        const next = fanOut(node);
+        const store = state.store(node.store);
+        return (value, key) => {
+          if (key === null || key === undefined) return;
+          if (value === null || value === undefined) {
+            store.delete(key);
+            return;
+          }
+          store.put(key, value);
+          next(value, key);
+        };
+      }
+      case 'join': {
+        const next = fanOut(node);
+        const store = state.store(node.table);
+        const { joiner, left } = node;
+        return (value, key) => {
+          const tableValue = key === null || key === undefined ? undefined : guard(() => store.get(key));
+          if (tableValue === undefined && !left) return;
+          next(guard(() => joiner(value, tableValue ?? null, key)), key);
+        };
+      }
       case 'aggregate': {
         const next = fanOut(node);
         const store = state.store(node.store);
@@ -188,14 +211,15 @@ export function compile(
 
 function sourceProcessor(node: SourceNode, next: Forward, context: MutableRecordContext): SourceProcessor {
   const { key: keySerde, value: valueSerde } = node.serdes;
+  const tombstones = node.tombstones === true;
   return (record) => {
-    // A stream has no use for a record without a value (a table's delete marker).
-    if (record.value === null) return;
+    // A stream has no use for a record without a value (a table's delete marker); a table does.
+    if (record.value === null && !tombstones) return;
     let key: unknown;
     let value: unknown;
     try {
       key = record.key === null ? null : keySerde.deserialize(record.key);
-      value = valueSerde.deserialize(record.value);
+      value = record.value === null ? null : valueSerde.deserialize(record.value);
     } catch (error) {
       throw failure('DESERIALIZATION', node.name, context, error);
     }

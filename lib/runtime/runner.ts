@@ -97,9 +97,12 @@ export class Runner {
     const subs = unique([...this.#subtopologyOfTopic.values()]);
     await this.#client.connect();
     try {
-      const changelogsOf = (sub: Subtopology) => (this.#stores.get(sub.id) ?? []).map((s) => s.changelog);
-      await ensureTopics(this.#client, subs, changelogsOf, this.#options.sourcePartitions, logger);
-      const changelogs = subs.flatMap(changelogsOf);
+      const specsOf = (sub: Subtopology) => this.#stores.get(sub.id) ?? [];
+      // A table read from a topic has that topic for changelog: it exists as a source already.
+      const changelogsOf = (sub: Subtopology) => specsOf(sub).flatMap((s) => (s.sourceTopic ? [] : [s.changelog]));
+      const counts = await ensureTopics(this.#client, subs, changelogsOf, this.#options.sourcePartitions, logger);
+      checkCopartitioned(subs, counts);
+      const changelogs = [...new Set(subs.flatMap((sub) => specsOf(sub).map((s) => s.changelog)))];
       if (changelogs.length > 0) this.#reader = await this.#client.changelogReader(changelogs);
       this.#warnUnnamedStores(subs);
       this.#producer = await this.#client.producer();
@@ -330,6 +333,18 @@ export class Runner {
     }
     logger.error(`consumer failed for good: ${error.message}`);
     this.#rejectFinished(error);
+  }
+}
+
+/** A join looks keys up in its own task's table: the stream and table topics must split keys alike. */
+function checkCopartitioned(subs: readonly Subtopology[], counts: ReadonlyMap<string, number>): void {
+  for (const sub of subs) {
+    if (!sub.nodes.some((n) => n.kind === 'join')) continue;
+    const widths = new Set(sub.sourceTopics.map((t) => counts.get(t)));
+    if (widths.size > 1) {
+      const list = sub.sourceTopics.map((t) => `${t} (${counts.get(t)})`).join(', ');
+      throw new StreamrunError('TOPIC_SETUP', `a join needs co-partitioned topics, but their partition counts differ: ${list}`);
+    }
   }
 }
 

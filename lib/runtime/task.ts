@@ -97,8 +97,8 @@ export class Task {
   }
 
   /** Once the outputs are acknowledged: the stores' writes go to disk, then their checkpoints. */
-  async flushStores(acks: readonly ProducedOffset[]): Promise<void> {
-    await this.#stores?.flush(acks);
+  async flushStores(acks: readonly ProducedOffset[], positions: readonly TopicPartitionOffset[]): Promise<void> {
+    await this.#stores?.flush(acks, positions);
   }
 
   /** Forgets outputs, store writes and positions that could not be committed: their records come again. */

@@ -1,6 +1,6 @@
 import { access, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ChangelogReader, PartitionOffsets, ProducedOffset } from '../runtime/client.ts';
+import type { ChangelogReader, PartitionOffsets, ProducedOffset, TopicPartitionOffset } from '../runtime/client.ts';
 import type { Logger } from '../runtime/logger.ts';
 import type { OutputBuffer } from '../runtime/output-buffer.ts';
 import type { Serde } from '../serde/serde.ts';
@@ -15,6 +15,11 @@ export interface StoreSpec {
   readonly serdes: { readonly key: Serde<unknown>; readonly value: Serde<unknown> };
   /** Set for a window store: how long windows stay open after their end. */
   readonly windowGrace?: number;
+  /**
+   * Set for a table read from a topic: that topic is the changelog, so nothing is written to
+   * it, and the checkpoint is the task's committed position in it.
+   */
+  readonly sourceTopic?: boolean;
 }
 
 export interface TaskStoresOptions {
@@ -88,6 +93,7 @@ export class TaskStores {
   /** Puts every pending write into the outputs, bound for the task's changelog partition. */
   stageChangelog(outputs: OutputBuffer): void {
     for (const open of this.#stores.values()) {
+      if (open.spec.sourceTopic) continue;
       const changes = open.store.changes();
       if (changes.length === 0) continue;
       const lane = outputs.lane(open.spec.changelog);
@@ -97,9 +103,21 @@ export class TaskStores {
     }
   }
 
-  /** After the broker acknowledged the changelog records: writes them to disk, then the checkpoint. */
-  async flush(acks: readonly ProducedOffset[]): Promise<void> {
+  /**
+   * After the broker acknowledged the changelog records: writes them to disk, then the
+   * checkpoint. `positions` are the input offsets about to be committed (a source-topic
+   * table's checkpoint).
+   */
+  async flush(acks: readonly ProducedOffset[], positions: readonly TopicPartitionOffset[]): Promise<void> {
     for (const open of this.#stores.values()) {
+      if (open.spec.sourceTopic) {
+        const position = positions.find((p) => p.topic === open.spec.changelog);
+        if (position === undefined) continue;
+        await open.store.flush();
+        open.checkpoint = BigInt(position.offset);
+        await writeCheckpoint(open.checkpointPath, position.offset);
+        continue;
+      }
       if (open.staged === 0) continue;
       const ack = acks.find((a) => a.topic === open.spec.changelog && a.partition === this.#partition);
       if (ack === undefined) throw new Error(`no acknowledgement for ${open.spec.changelog}[${this.#partition}]`);

@@ -1,0 +1,78 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { serdes, start, topology, type Runner } from '../../lib/index.ts';
+import { brokers, createTopic, produce, readAll, uniqueName } from './helpers/kafka.ts';
+import { collectingLogger } from './helpers/logger.ts';
+import { waitFor } from './helpers/wait.ts';
+
+interface User {
+  country: string;
+}
+
+describe('table(topic) and stream.join(table)', () => {
+  const running: Runner[] = [];
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map((r) => r.stop()));
+  });
+
+  it('enriches each click with the user as the table holds it at that moment, and restores the table from its topic', async () => {
+    const users = uniqueName('users');
+    const clicks = uniqueName('clicks');
+    const enriched = uniqueName('enriched');
+    await createTopic(users, 2);
+    await createTopic(clicks, 2);
+    const stateDir = await mkdtemp(join(tmpdir(), 'streamrun-join-'));
+    const build = (appId: string) => {
+      const app = topology(appId);
+      const table = app.table(users, { key: serdes.string, value: serdes.json<User>() }, { name: 'users' });
+      app
+        .stream(clicks, { key: serdes.string, value: serdes.string })
+        .join(table, (page, user, id) => `${id} from ${user.country} saw ${page}`)
+        .to(enriched);
+      return app;
+    };
+    const appId = uniqueName('join');
+    const logger = collectingLogger();
+    const runner = await start(build(appId), { brokers: brokers(), stateDir, logger });
+    running.push(runner);
+
+    await produce(users, [
+      { key: 'ann', value: JSON.stringify({ country: 'NO' }) },
+      { key: 'bob', value: JSON.stringify({ country: 'PT' }) },
+    ]);
+    await waitFor('the users in the table', () => runner.stats().consumed === 2);
+    await produce(clicks, [
+      { key: 'ann', value: '/home' },
+      { key: 'bob', value: '/cart' },
+      { key: 'eve', value: '/home' }, // no such user: an inner join drops it
+    ]);
+    await waitFor('the clicks', () => runner.stats().consumed === 5);
+    await produce(users, [
+      { key: 'ann', value: JSON.stringify({ country: 'SE' }) },
+      { key: 'bob', value: null }, // bob leaves
+    ]);
+    await waitFor('the user changes', () => runner.stats().consumed === 7);
+    await produce(clicks, [
+      { key: 'ann', value: '/pay' },
+      { key: 'bob', value: '/pay' },
+    ]);
+    await waitFor('the last clicks', () => runner.stats().consumed === 9);
+    expect((await readAll(enriched, 3)).map((r) => r.value).sort()).toEqual(
+      ['ann from NO saw /home', 'bob from PT saw /cart', 'ann from SE saw /pay'].sort(),
+    );
+
+    // A wiped disk: the table comes back from the users topic itself.
+    await runner.stop();
+    running.pop();
+    await rm(stateDir, { recursive: true, force: true });
+    const again = await start(build(appId), { brokers: brokers(), stateDir, logger: collectingLogger() });
+    running.push(again);
+    await waitFor('the table restored', () => again.stats().restoredRecords === 4);
+    await produce(clicks, [{ key: 'ann', value: '/back' }, { key: 'bob', value: '/back' }]);
+    const after = await readAll(enriched, 4);
+    expect(after.map((r) => r.value)).toContain('ann from SE saw /back');
+    expect(after).toHaveLength(4);
+  });
+});
