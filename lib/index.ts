@@ -11,7 +11,7 @@ export type {
   WindowingOptions,
 } from './dsl/grouped-stream.ts';
 export type { Table } from './dsl/table.ts';
-export { hopping, tumbling, type TimeWindows, type Windowed } from './dsl/windows.ts';
+export { hopping, session, tumbling, type SessionWindows, type TimeWindows, type Windowed } from './dsl/windows.ts';
 export type { NamedOptions, Predicate, SinkSerde, SinkSerdes } from './dsl/options.ts';
 export type { KeyValue, RecordContext, RecordHeaders } from './graph/nodes.ts';
 export type { TopologyDescription, SubtopologyDescription, NodeDescription } from './graph/describe.ts';

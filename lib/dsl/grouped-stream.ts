@@ -1,11 +1,11 @@
-import type { AggregateNode, GraphNode, RecordContext, WindowedAggregateNode } from '../graph/nodes.ts';
+import type { AggregateNode, GraphNode, RecordContext, SessionAggregateNode, WindowedAggregateNode } from '../graph/nodes.ts';
 import { serdes as builtin } from '../serde/builtin.ts';
 import type { Serde } from '../serde/serde.ts';
 import { checkFunction, checkObject, checkSerde, nameOption } from './arguments.ts';
 import { invalid, show } from './naming.ts';
 import type { GraphBuilder } from './builder.ts';
 import { TableImpl, type Table } from './table.ts';
-import type { TimeWindows, Windowed } from './windows.ts';
+import type { SessionWindows, TimeWindows, Windowed } from './windows.ts';
 
 /** Options of a stateful operator. */
 export interface StoreOptions<A> {
@@ -26,6 +26,11 @@ export interface WindowedStoreOptions<A> extends StoreOptions<A> {
    * window once, when stream time passes its end plus grace.
    */
   readonly emit?: 'update' | 'final';
+  /**
+   * Session windows only, and required by `aggregate` there: combines the aggregates of two
+   * sessions a record bridges (count and reduce know how).
+   */
+  readonly merge?: (left: A, right: A) => A;
 }
 
 /**
@@ -53,9 +58,10 @@ export interface WindowingOptions<K, V> {
 }
 
 interface Windowing {
-  readonly windows: TimeWindows;
+  readonly windows: TimeWindows | SessionWindows;
   readonly timestamp: WindowedAggregateNode['timestamp'];
   readonly emit: 'update' | 'final';
+  readonly merger: ((left: never, right: never, key: never) => unknown) | undefined;
 }
 
 /**
@@ -105,7 +111,7 @@ export interface GroupedStream<K, V> {
    * @example
    * readings.groupByKey().windowedBy(hopping(60_000, 10_000), { timestamp: (r) => r.ts });
    */
-  windowedBy(windows: TimeWindows, options?: WindowingOptions<K, V>): WindowedGroupedStream<K, V>;
+  windowedBy(windows: TimeWindows | SessionWindows, options?: WindowingOptions<K, V>): WindowedGroupedStream<K, V>;
 }
 
 const noAggregate = Symbol('no aggregate yet');
@@ -159,15 +165,21 @@ export class GroupedStreamImpl<K, V> implements GroupedStream<K, V> {
     return this.#aggregate('aggregate', initializer, aggregator, options);
   }
 
-  windowedBy(windows: TimeWindows, options?: WindowingOptions<K, V>): WindowedGroupedStream<K, V> {
+  windowedBy(windows: TimeWindows | SessionWindows, options?: WindowingOptions<K, V>): WindowedGroupedStream<K, V> {
     const where = this.#where('windowedBy');
-    checkObject(windows, where, 'windows (tumbling(ms) or hopping(ms, ms))');
+    checkObject(windows, where, 'windows (tumbling(ms), hopping(ms, ms) or session(ms))');
     if (options?.timestamp !== undefined) checkFunction(options.timestamp, where, 'options.timestamp');
     const timestamp = options?.timestamp as WindowedAggregateNode['timestamp'];
-    const windowed = (emit: 'update' | 'final' | undefined): Windowing => ({ windows, timestamp, emit: emit ?? 'update' });
+    const windowed = (emit: 'update' | 'final' | undefined, merger?: Windowing['merger']): Windowing => ({
+      windows,
+      timestamp,
+      emit: emit ?? 'update',
+      merger,
+    });
     // Windowed tables are the same aggregations with a window in the key.
     return {
-      count: (o) => this.#aggregate('count', () => 0, (n: number) => n + 1, { ...o, value: builtin.json<number>() }, windowed(o?.emit)) as never,
+      count: (o) =>
+        this.#aggregate('count', () => 0, (n: number) => n + 1, { ...o, value: builtin.json<number>() }, windowed(o?.emit, (a: number, b: number) => a + b)) as never,
       reduce: (reducer, o) => {
         checkFunction(reducer, this.#where('reduce'));
         return this.#aggregate<V | typeof noAggregate>(
@@ -175,11 +187,17 @@ export class GroupedStreamImpl<K, V> implements GroupedStream<K, V> {
           () => noAggregate,
           (aggregate: V | typeof noAggregate, value: V, key: K) => (aggregate === noAggregate ? value : reducer(aggregate, value, key)),
           o,
-          windowed(o?.emit),
+          windowed(o?.emit, (a: V | typeof noAggregate, b: V | typeof noAggregate, key: K) =>
+            a === noAggregate ? b : b === noAggregate ? a : reducer(a, b, key),
+          ),
         ) as never;
       },
-      aggregate: (initializer, aggregator, o) =>
-        this.#aggregate('aggregate', initializer, aggregator, o, windowed(o?.emit)) as never,
+      aggregate: (initializer, aggregator, o) => {
+        if (windows.kind === 'session' && o?.merge === undefined) {
+          throw invalid(`${this.#where('aggregate')}: session windows need { merge: (a, b) => … } to combine sessions a record bridges`);
+        }
+        return this.#aggregate('aggregate', initializer, aggregator, o, windowed(o?.emit, o?.merge as Windowing['merger'])) as never;
+      },
     };
   }
 
@@ -213,10 +231,21 @@ export class GroupedStreamImpl<K, V> implements GroupedStream<K, V> {
         aggregator: aggregator as AggregateNode['aggregator'],
         serdes,
       };
-      const aggregate = (parent: string): AggregateNode | WindowedAggregateNode =>
+      const aggregate = (parent: string): AggregateNode | WindowedAggregateNode | SessionAggregateNode =>
         windowing === undefined
           ? { kind: 'aggregate', parents: [parent], ...common }
-          : {
+          : windowing.windows.kind === 'session'
+            ? {
+                kind: 'sessionAggregate',
+                parents: [parent],
+                ...common,
+                gap: windowing.windows.gap,
+                grace: windowing.windows.graceMs,
+                emit: windowing.emit,
+                timestamp: windowing.timestamp,
+                merger: windowing.merger as unknown as SessionAggregateNode['merger'],
+              }
+            : {
               kind: 'windowedAggregate',
               parents: [parent],
               ...common,

@@ -9,11 +9,40 @@ import { invalid } from './naming.ts';
  * hopping(60_000, 10_000);         // one-minute windows, a new one every 10 s
  */
 export interface TimeWindows {
+  readonly kind: 'time';
   readonly size: number;
   readonly advance: number;
   readonly graceMs: number;
   /** The same windows, open for `ms` of stream time after their end for late records. */
   grace(ms: number): TimeWindows;
+}
+
+/**
+ * Session windows: a key's records closer than `gap` ms to each other form one session, which
+ * grows as records come and merges with a neighbour a record bridges; `end` is the time of its
+ * last record. Closes `grace` ms of stream time after its end.
+ *
+ * @example
+ * session(30 * 60_000).grace(60_000); // visits: activity with pauses under 30 minutes
+ */
+export interface SessionWindows {
+  readonly kind: 'session';
+  readonly gap: number;
+  readonly graceMs: number;
+  grace(ms: number): SessionWindows;
+}
+
+export function session(gapMs: number): SessionWindows {
+  return sessionWindows(positive('session(gap)', gapMs), 0);
+}
+
+function sessionWindows(gap: number, graceMs: number): SessionWindows {
+  return Object.freeze({
+    kind: 'session' as const,
+    gap,
+    graceMs,
+    grace: (ms: number) => sessionWindows(gap, nonNegative('grace(ms)', ms)),
+  });
 }
 
 /** A windowed key: the group's key and the window it counts in, `start <= t < end`. */
@@ -38,6 +67,7 @@ export function hopping(sizeMs: number, advanceMs: number): TimeWindows {
 
 function timeWindows(size: number, advance: number, graceMs: number): TimeWindows {
   return Object.freeze({
+    kind: 'time' as const,
     size,
     advance,
     graceMs,

@@ -111,6 +111,8 @@ function describeNode(node: GraphNode, children: readonly GraphNode[]): NodeDesc
       return { name: node.name, kind: node.kind, branch: node.branch, ...edges };
     case 'materialize':
       return { name: node.name, kind: node.kind, store: node.store, topic: node.topic, ...edges };
+    case 'sessionAggregate':
+      return { name: node.name, kind: node.kind, store: node.store, ...edges };
     case 'join':
       return { name: node.name, kind: node.kind, store: node.table, ...edges };
     case 'aggregate':
@@ -149,6 +151,8 @@ function headline(node: NodeDescription): string {
       return `Processor: ${node.name} (branchOutput: ${node.branch})`;
     case 'aggregate':
       return `Processor: ${node.name} (aggregate, store: ${node.store}, key: ${node.serdes?.key}, value: ${node.serdes?.value})`;
+    case 'sessionAggregate':
+      return `Processor: ${node.name} (sessionAggregate, store: ${node.store})`;
     case 'materialize':
       return `Processor: ${node.name} (table, store: ${node.store}, changelog: its source topic ${node.topic})`;
     case 'join':

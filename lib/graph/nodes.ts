@@ -144,8 +144,29 @@ export interface JoinNode extends NodeBase {
   readonly joiner: (value: unknown, tableValue: unknown, key: unknown) => unknown;
 }
 
+/**
+ * Folds the records of each key into sessions: a record within `gap` of a session's records
+ * joins it (merging sessions it bridges), otherwise it starts one. Closing and emitting work as
+ * for time windows; a session's `end` is the time of its last record.
+ */
+export interface SessionAggregateNode extends NodeBase {
+  readonly kind: 'sessionAggregate';
+  readonly store: string;
+  readonly named: boolean;
+  readonly gap: number;
+  readonly grace: number;
+  readonly emit: 'update' | 'final';
+  readonly timestamp?: ((value: unknown, key: unknown, context: RecordContext) => number) | undefined;
+  readonly initializer: () => unknown;
+  readonly aggregator: (aggregate: unknown, value: unknown, key: unknown) => unknown;
+  /** Combines the aggregates of two sessions that a record bridges. */
+  readonly merger: (left: unknown, right: unknown, key: unknown) => unknown;
+  readonly serdes: { readonly key: Serde<unknown>; readonly value: Serde<unknown> };
+}
+
 export type GraphNode =
   | SourceNode
+  | SessionAggregateNode
   | MaterializeNode
   | JoinNode
   | AggregateNode

@@ -120,6 +120,41 @@ export function compile(
       case 'branchOutput':
       case 'merge':
         return fanOut(node);
+      case 'sessionAggregate': {
+        const next = fanOut(node);
+        const windows = state.windows(node.store);
+        const { initializer, aggregator, merger, timestamp, emit, gap } = node;
+        return (value, key) => {
+          if (key === null || key === undefined) return;
+          const time = timestamp === undefined ? context.timestamp : guard(() => timestamp(value, key, context));
+          windows.observe(time);
+          if (windows.closed(time)) {
+            state.late(node.name, time);
+          } else {
+            let start = time;
+            let end = time;
+            let aggregate = guard(initializer);
+            for (const session of windows.windowsOf(key)) {
+              if (session.end + gap < time || session.start - gap > time || windows.closed(session.end)) continue;
+              start = Math.min(start, session.start);
+              end = Math.max(end, session.end);
+              const merged = aggregate;
+              aggregate = guard(() => merger(merged, windows.get(session), key));
+              windows.remove(session);
+              // The merged-away session is gone: a null value says so downstream.
+              if (emit === 'update') next(null, { key, start: session.start, end: session.end });
+            }
+            const before = aggregate;
+            aggregate = guard(() => aggregator(before, value, key));
+            const window = { key, start, end };
+            windows.put(window, aggregate);
+            if (emit === 'update') next(aggregate, window);
+          }
+          for (const closed of windows.expire()) {
+            if (emit === 'final') next(closed.value, { key: closed.key, start: closed.start, end: closed.end });
+          }
+        };
+      }
       case 'materialize': {
         const next = fanOut(node);
         const store = state.store(node.store);

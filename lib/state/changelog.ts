@@ -15,9 +15,10 @@ export function storeSpecs(appId: string, nodes: readonly GraphNode[]): StoreSpe
     const changelog = 'store' in node ? changelogTopic(appId, node.store) : '';
     if (node.kind === 'aggregate') return [{ store: node.store, changelog, serdes: node.serdes }];
     if (node.kind === 'materialize') return [{ store: node.store, changelog: node.topic, serdes: node.serdes, sourceTopic: true }];
-    if (node.kind === 'windowedAggregate') {
+    if (node.kind === 'windowedAggregate' || node.kind === 'sessionAggregate') {
       const serdes = { key: windowKeySerde(node.serdes.key) as StoreSpec['serdes']['key'], value: node.serdes.value };
-      return [{ store: node.store, changelog, serdes, windowGrace: node.windows.grace }];
+      const grace = node.kind === 'sessionAggregate' ? node.grace : node.windows.grace;
+      return [{ store: node.store, changelog, serdes, windowGrace: grace }];
     }
     return [];
   });

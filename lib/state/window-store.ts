@@ -48,6 +48,8 @@ export class WindowState {
   readonly #store: KeyValueStore<WindowKey, unknown>;
   readonly #grace: number;
   readonly #open = new Map<string, WindowKey>();
+  /** The open windows of each key, for session windows, which merge with their neighbours. */
+  readonly #byKey = new Map<string, Map<string, WindowKey>>();
   /** The largest event time seen; windows close against it, not against the wall clock. */
   streamTime = Number.NEGATIVE_INFINITY;
   #nextClose = Number.POSITIVE_INFINITY;
@@ -85,16 +87,26 @@ export class WindowState {
     this.#track(window);
   }
 
+  /** Deletes a window that merged into another session. */
+  remove(window: WindowKey): void {
+    this.#store.delete(window);
+    this.#untrack(window);
+  }
+
+  /** The open windows of `key`. */
+  windowsOf(key: unknown): WindowKey[] {
+    return [...(this.#byKey.get(JSON.stringify(key))?.values() ?? [])];
+  }
+
   /** Removes the windows that closed, and returns them with their aggregates, oldest end first. */
   expire(): ClosedWindow[] {
     if (!this.closed(this.#nextClose - this.#grace)) return [];
     const closed: ClosedWindow[] = [];
     this.#nextClose = Number.POSITIVE_INFINITY;
-    for (const [id, window] of this.#open) {
+    for (const window of [...this.#open.values()]) {
       if (this.closed(window.end)) {
         closed.push({ ...window, value: this.#store.get(window) });
-        this.#store.delete(window);
-        this.#open.delete(id);
+        this.remove(window);
       } else {
         this.#nextClose = Math.min(this.#nextClose, window.end + this.#grace);
       }
@@ -103,8 +115,22 @@ export class WindowState {
   }
 
   #track(window: WindowKey): void {
-    const id = `${window.start}/${window.end}/${JSON.stringify(window.key)}`;
-    if (!this.#open.has(id)) this.#open.set(id, window);
+    const key = JSON.stringify(window.key);
+    const id = `${window.start}/${window.end}/${key}`;
+    if (this.#open.has(id)) return;
+    this.#open.set(id, window);
+    let ofKey = this.#byKey.get(key);
+    if (ofKey === undefined) this.#byKey.set(key, (ofKey = new Map()));
+    ofKey.set(id, window);
     this.#nextClose = Math.min(this.#nextClose, window.end + this.#grace);
+  }
+
+  #untrack(window: WindowKey): void {
+    const key = JSON.stringify(window.key);
+    const id = `${window.start}/${window.end}/${key}`;
+    this.#open.delete(id);
+    const ofKey = this.#byKey.get(key);
+    ofKey?.delete(id);
+    if (ofKey?.size === 0) this.#byKey.delete(key);
   }
 }

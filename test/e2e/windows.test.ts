@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { hopping, serdes, start, topology, tumbling, type Runner } from '../../lib/index.ts';
+import { hopping, serdes, session, start, topology, tumbling, type Runner } from '../../lib/index.ts';
 import { brokers, createTopic, produce, readAll, uniqueName } from './helpers/kafka.ts';
 import { collectingLogger } from './helpers/logger.ts';
 import { waitFor } from './helpers/wait.ts';
@@ -63,6 +63,31 @@ describe('windowed counts over a fixed data set with out-of-order and late recor
     ]);
     // a@8 s is late for the tumbling window [0,10) (closed at 15 s once stream time reached 16 s),
     // but not for the hopping window [5,15).
+    await waitFor('the counters', () => runner.stats().consumed === 10);
+    expect(runner.stats().lateRecords).toBe(2);
+  });
+
+  it('yield exactly the expected sessions (gap 5 s, grace 5 s), merging and closing, in both emit modes', async () => {
+    const input = uniqueName('session-in');
+    await createTopic(input, 1);
+    const app = topology(uniqueName('sessions'));
+    const grouped = app.stream(input, { key: serdes.string, value: serdes.string }).groupByKey();
+    const sessions = session(5_000).grace(5_000);
+    grouped.windowedBy(sessions).count({ name: 'session-update' }).toStream().to(`${input}-su`);
+    grouped.windowedBy(sessions).count({ name: 'session-final', emit: 'final' }).toStream().to(`${input}-sf`);
+    const runner = await start(app, { brokers: brokers(), logger: collectingLogger() });
+    running.push(runner);
+    await produce(input, events.map(([key, s]) => ({ key, value: 'x', timestamp: String(s * 1000) })));
+
+    // a@4 s merges into a's session [1 s, 1 s]; a@9 s into [12 s, 12 s]; a@8 s comes after
+    // stream time reached 16 s: its session would end at 13 s, closed: late.
+    expect((await readAll(`${input}-su`, 11)).map(show(0))).toEqual([
+      'a[1,1)=1', 'a[1,1)=null', 'a[1,4)=2', 'b[3,3)=1', 'a[12,12)=1', 'a[12,12)=null', 'a[9,12)=2',
+      'b[16,16)=1', 'a[21,21)=1', 'b[26,26)=1', 'a[40,40)=1',
+    ]);
+    expect((await readAll(`${input}-sf`, 6)).map(show(0))).toEqual([
+      'b[3,3)=1', 'a[1,4)=2', 'a[9,12)=2', 'b[16,16)=1', 'a[21,21)=1', 'b[26,26)=1',
+    ]);
     await waitFor('the counters', () => runner.stats().consumed === 10);
     expect(runner.stats().lateRecords).toBe(2);
   });
