@@ -375,7 +375,7 @@ export class StreamImpl<K, V> implements Stream<K, V> {
     const name = this.#builder.append('merge', where, undefined, (name) => [
       { kind: 'merge', name, parents },
     ]);
-    return new StreamImpl(this.#builder, name, serdes);
+    return new StreamImpl(this.#builder, name, serdes, streams.some((s) => s.#rekeyed));
   }
 
   groupByKey(serdes?: { readonly key?: Serde<NonNullable<K>> }): GroupedStream<NonNullable<K>, V> {

@@ -200,7 +200,7 @@ export class Runner {
 
   #warnUnnamedStores(subs: readonly Subtopology[]): void {
     for (const node of subs.flatMap((s) => s.nodes)) {
-      if (node.kind === 'aggregate' && !node.named) {
+      if ('named' in node && !node.named) {
         this.#options.logger.warn(
           `store ${node.store} has a generated name: it changes when the topology does, and its state with it; pass { name }`,
         );

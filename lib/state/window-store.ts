@@ -47,12 +47,13 @@ export interface ClosedWindow extends WindowKey {
 export class WindowState {
   readonly #store: KeyValueStore<WindowKey, unknown>;
   readonly #grace: number;
-  readonly #open = new Map<string, WindowKey>();
+  /** Open windows by end time; `#ends` lists those end times in ascending order. */
+  readonly #byEnd = new Map<number, Map<string, WindowKey>>();
+  readonly #ends: number[] = [];
   /** The open windows of each key, for session windows, which merge with their neighbours. */
   readonly #byKey = new Map<string, Map<string, WindowKey>>();
   /** The largest event time seen; windows close against it, not against the wall clock. */
   streamTime = Number.NEGATIVE_INFINITY;
-  #nextClose = Number.POSITIVE_INFINITY;
 
   private constructor(store: KeyValueStore<WindowKey, unknown>, grace: number) {
     this.#store = store;
@@ -98,39 +99,60 @@ export class WindowState {
     return [...(this.#byKey.get(JSON.stringify(key))?.values() ?? [])];
   }
 
-  /** Removes the windows that closed, and returns them with their aggregates, oldest end first. */
+  /**
+   * Removes the windows that closed and returns them with their aggregates: by end time, then
+   * start, then the order they opened in. Only the closing end times are looked at.
+   */
   expire(): ClosedWindow[] {
-    if (!this.closed(this.#nextClose - this.#grace)) return [];
     const closed: ClosedWindow[] = [];
-    this.#nextClose = Number.POSITIVE_INFINITY;
-    for (const window of [...this.#open.values()]) {
-      if (this.closed(window.end)) {
+    while (this.#ends.length > 0 && this.closed(this.#ends[0]!)) {
+      const bucket = [...this.#byEnd.get(this.#ends[0]!)!.values()].sort((a, b) => a.start - b.start);
+      for (const window of bucket) {
         closed.push({ ...window, value: this.#store.get(window) });
         this.remove(window);
-      } else {
-        this.#nextClose = Math.min(this.#nextClose, window.end + this.#grace);
       }
     }
-    return closed.sort((a, b) => a.end - b.end || a.start - b.start);
+    return closed;
   }
 
   #track(window: WindowKey): void {
     const key = JSON.stringify(window.key);
-    const id = `${window.start}/${window.end}/${key}`;
-    if (this.#open.has(id)) return;
-    this.#open.set(id, window);
+    const id = `${window.start}/${key}`;
+    let bucket = this.#byEnd.get(window.end);
+    if (bucket === undefined) {
+      this.#byEnd.set(window.end, (bucket = new Map()));
+      this.#ends.splice(insertionPoint(this.#ends, window.end), 0, window.end);
+    }
+    if (bucket.has(id)) return;
+    bucket.set(id, window);
     let ofKey = this.#byKey.get(key);
     if (ofKey === undefined) this.#byKey.set(key, (ofKey = new Map()));
-    ofKey.set(id, window);
-    this.#nextClose = Math.min(this.#nextClose, window.end + this.#grace);
+    ofKey.set(`${window.end}/${id}`, window);
   }
 
   #untrack(window: WindowKey): void {
     const key = JSON.stringify(window.key);
-    const id = `${window.start}/${window.end}/${key}`;
-    this.#open.delete(id);
+    const id = `${window.start}/${key}`;
+    const bucket = this.#byEnd.get(window.end);
+    bucket?.delete(id);
+    if (bucket?.size === 0) {
+      this.#byEnd.delete(window.end);
+      this.#ends.splice(insertionPoint(this.#ends, window.end), 1);
+    }
     const ofKey = this.#byKey.get(key);
-    ofKey?.delete(id);
+    ofKey?.delete(`${window.end}/${id}`);
     if (ofKey?.size === 0) this.#byKey.delete(key);
   }
+}
+
+/** Where `value` is, or would go, in the ascending array `sorted`. */
+function insertionPoint(sorted: readonly number[], value: number): number {
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (sorted[middle]! < value) low = middle + 1;
+    else high = middle;
+  }
+  return low;
 }

@@ -61,3 +61,13 @@ describe('groupByKey and groupBy', () => {
     expect(aggregate).toMatchObject({ name: 'aggregate-1', store: 'aggregate-1', named: false });
   });
 });
+
+describe('re-keying', () => {
+  it('survives a merge: a merged re-keyed stream is repartitioned before grouping', () => {
+    const app = topology('app');
+    const a = app.stream('a', { key: serdes.string, value: serdes.string }).map((v, k) => ({ key: k, value: v }));
+    const b = app.stream('b', { key: serdes.string, value: serdes.string });
+    a.merge(b).groupByKey({ key: serdes.string }).count({ name: 'n' }).toStream().to('out');
+    expect(graphOf(app).nodes.map((n) => n.name)).toContain('n-repartition-sink');
+  });
+});
