@@ -10,7 +10,15 @@ import { StreamImpl, type Stream } from './stream.ts';
  * const counts: Table<string, number> = words.groupByKey().count({ name: 'word-counts' });
  * counts.toStream().to('word-counts', { value: serdes.json<number>() });
  */
+declare const tableTypes: unique symbol;
+
 export interface Table<K, V> {
+  /**
+   * Types only, never set: keeps `Table<string, V>` and `Table<number, V>` apart, so a join
+   * with a table of other keys does not compile.
+   */
+  readonly [tableTypes]?: { key: (key: K) => K; value: (value: V) => V };
+
   /** The state store holding the table; queryable by this name. */
   readonly store: string;
 
