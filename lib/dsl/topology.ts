@@ -1,6 +1,6 @@
 import { describeGraph, type TopologyDescription } from '../graph/describe.ts';
 import type { GraphNode, TopologyGraph } from '../graph/nodes.ts';
-import type { Serdes } from '../serde/serde.ts';
+import type { Serde, Serdes } from '../serde/serde.ts';
 import { subtopologies } from '../graph/subtopologies.ts';
 import { checkObject, checkSerde, nameOption } from './arguments.ts';
 import { GraphBuilder } from './builder.ts';
@@ -124,6 +124,11 @@ export function graphOf(topology: Topology): TopologyGraph {
   return graph;
 }
 
+function checkSerdes<K, V>(serdes: Serdes<K, V>, where: string): { key: Serde<unknown>; value: Serde<unknown> } {
+  checkObject(serdes, where, 'serdes ({ key, value })');
+  return { key: checkSerde(serdes.key, where, 'serdes.key'), value: checkSerde(serdes.value, where, 'serdes.value') };
+}
+
 class TopologyImpl implements Topology, Branded {
   readonly appId: string;
   readonly #builder: GraphBuilder;
@@ -136,11 +141,7 @@ class TopologyImpl implements Topology, Branded {
   stream<K, V>(topic: string, serdes: Serdes<K, V>, options?: NamedOptions): Stream<K | null, V> {
     const where = `stream(${show(topic)})`;
     checkTopic(topic, where);
-    checkObject(serdes, where, 'serdes ({ key, value })');
-    const resolved = {
-      key: checkSerde(serdes.key, where, 'serdes.key'),
-      value: checkSerde(serdes.value, where, 'serdes.value'),
-    };
+    const resolved = checkSerdes(serdes, where);
     const name = this.#builder.append('source', where, options, (name) => [
       { kind: 'source', name, parents: [], topic, serdes: resolved },
     ]);
@@ -150,11 +151,7 @@ class TopologyImpl implements Topology, Branded {
   table<K, V>(topic: string, serdes: Serdes<K, V>, options?: NamedOptions): Table<K, V> {
     const where = `table(${show(topic)})`;
     checkTopic(topic, where);
-    checkObject(serdes, where, 'serdes ({ key, value })');
-    const resolved = {
-      key: checkSerde(serdes.key, where, 'serdes.key'),
-      value: checkSerde(serdes.value, where, 'serdes.value'),
-    };
+    const resolved = checkSerdes(serdes, where);
     const named = nameOption(options, where) !== undefined;
     const name = this.#builder.append('materialize', where, options, (name): GraphNode[] => [
       { kind: 'source', name: `${name}-source`, parents: [], topic, serdes: resolved, tombstones: true },

@@ -17,7 +17,6 @@ import type {
   ConsumerHandlers,
   InputConsumer,
   OutputProducer,
-  OutputRecord,
   StreamClient,
   TopicPartitionOffset,
   TopicSpec,

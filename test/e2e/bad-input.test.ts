@@ -1,21 +1,19 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { serdes, start, topology, type Runner } from '../../lib/index.ts';
-import { brokers, createTopic, produce, readAll, uniqueName } from './helpers/kafka.ts';
+import { describe, expect, it } from 'vitest';
+import { serdes, topology } from '../../lib/index.ts';
+import { createTopic, produce, readAll, uniqueName } from './helpers/kafka.ts';
 import { collectingLogger } from './helpers/logger.ts';
+import { useRunners } from './helpers/runners.ts';
 import { waitFor } from './helpers/wait.ts';
 
 describe('records a node cannot take', () => {
-  const running: Runner[] = [];
-  afterEach(async () => {
-    await Promise.all(running.splice(0).map((r) => r.stop()));
-  });
+  const startRunner = useRunners();
 
   it('are logged and counted, and the runner keeps going', async () => {
     const input = uniqueName('bad-in');
     const output = uniqueName('bad-out');
     await createTopic(input, 1);
     const logger = collectingLogger();
-    const runner = await start(
+    const runner = await startRunner(
       topology(uniqueName('bad'))
         .stream(input, { key: serdes.string, value: serdes.json<{ n: number }>() })
         .mapValues((v) => {
@@ -23,9 +21,8 @@ describe('records a node cannot take', () => {
           return { doubled: v.n * 2 };
         })
         .to(output, { value: serdes.json<{ doubled: number }>() }),
-      { brokers: brokers(), logger },
+      { logger },
     );
-    running.push(runner);
 
     const good = (n: number) => ({ key: `k${n}`, value: JSON.stringify({ n }) });
     // offsets: 0-9 good, 10 not JSON, 11 empty, 12 good (n=13 throws), 13-22 good

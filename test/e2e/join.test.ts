@@ -1,10 +1,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { serdes, start, topology, type Runner } from '../../lib/index.ts';
-import { brokers, createTopic, produce, readAll, uniqueName } from './helpers/kafka.ts';
+import { describe, expect, it } from 'vitest';
+import { serdes, topology } from '../../lib/index.ts';
+import { createTopic, produce, readAll, uniqueName } from './helpers/kafka.ts';
 import { collectingLogger } from './helpers/logger.ts';
+import { useRunners } from './helpers/runners.ts';
 import { waitFor } from './helpers/wait.ts';
 
 interface User {
@@ -12,10 +13,7 @@ interface User {
 }
 
 describe('table(topic) and stream.join(table)', () => {
-  const running: Runner[] = [];
-  afterEach(async () => {
-    await Promise.all(running.splice(0).map((r) => r.stop()));
-  });
+  const startRunner = useRunners();
 
   it('enriches each click with the user as the table holds it at that moment, and restores the table from its topic', async () => {
     const users = uniqueName('users');
@@ -35,8 +33,7 @@ describe('table(topic) and stream.join(table)', () => {
     };
     const appId = uniqueName('join');
     const logger = collectingLogger();
-    const runner = await start(build(appId), { brokers: brokers(), stateDir, logger });
-    running.push(runner);
+    const runner = await startRunner(build(appId), { stateDir, logger });
 
     await produce(users, [
       { key: 'ann', value: JSON.stringify({ country: 'NO' }) },
@@ -65,10 +62,8 @@ describe('table(topic) and stream.join(table)', () => {
 
     // A wiped disk: the table comes back from the users topic itself.
     await runner.stop();
-    running.pop();
     await rm(stateDir, { recursive: true, force: true });
-    const again = await start(build(appId), { brokers: brokers(), stateDir, logger: collectingLogger() });
-    running.push(again);
+    const again = await startRunner(build(appId), { stateDir, logger: collectingLogger() });
     await waitFor('the table restored', () => again.stats().restoredRecords === 4);
     await produce(clicks, [{ key: 'ann', value: '/back' }, { key: 'bob', value: '/back' }]);
     const after = await readAll(enriched, 4);

@@ -2,11 +2,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, describe, expect, it } from 'vitest';
-import { start, type Runner } from '../../lib/index.ts';
+import { describe, expect, it } from 'vitest';
+import {  } from '../../lib/index.ts';
 import { runCli } from './helpers/cli.ts';
 import { brokers, createTopic, produce, recordCount, uniqueName, waitForLatest, latestByKey } from './helpers/kafka.ts';
 import { collectingLogger } from './helpers/logger.ts';
+import { useRunners } from './helpers/runners.ts';
 import { counter, countsOf, keyedRecords } from './helpers/topologies.ts';
 import { waitFor } from './helpers/wait.ts';
 
@@ -32,10 +33,7 @@ function restoredRecords(stderr: string): number {
 }
 
 describe('state stores with changelogs', () => {
-  const running: Runner[] = [];
-  afterEach(async () => {
-    await Promise.all(running.splice(0).map((r) => r.stop()));
-  });
+  const startRunner = useRunners();
 
   it('restore: after SIGTERM and a wiped state dir, counts come back from the changelog alone and stay exact', async () => {
     const s = await scenario(2);
@@ -66,7 +64,7 @@ describe('state stores with changelogs', () => {
   it('checkpoint: a clean restart restores only the tail of the changelog, here nothing', async () => {
     const s = await scenario(2);
     const records = keyedRecords(3000, 30);
-    const first = await start(counter(s.appId, s.input, s.output), { brokers: brokers(), stateDir: s.stateDir, logger: collectingLogger() });
+    const first = await startRunner(counter(s.appId, s.input, s.output), { stateDir: s.stateDir, logger: collectingLogger() });
     // Several commits, so the changelog holds many records per key.
     for (let i = 0; i < records.length; i += 500) {
       await produce(s.input, records.slice(i, i + 500));
@@ -78,8 +76,7 @@ describe('state stores with changelogs', () => {
     expect(changelogSize).toBeGreaterThan(60);
 
     const logger = collectingLogger();
-    const second = await start(counter(s.appId, s.input, s.output), { brokers: brokers(), stateDir: s.stateDir, logger });
-    running.push(second);
+    const second = await startRunner(counter(s.appId, s.input, s.output), { stateDir: s.stateDir, logger });
     await waitFor('both stores restored', () => logger.lines.filter((l) => l.includes('restored store counts')).length === 2);
     expect(second.stats().restoredRecords).toBe(0);
 
@@ -126,9 +123,8 @@ describe('state stores with changelogs', () => {
   it('rebalance: when one of two instances stops, the other restores its tasks and counts stay exact', async () => {
     const s = await scenario(4);
     const otherDir = await mkdtemp(join(tmpdir(), 'streamrun-state-'));
-    const a = await start(counter(s.appId, s.input, s.output), { brokers: brokers(), stateDir: s.stateDir, logger: collectingLogger() });
-    running.push(a);
-    const b = await start(counter(s.appId, s.input, s.output), { brokers: brokers(), stateDir: otherDir, logger: collectingLogger() });
+    const a = await startRunner(counter(s.appId, s.input, s.output), { stateDir: s.stateDir, logger: collectingLogger() });
+    const b = await startRunner(counter(s.appId, s.input, s.output), { stateDir: otherDir, logger: collectingLogger() });
     await waitFor('a 2/2 split', () => a.tasks().length === 2 && b.tasks().length === 2);
 
     const firstHalf = keyedRecords(2000, 40);

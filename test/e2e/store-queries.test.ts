@@ -1,7 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { hopping, serdes, start, topology, type Runner } from '../../lib/index.ts';
-import { brokers, createTopic, produce, uniqueName, waitForLatest } from './helpers/kafka.ts';
-import { collectingLogger } from './helpers/logger.ts';
+import { describe, expect, it } from 'vitest';
+import { hopping, serdes, topology } from '../../lib/index.ts';
+import { createTopic, produce, uniqueName, waitForLatest } from './helpers/kafka.ts';
+import { useRunners } from './helpers/runners.ts';
 import { countsOf, keyedRecords } from './helpers/topologies.ts';
 
 async function getJson(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
@@ -10,10 +10,7 @@ async function getJson(url: string): Promise<{ status: number; body: Record<stri
 }
 
 describe('stores over HTTP', () => {
-  const running: Runner[] = [];
-  afterEach(async () => {
-    await Promise.all(running.splice(0).map((r) => r.stop()));
-  });
+  const startRunner = useRunners();
 
   it('serve for each key the value the output topic holds, ranges of keys, and window ranges by time', async () => {
     const input = uniqueName('query-in');
@@ -23,8 +20,7 @@ describe('stores over HTTP', () => {
     const grouped = app.stream(input, { key: serdes.string, value: serdes.string }).groupByKey();
     grouped.count({ name: 'counts' }).toStream().to(output, { value: serdes.json<number>() });
     grouped.windowedBy(hopping(20_000, 10_000)).count({ name: 'windowed' });
-    const runner = await start(app, { brokers: brokers(), port: 0, logger: collectingLogger() });
-    running.push(runner);
+    const runner = await startRunner(app, { port: 0 });
     const url = runner.httpUrl!;
 
     const records = keyedRecords(600, 12).map((r, i) => ({ ...r, timestamp: String(i < 300 ? 5_000 : 15_000) }));

@@ -1,14 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { serdes, start, topology, type Runner } from '../../lib/index.ts';
-import { brokers, createTopic, produce, readAll, uniqueName } from './helpers/kafka.ts';
-import { collectingLogger } from './helpers/logger.ts';
+import { describe, expect, it } from 'vitest';
+import { serdes, topology } from '../../lib/index.ts';
+import { createTopic, produce, readAll, uniqueName } from './helpers/kafka.ts';
+import { useRunners } from './helpers/runners.ts';
 import { waitFor } from './helpers/wait.ts';
 
 describe('two runners in one group', () => {
-  const running: Runner[] = [];
-  afterEach(async () => {
-    await Promise.all(running.splice(0).map((r) => r.stop()));
-  });
+  const startRunner = useRunners();
 
   it('split the partitions between them and together produce every record once', async () => {
     const input = uniqueName('pair-in');
@@ -21,10 +18,8 @@ describe('two runners in one group', () => {
         .mapValues((v) => v.toUpperCase())
         .to(output);
 
-    const a = await start(relay(), { brokers: brokers(), logger: collectingLogger() });
-    running.push(a);
-    const b = await start(relay(), { brokers: brokers(), logger: collectingLogger() });
-    running.push(b);
+    const a = await startRunner(relay());
+    const b = await startRunner(relay());
     await waitFor('a 2/2 split of the four tasks', () => a.tasks().length === 2 && b.tasks().length === 2);
     expect([...a.tasks(), ...b.tasks()].sort()).toEqual(['0_0', '0_1', '0_2', '0_3']);
 

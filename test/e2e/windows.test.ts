@@ -1,7 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { hopping, serdes, session, start, topology, tumbling, type Runner } from '../../lib/index.ts';
-import { brokers, createTopic, produce, readAll, uniqueName } from './helpers/kafka.ts';
-import { collectingLogger } from './helpers/logger.ts';
+import { describe, expect, it } from 'vitest';
+import { hopping, serdes, session, topology, tumbling } from '../../lib/index.ts';
+import { createTopic, produce, readAll, uniqueName } from './helpers/kafka.ts';
+import { useRunners } from './helpers/runners.ts';
 import { waitFor } from './helpers/wait.ts';
 
 // Ten records, out of order and late: [key, event time in seconds].
@@ -20,10 +20,7 @@ const show = (base: number) => (r: { key: string | null; value: string | null })
 };
 
 describe('windowed counts over a fixed data set with out-of-order and late records', () => {
-  const running: Runner[] = [];
-  afterEach(async () => {
-    await Promise.all(running.splice(0).map((r) => r.stop()));
-  });
+  const startRunner = useRunners();
 
   it('yield exactly the expected windows: tumbling and hopping, emit update and final', async () => {
     const input = uniqueName('win-in');
@@ -40,8 +37,7 @@ describe('windowed counts over a fixed data set with out-of-order and late recor
     grouped.windowedBy(hops, byValue).count({ name: 'hopping-update' }).toStream().to(out('hu'));
     grouped.windowedBy(hops, byValue).count({ name: 'hopping-final', emit: 'final' }).toStream().to(out('hf'));
 
-    const runner = await start(app, { brokers: brokers(), logger: collectingLogger() });
-    running.push(runner);
+    const runner = await startRunner(app);
     await produce(
       input,
       events.map(([key, s]) => ({ key, value: String(s * 1000), timestamp: String(s * 1000 + recordTimeShift) })),
@@ -75,8 +71,7 @@ describe('windowed counts over a fixed data set with out-of-order and late recor
     const sessions = session(5_000).grace(5_000);
     grouped.windowedBy(sessions).count({ name: 'session-update' }).toStream().to(`${input}-su`);
     grouped.windowedBy(sessions).count({ name: 'session-final', emit: 'final' }).toStream().to(`${input}-sf`);
-    const runner = await start(app, { brokers: brokers(), logger: collectingLogger() });
-    running.push(runner);
+    const runner = await startRunner(app);
     await produce(input, events.map(([key, s]) => ({ key, value: 'x', timestamp: String(s * 1000) })));
 
     // a@4 s merges into a's session [1 s, 1 s]; a@9 s into [12 s, 12 s]; a@8 s comes after
