@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { checkAppId } from '../dsl/naming.ts';
+import { resolveErrorPolicy, type ErrorPolicy, type ResolvedErrorPolicy } from '../errors/policy.ts';
 import { StreamrunError } from '../errors/streamrun-error.ts';
 import { consoleLogger, type Logger } from './logger.ts';
 
@@ -21,6 +22,8 @@ export interface RunnerOptions {
   port?: number;
   /** Interface the HTTP server binds. Default 127.0.0.1: stores are served without authentication. */
   host?: string;
+  /** What happens to a record a node throws on; see ErrorPolicy. Default: 3 retries, then `<appId>-dlq`. */
+  errors?: ErrorPolicy;
   logger?: Logger;
 }
 
@@ -33,6 +36,7 @@ export interface ResolvedRunnerOptions {
   readonly shutdownTimeoutMs: number;
   readonly port: number | undefined;
   readonly host: string | undefined;
+  readonly errors: ResolvedErrorPolicy;
   readonly logger: Logger;
 }
 
@@ -41,9 +45,11 @@ export const defaultBrokers = '127.0.0.1:9092';
 /** Validates once, at the public boundary, so nothing deeper checks again. */
 export function resolveRunnerOptions(options: RunnerOptions, topologyAppId: string): ResolvedRunnerOptions {
   const brokers = parseBrokers(options.brokers ?? process.env['KAFKA_BROKERS'] ?? defaultBrokers);
+  const appId = options.appId === undefined ? topologyAppId : checkAppId(options.appId);
   return {
     brokers,
-    appId: options.appId === undefined ? topologyAppId : checkAppId(options.appId),
+    appId,
+    errors: resolveErrorPolicy(options.errors ?? {}, appId),
     stateDir: resolve(options.stateDir ?? '.streamrun-state'),
     sourcePartitions: positiveInteger('sourcePartitions', options.sourcePartitions ?? 1),
     maxBufferedOutputs: positiveInteger('maxBufferedOutputs', options.maxBufferedOutputs ?? 10_000),

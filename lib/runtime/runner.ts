@@ -20,7 +20,8 @@ import { createKafkaClient } from './kafkajs-client.ts';
 import { resolveRunnerOptions, type ResolvedRunnerOptions, type RunnerOptions } from './options.ts';
 import { emptyStats, type RunnerStats } from './stats.ts';
 import { Task } from './task.ts';
-import { ensureTopics } from './topics.ts';
+import { ensureTopic, ensureTopics } from './topics.ts';
+import { settleFailure, type FailureHandling } from './failures.ts';
 import { startHttpServer, type HttpServer } from '../server/http-server.ts';
 import { localStoreQueries } from './local-store-queries.ts';
 
@@ -59,6 +60,9 @@ export class Runner {
   /** Tasks whose stores are open, for queries. */
   readonly #ready = new Map<string, Task>();
   #server: HttpServer | undefined;
+  #deadLetterPartitions = 1;
+  /** Set when a record failed for good under `onExhausted: 'fail'`: `finished` rejects with it. */
+  #fatal: StreamrunError | undefined;
   readonly #stats: RunnerStats = emptyStats();
   #consumer: InputConsumer | undefined;
   #producer: OutputProducer | undefined;
@@ -101,6 +105,10 @@ export class Runner {
       // A table read from a topic has that topic for changelog: it exists as a source already.
       const changelogsOf = (sub: Subtopology) => specsOf(sub).flatMap((s) => (s.sourceTopic ? [] : [s.changelog]));
       const counts = await ensureTopics(this.#client, subs, changelogsOf, this.#options.sourcePartitions, logger);
+      if (this.#options.errors.onExhausted === 'dlq') {
+        const widest = Math.max(...subs.flatMap((sub) => sub.sourceTopics.map((t) => counts.get(t) ?? 1)));
+        this.#deadLetterPartitions = await ensureTopic(this.#client, this.#options.errors.deadLetterTopic, widest, logger);
+      }
       checkCopartitioned(subs, counts);
       const changelogs = [...new Set(subs.flatMap((sub) => specsOf(sub).map((s) => s.changelog)))];
       if (changelogs.length > 0) this.#reader = await this.#client.changelogReader(changelogs);
@@ -179,7 +187,8 @@ export class Runner {
     try {
       await Promise.race([this.#closeClients(), timeout]);
       logger.info(`${this.appId} stopped`, { ...this.#stats });
-      this.#resolveFinished();
+      if (this.#fatal) this.#rejectFinished(this.#fatal);
+      else this.#resolveFinished();
     } catch (error) {
       this.#rejectFinished(error as Error);
       throw error;
@@ -209,7 +218,7 @@ export class Runner {
   }
 
   async #onBatch(batch: InputBatch, control: BatchControl): Promise<void> {
-    const task = await this.#whenReady(this.#taskFor(batch.topic, batch.partition), control);
+    const task = await this.#withHeartbeats(control, this.#taskFor(batch.topic, batch.partition));
     const records = batch.records;
     const commitStep = this.#commitStep!;
     let index = 0;
@@ -217,6 +226,14 @@ export class Runner {
       const from = index;
       index = task.process(batch, from, this.#options.maxBufferedOutputs);
       this.#stats.consumed += index - from;
+      const failure = task.takeFailure();
+      let fatal = false;
+      if (failure !== undefined) {
+        this.#stats.consumed++;
+        const settled = settleFailure(task, batch, failure, this.#failureHandling());
+        fatal = (await this.#withHeartbeats(control, settled)) === 'fatal';
+        if (!fatal) index++;
+      }
       try {
         this.#stats.produced += await commitStep.commit(task, control);
       } catch (error) {
@@ -225,16 +242,31 @@ export class Runner {
         throw error;
       }
       this.#stats.commits++;
-      control.resolveOffset(records[index - 1]!.offset);
+      if (index > 0) control.resolveOffset(records[index - 1]!.offset);
+      if (fatal) {
+        this.#fatal = failure!.error;
+        void this.stop().catch(() => {});
+        return;
+      }
       await control.heartbeat();
     }
   }
 
-  /** Restoring may outlast the session timeout: keep telling the group this member lives. */
-  async #whenReady(task: Promise<Task>, control: BatchControl): Promise<Task> {
+  #failureHandling(): FailureHandling {
+    return {
+      policy: this.#options.errors,
+      appId: this.appId,
+      deadLetterPartitions: this.#deadLetterPartitions,
+      stats: this.#stats,
+      logger: this.#options.logger,
+    };
+  }
+
+  /** Restores and retries may outlast the session timeout: keep telling the group this member lives. */
+  async #withHeartbeats<T>(control: BatchControl, work: Promise<T>): Promise<T> {
     const beat = setInterval(() => void control.heartbeat().catch(() => {}), 1000);
     try {
-      return await task;
+      return await work;
     } finally {
       clearInterval(beat);
     }
@@ -277,7 +309,6 @@ export class Runner {
       partition,
       nodes: sub.nodes,
       children: this.#children,
-      onFailure: (error) => this.#onRecordFailure(error),
       onLate: (node, timestamp, at) => {
         this.#stats.lateRecords++;
         this.#options.logger.debug(`dropped a late record at ${node}: its windows closed`, { timestamp, ...at });
@@ -319,11 +350,6 @@ export class Runner {
     this.#options.logger.info(`${this.appId} assigned tasks: ${this.tasks().join(', ') || '(none)'}`);
   }
 
-  #onRecordFailure(error: StreamrunError): void {
-    if (error.code === 'DESERIALIZATION') this.#stats.deserializationErrors++;
-    else this.#stats.processingErrors++;
-    this.#options.logger.warn(`skipped a record: ${error.message}`, { code: error.code, ...error.context });
-  }
 
   #onCrash(error: Error, restarting: boolean): void {
     const { logger } = this.#options;

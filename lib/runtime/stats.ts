@@ -2,14 +2,18 @@
 export interface RunnerStats {
   /** Records taken from source topics (including the ones that failed). */
   consumed: number;
-  /** Records acknowledged by the broker on output topics. */
+  /** Records acknowledged by the broker on output and dead-letter topics (not changelogs). */
   produced: number;
   /** Offset commits that succeeded. */
   commits: number;
-  /** Records skipped because their bytes did not deserialize. */
+  /** Records whose bytes did not deserialize (dead-lettered or skipped). */
   deserializationErrors: number;
-  /** Records skipped because a node threw while processing them. */
+  /** Records a node kept throwing on after every retry (dead-lettered or skipped). */
   processingErrors: number;
+  /** Tries after the first, over all records. */
+  retries: number;
+  /** Records written to the dead-letter topic. */
+  deadLettered: number;
   /** Records dropped because every window they belong to had closed (behind end + grace). */
   lateRecords: number;
   /** Changelog records read back into state stores. */
@@ -17,5 +21,5 @@ export interface RunnerStats {
 }
 
 export function emptyStats(): RunnerStats {
-  return { consumed: 0, produced: 0, commits: 0, deserializationErrors: 0, processingErrors: 0, restoredRecords: 0, lateRecords: 0 };
+  return { consumed: 0, produced: 0, commits: 0, deserializationErrors: 0, processingErrors: 0, retries: 0, deadLettered: 0, restoredRecords: 0, lateRecords: 0 };
 }

@@ -6,16 +6,12 @@ import { compile, type SourceProcessor } from './compile.ts';
 import { OutputBuffer } from './output-buffer.ts';
 import { MutableRecordContext } from './record-context.ts';
 
-/** What a task reports about records it could not process; the runner decides what follows. */
-export type RecordFailureHandler = (error: StreamrunError) => void;
-
 export interface TaskOptions {
   /** `<subtopology>_<partition>`, as Kafka Streams names tasks. */
   readonly id: string;
   readonly partition: number;
   readonly nodes: readonly GraphNode[];
   readonly children: (node: GraphNode) => readonly GraphNode[];
-  readonly onFailure: RecordFailureHandler;
   /** A record came after every window it belongs to had closed. */
   readonly onLate: (node: string, timestamp: number, context: { topic: string; partition: number; offset: string }) => void;
   /** The task's state stores, opened and restored; absent when the sub-topology keeps none. */
@@ -32,7 +28,8 @@ export class Task {
   readonly outputs = new OutputBuffer();
   readonly #context = new MutableRecordContext();
   readonly #processors: Map<string, SourceProcessor>;
-  readonly #onFailure: RecordFailureHandler;
+  /** The record `process` stopped at because it threw, until the runner settles it. */
+  #failure: { readonly index: number; readonly error: StreamrunError } | undefined;
   readonly #stores: TaskStores | undefined;
   /** The task's state stores, for queries. */
   get stores(): TaskStores | undefined {
@@ -44,7 +41,6 @@ export class Task {
   constructor(options: TaskOptions) {
     this.id = options.id;
     this.partition = options.partition;
-    this.#onFailure = options.onFailure;
     this.#stores = options.stores;
     const stores = (): TaskStores => {
       if (options.stores === undefined) throw new Error(`task ${options.id} has no stores, yet a node keeps one`);
@@ -59,36 +55,59 @@ export class Task {
   }
 
   /**
-   * Runs records `from` onwards synchronously until the batch ends or `maxOutputs` outputs are
-   * waiting, and returns the index after the last record it took. A record that fails is
-   * reported and counted as done, so one bad record never stalls the partition.
+   * Runs records `from` onwards synchronously until the batch ends, `maxOutputs` outputs are
+   * waiting or a record throws, and returns the index after the last record it finished. A
+   * record that threw is left to `takeFailure()`: the runner retries or dead-letters it.
    */
   process(batch: InputBatch, from: number, maxOutputs: number): number {
-    const processor = this.#processors.get(batch.topic);
-    if (processor === undefined) {
-      throw new StreamrunError('INVALID_TOPOLOGY', `task ${this.id} has no source for topic ${batch.topic}`);
-    }
+    const processor = this.#processor(batch.topic);
     const records = batch.records;
     const context = this.#context;
     let index = from;
     while (index < records.length && this.outputs.size < maxOutputs) {
-      const record = records[index++]!;
+      const record = records[index]!;
       context.load(batch.topic, batch.partition, record);
       try {
         processor(record);
       } catch (error) {
-        this.#onFailure(
-          error instanceof StreamrunError
-            ? error
-            : new StreamrunError('PROCESSING', String(error), { cause: error, context: { topic: batch.topic, partition: batch.partition, offset: record.offset } }),
-        );
+        this.#failure = { index, error: asStreamrunError(error, context) };
+        break;
       }
+      index++;
     }
-    if (index > from) {
-      const done = index === records.length ? batch.lastOffset : records[index - 1]!.offset;
-      this.#positions.set(batch.topic, (BigInt(done) + 1n).toString());
-    }
+    if (index > from) this.markDone(batch, index - 1);
     return index;
+  }
+
+  /** The record the last `process` stopped at, if one threw; taking it clears it. */
+  takeFailure(): { readonly index: number; readonly error: StreamrunError } | undefined {
+    const failure = this.#failure;
+    this.#failure = undefined;
+    return failure;
+  }
+
+  /** Runs one record again; throws what it throws. */
+  retry(batch: InputBatch, index: number): void {
+    const record = batch.records[index]!;
+    this.#context.load(batch.topic, batch.partition, record);
+    try {
+      this.#processor(batch.topic)(record);
+    } catch (error) {
+      throw asStreamrunError(error, this.#context);
+    }
+  }
+
+  /** Counts the record at `index` as done: its offset is committed with the next outputs. */
+  markDone(batch: InputBatch, index: number): void {
+    const records = batch.records;
+    const done = index === records.length - 1 ? batch.lastOffset : records[index]!.offset;
+    this.#positions.set(batch.topic, (BigInt(done) + 1n).toString());
+  }
+
+  #processor(topic: string): SourceProcessor {
+    const processor = this.#processors.get(topic);
+    if (processor === undefined) throw new StreamrunError('INVALID_TOPOLOGY', `task ${this.id} has no source for topic ${topic}`);
+    return processor;
   }
 
   /** Adds the stores' pending writes to the outputs, for the changelog. */
@@ -118,4 +137,12 @@ export class Task {
     this.#positions.clear();
     return positions;
   }
+}
+
+function asStreamrunError(error: unknown, context: MutableRecordContext): StreamrunError {
+  if (error instanceof StreamrunError) return error;
+  return new StreamrunError('PROCESSING', String(error), {
+    cause: error,
+    context: { topic: context.topic, partition: context.partition, offset: context.offset },
+  });
 }

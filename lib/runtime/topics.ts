@@ -53,3 +53,12 @@ export async function ensureTopics(
 function unique(items: readonly string[]): string[] {
   return [...new Set(items)];
 }
+
+/** Creates one topic unless it exists; returns its partition count either way. */
+export async function ensureTopic(client: StreamClient, topic: string, partitions: number, logger: Logger): Promise<number> {
+  const existing = (await client.partitionCounts([topic])).get(topic);
+  if (existing !== undefined) return existing;
+  logger.info(`creating topic ${topic} with ${partitions} partition(s)`);
+  await client.createTopics([{ topic, partitions }]);
+  return partitions;
+}

@@ -1,0 +1,112 @@
+import { ExponentialBackoff, handleWhen, retry, type GeneratorFn } from 'cockatiel';
+import { StreamrunError } from './streamrun-error.ts';
+
+/**
+ * What happens to a record a node throws on: it is tried again `retries` times with
+ * exponential backoff, then dead-lettered, skipped, or the runner stops.
+ *
+ * @example
+ * start(app, { errors: { retries: 5, backoff: { initialMs: 200 }, onExhausted: 'dlq' } });
+ */
+export interface ErrorPolicy {
+  /** Tries after the first. Default 3. */
+  retries?: number;
+  backoff?: {
+    /** Delay before the first retry. Default 100 ms. */
+    initialMs?: number;
+    /** No delay is longer. Default 5,000 ms. */
+    maxMs?: number;
+    /** Each delay is this many times the one before. Default 2. */
+    multiplier?: number;
+    /** Draw each delay from [d/2, d] so instances do not retry in step. Default true. */
+    jitter?: boolean;
+  };
+  /** After the last try: `'dlq'` (default) writes it to the dead-letter topic, `'skip'` logs and drops it, `'fail'` stops the runner. */
+  onExhausted?: 'dlq' | 'skip' | 'fail';
+  /** Errors of these classes are not tried again (a validation error stays one). */
+  nonRetryable?: readonly (abstract new (...args: never[]) => Error)[];
+  /** Where dead letters go. Default `<appId>-dlq`. */
+  deadLetterTopic?: string;
+}
+
+export interface ResolvedErrorPolicy {
+  readonly retries: number;
+  readonly initialMs: number;
+  readonly maxMs: number;
+  readonly multiplier: number;
+  readonly jitter: boolean;
+  readonly onExhausted: 'dlq' | 'skip' | 'fail';
+  readonly nonRetryable: readonly (abstract new (...args: never[]) => Error)[];
+  readonly deadLetterTopic: string;
+}
+
+export function resolveErrorPolicy(policy: ErrorPolicy, appId: string): ResolvedErrorPolicy {
+  const backoff = policy.backoff ?? {};
+  const resolved = {
+    retries: whole('errors.retries', policy.retries ?? 3, 0),
+    initialMs: whole('errors.backoff.initialMs', backoff.initialMs ?? 100, 0),
+    maxMs: whole('errors.backoff.maxMs', backoff.maxMs ?? 5000, 0),
+    multiplier: backoff.multiplier ?? 2,
+    jitter: backoff.jitter ?? true,
+    onExhausted: policy.onExhausted ?? 'dlq',
+    nonRetryable: policy.nonRetryable ?? [],
+    deadLetterTopic: policy.deadLetterTopic ?? `${appId}-dlq`,
+  };
+  if (!(resolved.multiplier >= 1)) throw invalid(`errors.backoff.multiplier: expected ≥ 1, got ${resolved.multiplier}`);
+  if (!['dlq', 'skip', 'fail'].includes(resolved.onExhausted)) {
+    throw invalid(`errors.onExhausted: expected 'dlq', 'skip' or 'fail', got ${String(resolved.onExhausted)}`);
+  }
+  return resolved;
+}
+
+/** How a record's tries ended. */
+export interface Outcome {
+  readonly attempts: number;
+  /** The last error, when every try failed. */
+  readonly error?: StreamrunError;
+}
+
+/**
+ * Runs `attempt` until it returns, or the policy gives up. Deserialization errors and the
+ * policy's non-retryable classes are not tried again: the same bytes fail the same way.
+ */
+export async function withRetries(policy: ResolvedErrorPolicy, attempt: () => void): Promise<Outcome> {
+  let attempts = 0;
+  const retriable = (error: Error) => {
+    if (!(error instanceof StreamrunError) || error.code === 'DESERIALIZATION') return false;
+    const cause = error.cause;
+    return !policy.nonRetryable.some((type) => cause instanceof type);
+  };
+  const backoff = new ExponentialBackoff({ generator: delays(policy) });
+  try {
+    await retry(handleWhen(retriable), { maxAttempts: policy.retries, backoff }).execute(() => {
+      attempts++;
+      attempt();
+    });
+    return { attempts };
+  } catch (error) {
+    const failure = error instanceof StreamrunError ? error : new StreamrunError('PROCESSING', String(error), { cause: error });
+    return { attempts, error: failure };
+  }
+}
+
+/**
+ * cockatiel's own generators always double; this one honours the multiplier. With jitter a
+ * delay is drawn from [d/2, d]: the next one starts where this one's range ends, so delays
+ * still grow.
+ */
+function delays(policy: ResolvedErrorPolicy): GeneratorFn<number> {
+  return (attempt = 0) => {
+    const delay = Math.min(policy.maxMs, policy.initialMs * policy.multiplier ** attempt);
+    return [policy.jitter ? Math.floor(delay / 2 + (Math.random() * delay) / 2) : delay, attempt + 1];
+  };
+}
+
+function whole(name: string, value: number, min: number): number {
+  if (!Number.isInteger(value) || value < min) throw invalid(`${name}: expected a whole number ≥ ${min}, got ${value}`);
+  return value;
+}
+
+function invalid(message: string): StreamrunError {
+  return new StreamrunError('INVALID_OPTIONS', message);
+}

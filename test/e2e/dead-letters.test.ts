@@ -1,0 +1,118 @@
+import { describe, expect, it } from 'vitest';
+import { serdes, topology } from '../../lib/index.ts';
+import { createTopic, produce, readAll, uniqueName } from './helpers/kafka.ts';
+import { collectingLogger } from './helpers/logger.ts';
+import { useRunners } from './helpers/runners.ts';
+import { waitFor } from './helpers/wait.ts';
+
+const header = (r: { headers: Record<string, unknown> | undefined }, name: string) => String(r.headers?.[`streamrun.${name}`] ?? '');
+
+describe('retries and dead letters', () => {
+  const startRunner = useRunners();
+
+  it('send unreadable and failing records to <appId>-dlq with their bytes and why, and go on', async () => {
+    const input = uniqueName('bad-in');
+    const output = uniqueName('bad-out');
+    const appId = uniqueName('bad');
+    await createTopic(input, 1);
+    const logger = collectingLogger();
+    const runner = await startRunner(
+      topology(appId)
+        .stream(input, { key: serdes.string, value: serdes.json<{ n: number }>() })
+        .mapValues((v) => {
+          if (v.n === 13) throw new RangeError('thirteen is unlucky');
+          return { doubled: v.n * 2 };
+        })
+        .to(output, { value: serdes.json<{ doubled: number }>() }),
+      { logger, errors: { backoff: { initialMs: 5 } } },
+    );
+
+    const good = (n: number) => ({ key: `k${n}`, value: JSON.stringify({ n }) });
+    // offsets: 0-9 good, 10 not JSON, 11 empty, 12 throws (n = 13), 13-22 good
+    await produce(input, [
+      ...Array.from({ length: 10 }, (_, i) => good(i)),
+      { key: 'bad', value: '{not json', headers: { trace: 'abc' } },
+      { key: 'empty', value: '' },
+      good(13),
+      ...Array.from({ length: 10 }, (_, i) => good(100 + i)),
+    ]);
+    const outputs = await readAll(output, 20);
+    expect(outputs.map((r) => JSON.parse(r.value!).doubled)).toEqual([
+      ...Array.from({ length: 10 }, (_, i) => i * 2),
+      ...Array.from({ length: 10 }, (_, i) => (100 + i) * 2),
+    ]);
+
+    const letters = await readAll(`${appId}-dlq`, 3);
+    expect(letters.map((r) => [r.key, r.value])).toEqual([['bad', '{not json'], ['empty', ''], ['k13', '{"n":13}']]);
+    expect(letters.map((r) => [header(r, 'original.offset'), header(r, 'node'), header(r, 'attempts'), header(r, 'error.class')])).toEqual([
+      ['10', 'source-0', '1', 'SyntaxError'],
+      ['11', 'source-0', '1', 'SyntaxError'],
+      ['12', 'mapValues-1', '4', 'RangeError'],
+    ]);
+    expect(header(letters[2]!, 'error.message')).toBe('thirteen is unlucky');
+    expect(header(letters[2]!, 'error.stack')).toMatch(/^RangeError: thirteen is unlucky\n\s+at /);
+    expect(header(letters[0]!, 'original.topic')).toBe(input);
+    expect(header(letters[0]!, 'app.id')).toBe(appId);
+    expect(String(letters[0]!.headers?.['trace'])).toBe('abc');
+    await waitFor('the counters', () => runner.stats().consumed === 23);
+    expect(runner.stats()).toMatchObject({ deserializationErrors: 2, processingErrors: 1, deadLettered: 3, retries: 3, produced: 23 });
+  });
+
+  it('dead-letter exactly the 37 poison pills among 10,000 records, with attempts = 4, and process the other 9,963', async () => {
+    const input = uniqueName('pills-in');
+    const output = uniqueName('pills-out');
+    const appId = uniqueName('pills');
+    await createTopic(input, 1);
+    const pills = new Set(Array.from({ length: 37 }, (_, i) => 13 + i * 269));
+    const runner = await startRunner(
+      topology(appId)
+        .stream(input, { key: serdes.string, value: serdes.string })
+        .mapValues((v) => {
+          if (v.startsWith('poison')) throw new Error(`cannot digest ${v}`);
+          return v.toUpperCase();
+        }, { name: 'digest' })
+        .to(output),
+      { errors: { retries: 3, backoff: { initialMs: 1, maxMs: 4, jitter: false } } },
+    );
+    await produce(input, Array.from({ length: 10_000 }, (_, i) => ({ key: `k${i}`, value: pills.has(i) ? `poison ${i}` : `ok ${i}` })));
+
+    expect(await readAll(output, 9_963)).toHaveLength(9_963);
+    const letters = await readAll(`${appId}-dlq`, 37);
+    expect(letters.map((r) => Number(header(r, 'original.offset')))).toEqual([...pills]);
+    for (const r of letters) {
+      expect([header(r, 'node'), header(r, 'attempts'), header(r, 'error.message')]).toEqual([
+        'digest',
+        '4',
+        `cannot digest ${r.value}`,
+      ]);
+    }
+    await waitFor('the counters', () => runner.stats().consumed === 10_000);
+    expect(runner.stats()).toMatchObject({ deadLettered: 37, retries: 111, processingErrors: 37 });
+  });
+
+  it('retries a transient failure with growing delays and does not dead-letter it once it succeeds', async () => {
+    const input = uniqueName('flaky-in');
+    const output = uniqueName('flaky-out');
+    const appId = uniqueName('flaky');
+    await createTopic(input, 1);
+    const attempts: number[] = [];
+    const runner = await startRunner(
+      topology(appId)
+        .stream(input, { key: serdes.string, value: serdes.string })
+        .mapValues((v) => {
+          attempts.push(performance.now());
+          if (attempts.length < 3) throw new Error('not yet');
+          return `${v} after ${attempts.length} attempts`;
+        })
+        .to(output),
+      { errors: { retries: 3, backoff: { initialMs: 100, multiplier: 3, jitter: false } } },
+    );
+    await produce(input, [{ key: 'k', value: 'v' }]);
+    expect((await readAll(output, 1)).map((r) => r.value)).toEqual(['v after 3 attempts']);
+    expect(attempts).toHaveLength(3);
+    const [first, second] = [attempts[1]! - attempts[0]!, attempts[2]! - attempts[1]!];
+    expect(first).toBeGreaterThanOrEqual(95);
+    expect(second).toBeGreaterThanOrEqual(295);
+    expect(runner.stats()).toMatchObject({ retries: 2, deadLettered: 0, processingErrors: 0 });
+  });
+});
