@@ -28,3 +28,5 @@ export { consoleLogger, type Logger, type LogFields, type LogLevel } from './run
 
 // Errors
 export { StreamrunError, type ErrorCode, type ErrorContext } from './errors/streamrun-error.ts';
+export type { ErrorPolicy } from './errors/policy.ts';
+export { deadLetterHeaders } from './errors/dead-letter.ts';

@@ -116,3 +116,30 @@ describe('retries and dead letters', () => {
     expect(runner.stats()).toMatchObject({ retries: 2, deadLettered: 0, processingErrors: 0 });
   });
 });
+
+describe("onExhausted: 'fail'", () => {
+  const startRunner = useRunners();
+
+  it('commits what came before the record, stops, and leaves the record to be read again', async () => {
+    const input = uniqueName('fail-in');
+    const output = uniqueName('fail-out');
+    const appId = uniqueName('fail');
+    await createTopic(input, 1);
+    const app = (explode: boolean) =>
+      topology(appId)
+        .stream(input, { key: serdes.string, value: serdes.string })
+        .mapValues((v) => {
+          if (explode && v === 'boom') throw new Error('boom');
+          return v.toUpperCase();
+        })
+        .to(output);
+    const runner = await startRunner(app(true), { errors: { retries: 1, backoff: { initialMs: 1 }, onExhausted: 'fail' } });
+    await produce(input, ['a', 'b', 'boom', 'c'].map((value) => ({ key: 'k', value })));
+    await expect(runner.finished).rejects.toThrow('boom');
+    expect((await readAll(output, 2)).map((r) => r.value)).toEqual(['A', 'B']);
+
+    // Fixed code, same group: it starts at the record that failed.
+    await startRunner(app(false));
+    expect((await readAll(output, 4)).map((r) => r.value)).toEqual(['A', 'B', 'BOOM', 'C']);
+  });
+});

@@ -33,7 +33,7 @@ describe("examples/sensor-alerts.ts (the README's example) through the CLI", () 
         ['s3', 24.8],
         ['s1', 86],
       ]);
-      await run.waitForOutput(/skipped a record: source-0: .*not valid JSON/);
+      await run.waitForOutput(/dead-lettered a record to alerts-[0-9a-f]+-dlq: source-0: .*not valid JSON/);
     } finally {
       run.child.kill('SIGTERM');
       expect(await run.exited).toBe(0);
