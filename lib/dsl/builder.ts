@@ -36,7 +36,9 @@ export class GraphBuilder {
     build: (name: string) => readonly GraphNode[],
   ): string {
     const name = nameOption(options, where) ?? generatedName(kind, this.#index);
-    const nodes = build(name);
+    const built = build(name);
+    // The operator's own node (the one with its name) carries its error policy.
+    const nodes = options?.errors === undefined ? built : built.map((n) => (n.name === name ? { ...n, errors: options.errors } : n));
     const fresh = new Set<string>();
     for (const node of nodes) {
       if (this.#names.has(node.name) || fresh.has(node.name)) {

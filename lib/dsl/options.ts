@@ -1,3 +1,4 @@
+import type { ErrorPolicy } from '../errors/policy.ts';
 import type { RecordContext } from '../graph/nodes.ts';
 
 /** Options every operator takes. */
@@ -8,6 +9,14 @@ export interface NamedOptions {
    * topology.
    */
   readonly name?: string;
+  /**
+   * What happens to records this node throws on (for a source: records it cannot read);
+   * fields left out come from the runner's `errors` option.
+   *
+   * @example
+   * orders.mapValues(price, { name: 'price', errors: { retries: 0, deadLetterTopic: 'unpriced' } });
+   */
+  readonly errors?: ErrorPolicy;
 }
 
 /** Tells which records go on; may narrow the value's type (`(v) => v is T`). */

@@ -40,17 +40,18 @@ export interface ResolvedErrorPolicy {
   readonly deadLetterTopic: string;
 }
 
-export function resolveErrorPolicy(policy: ErrorPolicy, appId: string): ResolvedErrorPolicy {
+/** What a policy leaves out comes from `base`: a node's policy from the runner's, the runner's from the defaults. */
+export function resolveErrorPolicy(policy: ErrorPolicy, appId: string, base?: ResolvedErrorPolicy): ResolvedErrorPolicy {
   const backoff = policy.backoff ?? {};
   const resolved = {
-    retries: whole('errors.retries', policy.retries ?? 3, 0),
-    initialMs: whole('errors.backoff.initialMs', backoff.initialMs ?? 100, 0),
-    maxMs: whole('errors.backoff.maxMs', backoff.maxMs ?? 5000, 0),
-    multiplier: backoff.multiplier ?? 2,
-    jitter: backoff.jitter ?? true,
-    onExhausted: policy.onExhausted ?? 'dlq',
-    nonRetryable: policy.nonRetryable ?? [],
-    deadLetterTopic: policy.deadLetterTopic ?? `${appId}-dlq`,
+    retries: whole('errors.retries', policy.retries ?? base?.retries ?? 3, 0),
+    initialMs: whole('errors.backoff.initialMs', backoff.initialMs ?? base?.initialMs ?? 100, 0),
+    maxMs: whole('errors.backoff.maxMs', backoff.maxMs ?? base?.maxMs ?? 5000, 0),
+    multiplier: backoff.multiplier ?? base?.multiplier ?? 2,
+    jitter: backoff.jitter ?? base?.jitter ?? true,
+    onExhausted: policy.onExhausted ?? base?.onExhausted ?? 'dlq',
+    nonRetryable: policy.nonRetryable ?? base?.nonRetryable ?? [],
+    deadLetterTopic: policy.deadLetterTopic ?? base?.deadLetterTopic ?? `${appId}-dlq`,
   };
   if (!(resolved.multiplier >= 1)) throw invalid(`errors.backoff.multiplier: expected ≥ 1, got ${resolved.multiplier}`);
   if (!['dlq', 'skip', 'fail'].includes(resolved.onExhausted)) {

@@ -1,3 +1,4 @@
+import type { ErrorPolicy } from '../errors/policy.ts';
 import type { Serde } from '../serde/serde.ts';
 
 /**
@@ -32,6 +33,8 @@ interface NodeBase {
   readonly name: string;
   /** Names of the nodes this one receives records from (none for a source). */
   readonly parents: readonly string[];
+  /** This node's own error policy; what it leaves out comes from the runner's. */
+  readonly errors?: ErrorPolicy | undefined;
 }
 
 export interface SourceNode extends NodeBase {

@@ -7,10 +7,11 @@ import type { RunnerStats } from './stats.ts';
 import type { Task } from './task.ts';
 
 export interface FailureHandling {
-  readonly policy: ResolvedErrorPolicy;
+  /** The policy of the node that failed (the runner's when the node has none). */
+  policyFor(node: string | undefined): ResolvedErrorPolicy;
   readonly appId: string;
-  /** Partitions of the dead-letter topic: a dead letter goes to its record's partition, wrapped. */
-  readonly deadLetterPartitions: number;
+  /** Partitions of a dead-letter topic: a dead letter goes to its record's partition, wrapped. */
+  deadLetterPartitions(topic: string): number;
   readonly stats: RunnerStats;
   readonly logger: Logger;
 }
@@ -27,7 +28,8 @@ export async function settleFailure(
   failure: { readonly index: number; readonly error: StreamrunError },
   handling: FailureHandling,
 ): Promise<'done' | 'fatal'> {
-  const { policy, stats, logger } = handling;
+  const { stats, logger } = handling;
+  const policy = handling.policyFor(failure.error.context.node);
   let first = true;
   const outcome = await withRetries(policy, () => {
     // The first try already happened in `process`.
@@ -55,7 +57,7 @@ export async function settleFailure(
       break;
     case 'dlq': {
       const record = batch.records[failure.index]!;
-      const partition = batch.partition % handling.deadLetterPartitions;
+      const partition = batch.partition % handling.deadLetterPartitions(policy.deadLetterTopic);
       const letter = deadLetterRecord({ topic: batch.topic, partition: batch.partition, record }, error, outcome.attempts, handling.appId, partition);
       task.outputs.lane(policy.deadLetterTopic).push(letter);
       task.outputs.size++;

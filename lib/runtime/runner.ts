@@ -22,6 +22,7 @@ import { emptyStats, type RunnerStats } from './stats.ts';
 import { Task } from './task.ts';
 import { ensureTopic, ensureTopics } from './topics.ts';
 import { settleFailure, type FailureHandling } from './failures.ts';
+import { resolveErrorPolicy, type ResolvedErrorPolicy } from '../errors/policy.ts';
 import { startHttpServer, type HttpServer } from '../server/http-server.ts';
 import { localStoreQueries } from './local-store-queries.ts';
 
@@ -60,7 +61,10 @@ export class Runner {
   /** Tasks whose stores are open, for queries. */
   readonly #ready = new Map<string, Task>();
   #server: HttpServer | undefined;
-  #deadLetterPartitions = 1;
+  /** Partitions of each dead-letter topic, known once they exist. */
+  readonly #deadLetterPartitions = new Map<string, number>();
+  /** Error policies of the nodes that have their own. */
+  readonly #policies = new Map<string, ResolvedErrorPolicy>();
   /** Set when a record failed for good under `onExhausted: 'fail'`: `finished` rejects with it. */
   #fatal: StreamrunError | undefined;
   readonly #stats: RunnerStats = emptyStats();
@@ -85,6 +89,9 @@ export class Runner {
     this.#client = client;
     this.#children = children;
     for (const sub of subs) {
+      for (const node of sub.nodes) {
+        if (node.errors) this.#policies.set(node.name, resolveErrorPolicy(node.errors, options.appId, options.errors));
+      }
       for (const topic of sub.sourceTopics) this.#subtopologyOfTopic.set(topic, sub);
       this.#stores.set(sub.id, storeSpecs(options.appId, sub.nodes));
     }
@@ -105,9 +112,11 @@ export class Runner {
       // A table read from a topic has that topic for changelog: it exists as a source already.
       const changelogsOf = (sub: Subtopology) => specsOf(sub).flatMap((s) => (s.sourceTopic ? [] : [s.changelog]));
       const counts = await ensureTopics(this.#client, subs, changelogsOf, this.#options.sourcePartitions, logger);
-      if (this.#options.errors.onExhausted === 'dlq') {
-        const widest = Math.max(...subs.flatMap((sub) => sub.sourceTopics.map((t) => counts.get(t) ?? 1)));
-        this.#deadLetterPartitions = await ensureTopic(this.#client, this.#options.errors.deadLetterTopic, widest, logger);
+      const widest = Math.max(...subs.flatMap((sub) => sub.sourceTopics.map((t) => counts.get(t) ?? 1)));
+      for (const policy of [this.#options.errors, ...this.#policies.values()]) {
+        if (policy.onExhausted !== 'dlq' || this.#deadLetterPartitions.has(policy.deadLetterTopic)) continue;
+        const partitions = await ensureTopic(this.#client, policy.deadLetterTopic, widest, logger);
+        this.#deadLetterPartitions.set(policy.deadLetterTopic, partitions);
       }
       checkCopartitioned(subs, counts);
       const changelogs = [...new Set(subs.flatMap((sub) => specsOf(sub).map((s) => s.changelog)))];
@@ -254,9 +263,9 @@ export class Runner {
 
   #failureHandling(): FailureHandling {
     return {
-      policy: this.#options.errors,
+      policyFor: (node) => (node === undefined ? undefined : this.#policies.get(node)) ?? this.#options.errors,
       appId: this.appId,
-      deadLetterPartitions: this.#deadLetterPartitions,
+      deadLetterPartitions: (topic) => this.#deadLetterPartitions.get(topic) ?? 1,
       stats: this.#stats,
       logger: this.#options.logger,
     };

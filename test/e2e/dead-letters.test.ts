@@ -143,3 +143,34 @@ describe("onExhausted: 'fail'", () => {
     expect((await readAll(output, 4)).map((r) => r.value)).toEqual(['A', 'B', 'BOOM', 'C']);
   });
 });
+
+describe('a node with its own error policy', () => {
+  const startRunner = useRunners();
+
+  it('uses it for its records and the runner policy for the rest', async () => {
+    const input = uniqueName('policy-in');
+    const output = uniqueName('policy-out');
+    const appId = uniqueName('policy');
+    await createTopic(input, 1);
+    await startRunner(
+      topology(appId)
+        .stream(input, { key: serdes.string, value: serdes.string })
+        .filter((v) => {
+          if (v === 'strict-fail') throw new Error('rejected by the strict node');
+          return true;
+        }, { name: 'strict', errors: { retries: 0, deadLetterTopic: `${appId}-strict-dlq` } })
+        .mapValues((v) => {
+          if (v === 'lenient-fail') throw new Error('rejected by the lenient node');
+          return v;
+        }, { name: 'lenient' })
+        .to(output),
+      { errors: { retries: 2, backoff: { initialMs: 1 } } },
+    );
+    await produce(input, ['ok-1', 'strict-fail', 'lenient-fail', 'ok-2'].map((value) => ({ key: 'k', value })));
+    expect((await readAll(output, 2)).map((r) => r.value)).toEqual(['ok-1', 'ok-2']);
+    const strict = await readAll(`${appId}-strict-dlq`, 1);
+    expect(strict.map((r) => [r.value, header(r, 'node'), header(r, 'attempts')])).toEqual([['strict-fail', 'strict', '1']]);
+    const lenient = await readAll(`${appId}-dlq`, 1);
+    expect(lenient.map((r) => [r.value, header(r, 'node'), header(r, 'attempts')])).toEqual([['lenient-fail', 'lenient', '3']]);
+  });
+});
