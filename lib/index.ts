@@ -12,7 +12,7 @@ export type {
 } from './dsl/grouped-stream.ts';
 export type { Table } from './dsl/table.ts';
 export { hopping, session, tumbling, type SessionWindows, type TimeWindows, type Windowed } from './dsl/windows.ts';
-export type { NamedOptions, Predicate, SinkSerde, SinkSerdes } from './dsl/options.ts';
+export type { EnrichOptions, NamedOptions, Predicate, SinkSerde, SinkSerdes } from './dsl/options.ts';
 export type { KeyValue, RecordContext, RecordHeaders } from './graph/nodes.ts';
 export type { TopologyDescription, SubtopologyDescription, NodeDescription } from './graph/describe.ts';
 
@@ -29,4 +29,5 @@ export { consoleLogger, type Logger, type LogFields, type LogLevel } from './run
 // Errors
 export { StreamrunError, type ErrorCode, type ErrorContext } from './errors/streamrun-error.ts';
 export type { ErrorPolicy } from './errors/policy.ts';
+export type { BreakerOptions } from './errors/breaker.ts';
 export { deadLetterHeaders } from './errors/dead-letter.ts';

@@ -1,3 +1,4 @@
+import type { BreakerOptions } from '../errors/breaker.ts';
 import type { ErrorPolicy } from '../errors/policy.ts';
 import type { RecordContext } from '../graph/nodes.ts';
 
@@ -37,4 +38,12 @@ export interface SinkSerde<T> {
 export interface SinkSerdes<K, V> {
   readonly key?: SinkSerde<K>;
   readonly value?: SinkSerde<V>;
+}
+
+/** Options of `enrich`. */
+export interface EnrichOptions extends NamedOptions {
+  /** Calls in flight per task; intake pauses while this many wait. Default 16. */
+  readonly concurrency?: number;
+  /** When the dependency counts as down, and how soon to try it again. */
+  readonly breaker?: BreakerOptions;
 }

@@ -3,6 +3,7 @@ import type {
   FilterNode,
   FlatMapNode,
   FlatMapValuesNode,
+  EnrichNode,
   GraphNode,
   JoinNode,
   KeyValue,
@@ -18,7 +19,7 @@ import type { GraphBuilder } from './builder.ts';
 import { TableImpl, type Table } from './table.ts';
 import { GroupedStreamImpl, type GroupedStream } from './grouped-stream.ts';
 import { branchOutputName, checkBranchName, checkTopic, invalid, show } from './naming.ts';
-import type { NamedOptions, Predicate, SinkSerdes } from './options.ts';
+import type { EnrichOptions, NamedOptions, Predicate, SinkSerdes } from './options.ts';
 import type { Topology } from './topology.ts';
 
 /**
@@ -106,6 +107,22 @@ export interface Stream<K, V> {
   flatMapValues<V2>(
     mapper: (value: V, key: K, context: RecordContext) => Iterable<V2>,
     options?: NamedOptions,
+  ): Stream<K, V2>;
+
+  /**
+   * Replaces each value with what an asynchronous call returns (a lookup in a service, a
+   * database read). Calls run concurrently, up to `concurrency` per task (default 16), and their
+   * results go on in offset order. A failing call is retried by the error policy; after
+   * `breaker.failures` consecutive failures (default 3) the dependency counts as down: records
+   * wait, and are tried again every `breaker.halfOpenAfterMs` (default 1,000), instead of being
+   * dead-lettered.
+   *
+   * @example
+   * orders.enrich(async (o) => ({ ...o, customer: await customers.get(o.customerId) }), { name: 'customer' });
+   */
+  enrich<V2>(
+    fn: (value: V, key: K, context: RecordContext) => Promise<V2>,
+    options?: EnrichOptions,
   ): Stream<K, V2>;
 
   /**
@@ -376,6 +393,18 @@ export class StreamImpl<K, V> implements Stream<K, V> {
       { kind: 'merge', name, parents },
     ]);
     return new StreamImpl(this.#builder, name, serdes, streams.some((s) => s.#rekeyed));
+  }
+
+  enrich<V2>(fn: (value: V, key: K, context: RecordContext) => Promise<V2>, options?: EnrichOptions): Stream<K, V2> {
+    const where = this.#where('enrich');
+    checkFunction(fn, where);
+    const concurrency = options?.concurrency ?? 16;
+    if (!Number.isInteger(concurrency) || concurrency < 1) throw invalid(`${where}: concurrency must be a whole number ≥ 1, got ${concurrency}`);
+    const breaker = { failures: options?.breaker?.failures ?? 3, halfOpenAfterMs: options?.breaker?.halfOpenAfterMs ?? 1000 };
+    const name = this.#builder.append('enrich', where, options, (name) => [
+      { kind: 'enrich', name, parents: [this.#node], fn: fn as EnrichNode['fn'], concurrency, breaker },
+    ]);
+    return new StreamImpl(this.#builder, name, { key: this.#serdes.key }, this.#rekeyed);
   }
 
   groupByKey(serdes?: { readonly key?: Serde<NonNullable<K>> }): GroupedStream<NonNullable<K>, V> {

@@ -1,4 +1,5 @@
 import { ExponentialBackoff, handleWhen, retry, type GeneratorFn } from 'cockatiel';
+import { isBrokenCircuit } from './breaker.ts';
 import { StreamrunError } from './streamrun-error.ts';
 
 /**
@@ -71,10 +72,11 @@ export interface Outcome {
  * Runs `attempt` until it returns, or the policy gives up. Deserialization errors and the
  * policy's non-retryable classes are not tried again: the same bytes fail the same way.
  */
-export async function withRetries(policy: ResolvedErrorPolicy, attempt: () => void): Promise<Outcome> {
+export async function withRetries(policy: ResolvedErrorPolicy, attempt: () => void | Promise<void>): Promise<Outcome> {
   let attempts = 0;
   const retriable = (error: Error) => {
-    if (!(error instanceof StreamrunError) || error.code === 'DESERIALIZATION') return false;
+    // An open circuit is not worth a retry now: the caller waits for it to half-open.
+    if (!(error instanceof StreamrunError) || error.code === 'DESERIALIZATION' || isBrokenCircuit(error)) return false;
     const cause = error.cause;
     return !policy.nonRetryable.some((type) => cause instanceof type);
   };
@@ -82,7 +84,7 @@ export async function withRetries(policy: ResolvedErrorPolicy, attempt: () => vo
   try {
     await retry(handleWhen(retriable), { maxAttempts: policy.retries, backoff }).execute(() => {
       attempts++;
-      attempt();
+      return attempt();
     });
     return { attempts };
   } catch (error) {

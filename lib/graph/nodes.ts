@@ -167,8 +167,20 @@ export interface SessionAggregateNode extends NodeBase {
   readonly serdes: { readonly key: Serde<unknown>; readonly value: Serde<unknown> };
 }
 
+/**
+ * Replaces each value with what an asynchronous call (a lookup, an HTTP request) returns. Calls
+ * run concurrently, up to `concurrency` per task, and their results go on in offset order.
+ */
+export interface EnrichNode extends NodeBase {
+  readonly kind: 'enrich';
+  readonly fn: (value: unknown, key: unknown, context: RecordContext) => Promise<unknown>;
+  readonly concurrency: number;
+  readonly breaker: { readonly failures: number; readonly halfOpenAfterMs: number };
+}
+
 export type GraphNode =
   | SourceNode
+  | EnrichNode
   | SessionAggregateNode
   | MaterializeNode
   | JoinNode

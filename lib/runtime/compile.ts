@@ -1,5 +1,5 @@
 import { StreamrunError } from '../errors/streamrun-error.ts';
-import type { GraphNode, KeyValue, SourceNode } from '../graph/nodes.ts';
+import type { EnrichNode, GraphNode, KeyValue, RecordContext, SourceNode } from '../graph/nodes.ts';
 import type { KeyValueStore } from '../state/key-value-store.ts';
 import type { WindowState } from '../state/window-store.ts';
 import type { InputRecord } from './client.ts';
@@ -15,6 +15,8 @@ export interface TaskState {
   windows(name: string): WindowState;
   /** A record arrived for windows that all closed already. */
   late(node: string, timestamp: number): void;
+  /** Starts an asynchronous call now; `then` takes its result later, in record order. */
+  defer(node: EnrichNode, call: (context: RecordContext) => Promise<unknown>, then: (result: unknown) => void): void;
 }
 
 /** Runs one consumed record through the graph; what the sinks emit lands in the buffer. */
@@ -120,6 +122,11 @@ export function compile(
       case 'branchOutput':
       case 'merge':
         return fanOut(node);
+      case 'enrich': {
+        const next = fanOut(node);
+        const fn = node.fn;
+        return (value, key) => state.defer(node, (snapshot) => fn(value, key, snapshot), (result) => next(result, key));
+      }
       case 'sessionAggregate': {
         const next = fanOut(node);
         const windows = state.windows(node.store);

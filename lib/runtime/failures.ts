@@ -1,7 +1,9 @@
 import { deadLetterRecord } from '../errors/dead-letter.ts';
 import { withRetries, type ResolvedErrorPolicy } from '../errors/policy.ts';
 import type { StreamrunError } from '../errors/streamrun-error.ts';
-import type { InputBatch } from './client.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isBrokenCircuit, type Breaker } from '../errors/breaker.ts';
+import type { InputRecord } from './client.ts';
 import type { Logger } from './logger.ts';
 import type { RunnerStats } from './stats.ts';
 import type { Task } from './task.ts';
@@ -16,38 +18,50 @@ export interface FailureHandling {
   readonly logger: Logger;
 }
 
+/** Work that threw: a record's pass through the graph, or an enrich call and what follows it. */
+export interface Failed {
+  readonly error: StreamrunError;
+  /** The consumed record it came from, for the dead letter. */
+  readonly source: { readonly topic: string; readonly partition: number; readonly record: InputRecord };
+  /** Does the failed work again; throws what it throws. */
+  readonly retry: () => void | Promise<void>;
+  /** The circuit breaker of the dependency the work calls, if any. */
+  readonly breaker?: Breaker | undefined;
+}
+
 /**
- * Settles the record a task stopped at: tries it again as the policy says and, if it keeps
- * failing, dead-letters or skips it (both count it as done, so the partition moves on) or
- * reports 'fatal' for `onExhausted: 'fail'`. The dead letter joins the task's outputs, so it is
- * acknowledged before the record's offset is committed, like any output.
+ * Settles failed work: tries it again as the policy says and, if it keeps failing,
+ * dead-letters or skips its record (the partition moves on) or reports 'fatal' for
+ * `onExhausted: 'fail'`. While the dependency's circuit is open the work waits and tries again,
+ * however long that takes: a dependency that is down makes no dead letters. A dead letter joins
+ * the task's outputs, so it is acknowledged before the record's offset is committed.
  */
-export async function settleFailure(
-  task: Task,
-  batch: InputBatch,
-  failure: { readonly index: number; readonly error: StreamrunError },
-  handling: FailureHandling,
-): Promise<'done' | 'fatal'> {
+export async function settleFailure(task: Task, failed: Failed, handling: FailureHandling): Promise<'done' | 'fatal'> {
   const { stats, logger } = handling;
-  const policy = handling.policyFor(failure.error.context.node);
+  const policy = handling.policyFor(failed.error.context.node);
   let first = true;
-  const outcome = await withRetries(policy, () => {
-    // The first try already happened in `process`.
+  const attempt = () => {
+    // The first try already happened.
     if (first) {
       first = false;
-      throw failure.error;
+      throw failed.error;
     }
-    task.retry(batch, failure.index);
-  });
-  stats.retries += outcome.attempts - 1;
-  if (outcome.error === undefined) {
-    task.markDone(batch, failure.index);
-    return 'done';
+    return failed.retry();
+  };
+  let outcome = await withRetries(policy, attempt);
+  let attempts = outcome.attempts;
+  while (outcome.error !== undefined && failed.breaker !== undefined && isBrokenCircuit(outcome.error)) {
+    logger.warn(`circuit open at ${failed.error.context.node}: waiting ${failed.breaker.halfOpenAfterMs} ms before trying again`);
+    await sleep(failed.breaker.halfOpenAfterMs);
+    outcome = await withRetries(policy, attempt);
+    attempts += outcome.attempts;
   }
+  stats.retries += attempts - 1;
+  if (outcome.error === undefined) return 'done';
   const error = outcome.error;
   if (error.code === 'DESERIALIZATION') stats.deserializationErrors++;
   else stats.processingErrors++;
-  const fields = { code: error.code, attempts: outcome.attempts, ...error.context };
+  const fields = { code: error.code, attempts, ...error.context };
   switch (policy.onExhausted) {
     case 'fail':
       logger.error(`a record failed for good, stopping: ${error.message}`, fields);
@@ -56,9 +70,8 @@ export async function settleFailure(
       logger.warn(`skipped a record: ${error.message}`, fields);
       break;
     case 'dlq': {
-      const record = batch.records[failure.index]!;
-      const partition = batch.partition % handling.deadLetterPartitions(policy.deadLetterTopic);
-      const letter = deadLetterRecord({ topic: batch.topic, partition: batch.partition, record }, error, outcome.attempts, handling.appId, partition);
+      const partition = failed.source.partition % handling.deadLetterPartitions(policy.deadLetterTopic);
+      const letter = deadLetterRecord(failed.source, error, attempts, handling.appId, partition);
       task.outputs.lane(policy.deadLetterTopic).push(letter);
       task.outputs.size++;
       stats.deadLettered++;
@@ -66,6 +79,5 @@ export async function settleFailure(
       break;
     }
   }
-  task.markDone(batch, failure.index);
   return 'done';
 }

@@ -7,6 +7,11 @@ const noHeaders: RecordHeaders = Object.freeze({});
  * One per task, refilled for every record instead of allocating a context per record; that is
  * why user functions may read it only during their call.
  */
+/** A copy of one record's context, for work that outlives the synchronous pass (an enrich call). */
+export interface RecordContextSnapshot extends RecordContext {
+  readonly rawTimestamp: string;
+}
+
 export class MutableRecordContext implements RecordContext {
   topic = '';
   partition = -1;
@@ -23,5 +28,19 @@ export class MutableRecordContext implements RecordContext {
     this.rawTimestamp = record.timestamp;
     this.timestamp = Number(record.timestamp);
     this.headers = record.headers ?? noHeaders;
+  }
+
+  snapshot(): RecordContextSnapshot {
+    const { topic, partition, offset, timestamp, rawTimestamp, headers } = this;
+    return { topic, partition, offset, timestamp, rawTimestamp, headers };
+  }
+
+  restore(snapshot: RecordContextSnapshot): void {
+    this.topic = snapshot.topic;
+    this.partition = snapshot.partition;
+    this.offset = snapshot.offset;
+    this.timestamp = snapshot.timestamp;
+    this.rawTimestamp = snapshot.rawTimestamp;
+    this.headers = snapshot.headers;
   }
 }

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { graphOf, type Topology } from '../dsl/topology.ts';
 import { StreamrunError } from '../errors/streamrun-error.ts';
 import { childrenOf } from '../graph/edges.ts';
-import type { GraphNode } from '../graph/nodes.ts';
+import type { EnrichNode, GraphNode } from '../graph/nodes.ts';
 import { subtopologies, type Subtopology } from '../graph/subtopologies.ts';
 import { storeSpecs } from '../state/changelog.ts';
 import { TaskStores, type StoreSpec } from '../state/task-stores.ts';
@@ -23,6 +23,7 @@ import { Task } from './task.ts';
 import { ensureTopic, ensureTopics } from './topics.ts';
 import { settleFailure, type FailureHandling } from './failures.ts';
 import { resolveErrorPolicy, type ResolvedErrorPolicy } from '../errors/policy.ts';
+import { createBreaker, type Breaker } from '../errors/breaker.ts';
 import { startHttpServer, type HttpServer } from '../server/http-server.ts';
 import { localStoreQueries } from './local-store-queries.ts';
 
@@ -63,6 +64,7 @@ export class Runner {
   #server: HttpServer | undefined;
   /** Partitions of each dead-letter topic, known once they exist. */
   readonly #deadLetterPartitions = new Map<string, number>();
+  readonly #breakers = new Map<string, Breaker>();
   /** Error policies of the nodes that have their own. */
   readonly #policies = new Map<string, ResolvedErrorPolicy>();
   /** Set when a record failed for good under `onExhausted: 'fail'`: `finished` rejects with it. */
@@ -235,13 +237,35 @@ export class Runner {
       const from = index;
       index = task.process(batch, from, this.#options.maxBufferedOutputs);
       this.#stats.consumed += index - from;
+      const handling = this.#failureHandling();
+      // Enrich results of earlier records go first, then the record that threw, if one did.
+      let fatal = await this.#withHeartbeats(control, task.drain((failed) => settleFailure(task, failed, handling)));
       const failure = task.takeFailure();
-      let fatal = false;
-      if (failure !== undefined) {
+      /** A record that failed for good in the synchronous pass: what came before it is done and committed. */
+      let stopAfterCommit = false;
+      if (fatal === 'done' && failure !== undefined) {
         this.#stats.consumed++;
-        const settled = settleFailure(task, batch, failure, this.#failureHandling());
-        fatal = (await this.#withHeartbeats(control, settled)) === 'fatal';
-        if (!fatal) index++;
+        const record = records[failure.index]!;
+        const failed = {
+          error: failure.error,
+          source: { topic: batch.topic, partition: batch.partition, record },
+          retry: () => task.retry(batch, failure.index),
+        };
+        if ((await this.#withHeartbeats(control, settleFailure(task, failed, handling))) === 'fatal') {
+          stopAfterCommit = true;
+        } else {
+          task.markDone(batch, failure.index);
+          index++;
+          fatal = await this.#withHeartbeats(control, task.drain((f) => settleFailure(task, f, handling)));
+        }
+      }
+      if (fatal === 'fatal') {
+        // A deferred call failed for good: the chunk's positions already cover its record, so
+        // nothing of the chunk is committed; the next start reads it again.
+        task.discardPending();
+        this.#fatal = failure?.error ?? new StreamrunError('PROCESSING', 'a record failed for good');
+        void this.stop().catch(() => {});
+        return;
       }
       try {
         this.#stats.produced += await commitStep.commit(task, control);
@@ -252,13 +276,24 @@ export class Runner {
       }
       this.#stats.commits++;
       if (index > 0) control.resolveOffset(records[index - 1]!.offset);
-      if (fatal) {
+      if (stopAfterCommit) {
         this.#fatal = failure!.error;
         void this.stop().catch(() => {});
         return;
       }
       await control.heartbeat();
     }
+  }
+
+  /** One breaker per enrich node, shared by this runner's tasks: they call the same dependency. */
+  #breakerFor(node: EnrichNode): Breaker {
+    let breaker = this.#breakers.get(node.name);
+    if (breaker === undefined) {
+      breaker = createBreaker(node.breaker);
+      breaker.onOpen(() => this.#options.logger.warn(`circuit opened at ${node.name}: its dependency keeps failing`));
+      this.#breakers.set(node.name, breaker);
+    }
+    return breaker;
   }
 
   #failureHandling(): FailureHandling {
@@ -318,6 +353,7 @@ export class Runner {
       partition,
       nodes: sub.nodes,
       children: this.#children,
+      breaker: (node) => this.#breakerFor(node),
       onLate: (node, timestamp, at) => {
         this.#stats.lateRecords++;
         this.#options.logger.debug(`dropped a late record at ${node}: its windows closed`, { timestamp, ...at });

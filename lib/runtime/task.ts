@@ -1,10 +1,12 @@
 import { StreamrunError } from '../errors/streamrun-error.ts';
-import type { GraphNode } from '../graph/nodes.ts';
+import type { Breaker } from '../errors/breaker.ts';
+import type { EnrichNode, GraphNode, RecordContext } from '../graph/nodes.ts';
+import type { Failed } from './failures.ts';
 import type { TaskStores } from '../state/task-stores.ts';
 import type { InputBatch, ProducedOffset, TopicPartitionOffset } from './client.ts';
 import { compile, type SourceProcessor } from './compile.ts';
 import { OutputBuffer } from './output-buffer.ts';
-import { MutableRecordContext } from './record-context.ts';
+import { MutableRecordContext, type RecordContextSnapshot } from './record-context.ts';
 
 export interface TaskOptions {
   /** `<subtopology>_<partition>`, as Kafka Streams names tasks. */
@@ -14,6 +16,8 @@ export interface TaskOptions {
   readonly children: (node: GraphNode) => readonly GraphNode[];
   /** A record came after every window it belongs to had closed. */
   readonly onLate: (node: string, timestamp: number, context: { topic: string; partition: number; offset: string }) => void;
+  /** The circuit breaker guarding an enrich node's dependency (shared by the runner's tasks). */
+  readonly breaker: (node: EnrichNode) => Breaker;
   /** The task's state stores, opened and restored; absent when the sub-topology keeps none. */
   readonly stores?: TaskStores | undefined;
 }
@@ -28,6 +32,12 @@ export class Task {
   readonly outputs = new OutputBuffer();
   readonly #context = new MutableRecordContext();
   readonly #processors: Map<string, SourceProcessor>;
+  /** Enrich calls started during `process`, taken in record order by `drain`. */
+  readonly #deferred: Deferred[] = [];
+  /** `process` pauses once this many calls are in flight, so a slow dependency slows intake. */
+  readonly #maxInFlight: number;
+  /** The consumed record being processed: where a deferred call's dead letter comes from. */
+  #current: Failed['source'] | undefined;
   /** The record `process` stopped at because it threw, until the runner settles it. */
   #failure: { readonly index: number; readonly error: StreamrunError } | undefined;
   readonly #stores: TaskStores | undefined;
@@ -47,10 +57,21 @@ export class Task {
       return options.stores;
     };
     const context = this.#context;
+    const concurrency = options.nodes.flatMap((n) => (n.kind === 'enrich' ? [n.concurrency] : []));
+    this.#maxInFlight = Math.min(Number.POSITIVE_INFINITY, ...concurrency);
     this.#processors = compile(options.nodes, options.children, context, this.outputs, {
       store: (name) => stores().get(name),
       windows: (name) => stores().windows(name),
       late: (node, timestamp) => options.onLate(node, timestamp, context),
+      defer: (node, call, then) => {
+        const snapshot = context.snapshot();
+        const breaker = options.breaker(node);
+        const run = () => breaker.call(() => call(snapshot));
+        const promise = run();
+        // Awaited in order by `drain`; until then a rejection is not unhandled.
+        promise.catch(() => {});
+        this.#deferred.push({ node: node.name, snapshot, source: this.#current!, breaker, run, then, promise });
+      },
     });
   }
 
@@ -64,9 +85,10 @@ export class Task {
     const records = batch.records;
     const context = this.#context;
     let index = from;
-    while (index < records.length && this.outputs.size < maxOutputs) {
+    while (index < records.length && this.outputs.size < maxOutputs && this.#deferred.length < this.#maxInFlight) {
       const record = records[index]!;
       context.load(batch.topic, batch.partition, record);
+      this.#current = { topic: batch.topic, partition: batch.partition, record };
       try {
         processor(record);
       } catch (error) {
@@ -86,10 +108,47 @@ export class Task {
     return failure;
   }
 
+  /**
+   * Takes the results of the calls `process` started, in record order, and passes each on
+   * (which may start more calls: they are taken too). A call or what follows it that throws goes
+   * to `settle`; 'fatal' from it stops the drain.
+   */
+  async drain(settle: (failed: Failed) => Promise<'done' | 'fatal'>): Promise<'done' | 'fatal'> {
+    while (this.#deferred.length > 0) {
+      const item = this.#deferred.shift()!;
+      const pass = (result: unknown) => {
+        this.#context.restore(item.snapshot);
+        this.#current = item.source;
+        item.then(result);
+      };
+      try {
+        pass(await item.promise);
+      } catch (error) {
+        const failed: Failed = {
+          error: asStreamrunError(error, item.snapshot, item.node),
+          source: item.source,
+          breaker: item.breaker,
+          retry: async () => {
+            let result: unknown;
+            try {
+              result = await item.run();
+            } catch (error) {
+              throw asStreamrunError(error, item.snapshot, item.node);
+            }
+            pass(result);
+          },
+        };
+        if ((await settle(failed)) === 'fatal') return 'fatal';
+      }
+    }
+    return 'done';
+  }
+
   /** Runs one record again; throws what it throws. */
   retry(batch: InputBatch, index: number): void {
     const record = batch.records[index]!;
     this.#context.load(batch.topic, batch.partition, record);
+    this.#current = { topic: batch.topic, partition: batch.partition, record };
     try {
       this.#processor(batch.topic)(record);
     } catch (error) {
@@ -139,10 +198,22 @@ export class Task {
   }
 }
 
-function asStreamrunError(error: unknown, context: MutableRecordContext): StreamrunError {
+function asStreamrunError(error: unknown, context: RecordContext, node?: string): StreamrunError {
   if (error instanceof StreamrunError) return error;
-  return new StreamrunError('PROCESSING', String(error), {
+  const message = error instanceof Error ? error.message : String(error);
+  return new StreamrunError('PROCESSING', node === undefined ? message : `${node}: ${message}`, {
     cause: error,
-    context: { topic: context.topic, partition: context.partition, offset: context.offset },
+    context: { topic: context.topic, partition: context.partition, offset: context.offset, ...(node === undefined ? {} : { node }) },
   });
+}
+
+interface Deferred {
+  readonly node: string;
+  readonly snapshot: RecordContextSnapshot;
+  readonly source: Failed['source'];
+  readonly breaker: Breaker;
+  /** Starts the call again (through the breaker). */
+  readonly run: () => Promise<unknown>;
+  readonly then: (result: unknown) => void;
+  readonly promise: Promise<unknown>;
 }

@@ -28,6 +28,7 @@ function taskFor(t: Topology, maxOutputs = 1000) {
     nodes: subtopologies(graph)[0]!.nodes,
     children: childrenOf(graph),
     onLate: () => {},
+    breaker: () => ({ halfOpenAfterMs: 0, call: (fn) => fn(), onOpen: () => {} }),
     stores: stores as unknown as TaskStores,
   });
   const run = (topic: string, values: (string | null)[], keys: (string | null)[] = []) => {

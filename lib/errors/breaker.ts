@@ -1,0 +1,40 @@
+import { BrokenCircuitError, ConsecutiveBreaker, circuitBreaker, handleAll, type CircuitBreakerPolicy } from 'cockatiel';
+
+/** When a dependency counts as down, and when to try it again. */
+export interface BreakerOptions {
+  /** Consecutive failures that open the circuit. Default 3 (below the default 4 tries of a record). */
+  failures?: number;
+  /** How long it stays open before one call may test the dependency. Default 1,000 ms. */
+  halfOpenAfterMs?: number;
+}
+
+export interface Breaker {
+  readonly halfOpenAfterMs: number;
+  call<T>(fn: () => Promise<T>): Promise<T>;
+  onOpen(listener: () => void): void;
+}
+
+/**
+ * A circuit breaker around one external dependency, shared by the tasks that call it: while it
+ * is open, calls fail at once, and the runner waits instead of dead-lettering healthy records.
+ */
+export function createBreaker(options: BreakerOptions = {}): Breaker {
+  const halfOpenAfterMs = options.halfOpenAfterMs ?? 1000;
+  const policy: CircuitBreakerPolicy = circuitBreaker(handleAll, {
+    halfOpenAfter: halfOpenAfterMs,
+    breaker: new ConsecutiveBreaker(options.failures ?? 3),
+  });
+  return {
+    halfOpenAfterMs,
+    call: (fn) => policy.execute(fn),
+    onOpen: (listener) => void policy.onBreak(listener),
+  };
+}
+
+/** Whether `error` (or what it wraps) says the circuit was open. */
+export function isBrokenCircuit(error: unknown): boolean {
+  for (let e: unknown = error; e instanceof Error; e = e.cause) {
+    if (e instanceof BrokenCircuitError) return true;
+  }
+  return false;
+}
