@@ -4,6 +4,7 @@ import { StreamrunError } from '../lib/errors/streamrun-error.ts';
 import { consoleLogger, logLevels, type LogLevel } from '../lib/runtime/logger.ts';
 import { defaultBrokers } from '../lib/runtime/options.ts';
 import { start } from '../lib/runtime/runner.ts';
+import { addDlqCommands } from './dlq/commands.ts';
 import { loadTopology } from './load-topology.ts';
 
 interface StartFlags {
@@ -52,6 +53,10 @@ export async function main(argv: readonly string[]): Promise<number> {
       const description = (await loadTopology(file, flags.export)).describe();
       process.stdout.write(flags.json ? `${JSON.stringify(description, null, 2)}\n` : `${String(description)}\n`);
     });
+
+  addDlqCommands(program, (code) => {
+    exitCode = code;
+  });
 
   try {
     await program.parseAsync([...argv]);

@@ -122,6 +122,11 @@ export interface StreamClient {
   createTopics(specs: readonly TopicSpec[]): Promise<void>;
   /** Low and high watermark of each partition, by partition. */
   offsets(topic: string): Promise<Map<number, PartitionOffsets>>;
+  /**
+   * The positions a consumer group committed on a topic (the next offset it will read), by
+   * partition; partitions it never committed are absent.
+   */
+  committedOffsets(groupId: string, topic: string): Promise<Map<number, string>>;
   changelogReader(topics: readonly string[]): Promise<ChangelogReader>;
   producer(): Promise<OutputProducer>;
   consumer(groupId: string): InputConsumer;

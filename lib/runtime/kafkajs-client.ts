@@ -116,6 +116,14 @@ export function createKafkaClient(options: KafkaClientOptions): StreamClient {
       return new Map(offsets.map((o) => [o.partition, { low: o.low, high: o.high }]));
     },
 
+    async committedOffsets(groupId, topic) {
+      const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      const committed = new Map<number, string>();
+      // KafkaJS reports a partition the group never committed as offset -1.
+      for (const p of offsets?.partitions ?? []) if (BigInt(p.offset) >= 0n) committed.set(p.partition, p.offset);
+      return committed;
+    },
+
     async changelogReader(topics) {
       const consumer = kafka.consumer({
         // Its own group, so it owns every changelog partition and reads what it is asked.

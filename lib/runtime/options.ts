@@ -60,7 +60,8 @@ export function resolveRunnerOptions(options: RunnerOptions, topologyAppId: stri
   };
 }
 
-function parseBrokers(value: string | readonly string[]): string[] {
+/** Splits and checks a `host:port[,host:port]` list (or an array of them). */
+export function parseBrokers(value: string | readonly string[]): string[] {
   const list = (typeof value === 'string' ? value.split(',') : [...value]).map((b) => b.trim()).filter(Boolean);
   if (list.length === 0) throw invalid('brokers: give at least one host:port');
   for (const broker of list) {

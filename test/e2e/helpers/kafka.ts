@@ -55,6 +55,8 @@ export interface ReadRecord {
   offset: string;
   key: string | null;
   value: string | null;
+  /** Milliseconds since the epoch, as the broker sent it. */
+  timestamp: string;
   headers: KafkaMessage['headers'];
 }
 
@@ -78,6 +80,7 @@ export async function readAll(topic: string, count: number, timeoutMs = 60_000):
             offset: m.offset,
             key: m.key?.toString() ?? null,
             value: m.value?.toString() ?? null,
+            timestamp: m.timestamp,
             headers: m.headers,
           });
         }

@@ -1,0 +1,98 @@
+import { Option, type Command } from 'commander';
+import { StreamrunError } from '../../lib/errors/streamrun-error.ts';
+import type { StreamClient } from '../../lib/runtime/client.ts';
+import { createKafkaClient } from '../../lib/runtime/kafkajs-client.ts';
+import { consoleLogger, logLevels, type LogLevel } from '../../lib/runtime/logger.ts';
+import { defaultBrokers, parseBrokers } from '../../lib/runtime/options.ts';
+import { parseCondition, type Condition } from './dead-letters.ts';
+import { inspect } from './inspect.ts';
+import { processOutput } from './output.ts';
+import { replay } from './replay.ts';
+
+interface CommonFlags {
+  brokers?: string;
+  logLevel: LogLevel;
+}
+
+interface InspectFlags extends CommonFlags {
+  node?: string;
+  errorClass?: string;
+  limit: string;
+  json?: boolean;
+}
+
+interface ReplayFlags extends CommonFlags {
+  to?: string;
+  where: string[];
+  replayId: string;
+  dryRun?: boolean;
+}
+
+/** Adds `streamrun dlq inspect|replay`; each sets the exit code through `exit`. */
+export function addDlqCommands(program: Command, exit: (code: number) => void): void {
+  const dlq = program.command('dlq').description('inspect and replay dead-letter topics');
+
+  common(
+    dlq
+      .command('inspect')
+      .description('print the dead letters of a topic, from its beginning to its current end')
+      .argument('<topic>', 'the dead-letter topic, e.g. <appId>-dlq')
+      .option('--node <name>', 'only dead letters of this node')
+      .option('--error-class <name>', 'only dead letters of this error class, e.g. RangeError')
+      .option('--limit <n>', 'print at most this many', '100')
+      .option('--json', 'one JSON object per line (the summary goes to stderr)'),
+  ).action(async (topic: string, flags: InspectFlags) => {
+    const conditions: Condition[] = [
+      ...(flags.node === undefined ? [] : [{ field: 'node' as const, value: flags.node }]),
+      ...(flags.errorClass === undefined ? [] : [{ field: 'error-class' as const, value: flags.errorClass }]),
+    ];
+    const limit = positiveInteger('--limit', flags.limit);
+    const columns = process.stdout.isTTY ? process.stdout.columns : Number(process.env['COLUMNS']) || 160;
+    exit(await withClient(flags, (client) => inspect(client, { topic, conditions, limit, json: flags.json === true, columns }, processOutput())));
+  });
+
+  common(
+    dlq
+      .command('replay')
+      .description('send dead letters back to the topic they came from (or --to), each once per replay id')
+      .argument('<topic>', 'the dead-letter topic, e.g. <appId>-dlq')
+      .option('--to <topic>', 'send them all here, partitioned by key (default: each to its original topic and partition)')
+      .option('--where <condition>', 'only node=<name> or error-class=<name>; repeat to require several', collect, [])
+      .option('--replay-id <id>', 'names the progress: the same id never replays a dead letter twice', 'default')
+      .option('--dry-run', 'print what would be replayed; send and commit nothing'),
+  ).action(async (topic: string, flags: ReplayFlags) => {
+    const conditions = flags.where.map(parseCondition);
+    if (flags.replayId.trim() === '') throw new StreamrunError('INVALID_OPTIONS', '--replay-id: must not be empty');
+    const options = { topic, to: flags.to, conditions, replayId: flags.replayId, dryRun: flags.dryRun === true };
+    exit(await withClient(flags, (client) => replay(client, options, processOutput())));
+  });
+}
+
+function common(command: Command): Command {
+  return command
+    .option('--brokers <list>', `bootstrap brokers, comma-separated (default: $KAFKA_BROKERS or ${defaultBrokers})`)
+    .addOption(new Option('--log-level <level>', 'what to log on stderr').choices(logLevels).default('warn'));
+}
+
+/** Connects (failing fast with one line when no broker answers), runs `use`, disconnects. */
+async function withClient<T>(flags: CommonFlags, use: (client: StreamClient) => Promise<T>): Promise<T> {
+  const brokers = parseBrokers(flags.brokers ?? process.env['KAFKA_BROKERS'] ?? defaultBrokers);
+  const client = createKafkaClient({ brokers, clientId: 'streamrun-dlq', logger: consoleLogger(flags.logLevel) });
+  await client.connect();
+  try {
+    return await use(client);
+  } finally {
+    await client.close();
+  }
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+// Checked in the action, not by commander, so a bad value is one line like every other error.
+function positiveInteger(flag: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new StreamrunError('INVALID_OPTIONS', `${flag}: expected a positive integer, got "${value}"`);
+  return n;
+}
