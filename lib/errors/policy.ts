@@ -69,28 +69,46 @@ export interface Outcome {
 }
 
 /**
- * Runs `attempt` until it returns, or the policy gives up. Deserialization errors and the
- * policy's non-retryable classes are not tried again: the same bytes fail the same way.
+ * Whether the policy tries `error` again. Deserialization errors and the policy's
+ * non-retryable classes are not: the same bytes fail the same way. Nor is an open circuit:
+ * the caller waits for it to half-open instead.
  */
-export async function withRetries(policy: ResolvedErrorPolicy, attempt: () => void | Promise<void>): Promise<Outcome> {
+export function isRetriable(policy: ResolvedErrorPolicy, error: Error): boolean {
+  if (!(error instanceof StreamrunError) || error.code === 'DESERIALIZATION' || isBrokenCircuit(error)) return false;
+  const cause = error.cause;
+  return !policy.nonRetryable.some((type) => cause instanceof type);
+}
+
+/** Runs `attempt` until it returns, the policy gives up, or `signal` aborts. */
+export async function withRetries(
+  policy: ResolvedErrorPolicy,
+  attempt: () => void | Promise<void>,
+  signal?: AbortSignal,
+): Promise<Outcome> {
   let attempts = 0;
-  const retriable = (error: Error) => {
-    // An open circuit is not worth a retry now: the caller waits for it to half-open.
-    if (!(error instanceof StreamrunError) || error.code === 'DESERIALIZATION' || isBrokenCircuit(error)) return false;
-    const cause = error.cause;
-    return !policy.nonRetryable.some((type) => cause instanceof type);
-  };
   const backoff = new ExponentialBackoff({ generator: delays(policy) });
   try {
-    await retry(handleWhen(retriable), { maxAttempts: policy.retries, backoff }).execute(() => {
+    const retrying = retry(handleWhen((error) => isRetriable(policy, error)), { maxAttempts: policy.retries, backoff });
+    const run = retrying.execute(() => {
+      // cockatiel's backoff sleeps through an abort; what it wakes up to must not run.
+      signal?.throwIfAborted();
       attempts++;
       return attempt();
-    });
+    }, signal);
+    run.catch(() => {});
+    await (signal === undefined ? run : Promise.race([run, abortion(signal)]));
     return { attempts };
   } catch (error) {
     const failure = error instanceof StreamrunError ? error : new StreamrunError('PROCESSING', String(error), { cause: error });
     return { attempts, error: failure };
   }
+}
+
+function abortion(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    else signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+  });
 }
 
 /**

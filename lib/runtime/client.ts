@@ -71,6 +71,12 @@ export interface ConsumerHandlers {
 
 export interface InputConsumer {
   start(topics: readonly string[], handlers: ConsumerHandlers): Promise<void>;
+  /** Stops fetching a partition; a batch already handed over may still arrive. */
+  pause(topic: string, partition: number): void;
+  /** Fetches a partition again, from `offset` when given, else from the last resolved offset. */
+  resume(topic: string, partition: number, offset?: string): void;
+  /** Commits outside a batch, for work that went on after its batch handler returned. */
+  commit(offsets: readonly TopicPartitionOffset[]): Promise<void>;
   /** Waits for the batch in flight, then leaves the group. */
   close(): Promise<void>;
 }

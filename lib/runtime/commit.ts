@@ -1,4 +1,4 @@
-import type { BatchControl, OutputProducer } from './client.ts';
+import type { OutputProducer, TopicPartitionOffset } from './client.ts';
 import type { Task } from './task.ts';
 
 /**
@@ -7,7 +7,12 @@ import type { Task } from './task.ts';
  */
 export interface CommitStep {
   /** Returns how many outputs the broker acknowledged. */
-  commit(task: Task, control: BatchControl): Promise<number>;
+  commit(task: Task, offsets: OffsetCommitter): Promise<number>;
+}
+
+/** Where the input offsets go: the consumer group, through the batch or the consumer. */
+export interface OffsetCommitter {
+  commit(offsets: readonly TopicPartitionOffset[]): Promise<void>;
 }
 
 /**
@@ -16,14 +21,14 @@ export interface CommitStep {
  */
 export function atLeastOnce(producer: OutputProducer): CommitStep {
   return {
-    async commit(task, control) {
+    async commit(task, offsets) {
       const produced = task.outputs.size;
       task.stageChangelog();
       const acks = task.outputs.size > 0 ? await producer.send(task.outputs.lanes) : [];
       task.outputs.clear();
       const positions = task.takePositions();
       await task.flushStores(acks, positions);
-      if (positions.length > 0) await control.commit(positions);
+      if (positions.length > 0) await offsets.commit(positions);
       return produced;
     },
   };

@@ -1,5 +1,5 @@
 import { deadLetterRecord } from '../errors/dead-letter.ts';
-import { withRetries, type ResolvedErrorPolicy } from '../errors/policy.ts';
+import { isRetriable, withRetries, type ResolvedErrorPolicy } from '../errors/policy.ts';
 import type { StreamrunError } from '../errors/streamrun-error.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isBrokenCircuit, type Breaker } from '../errors/breaker.ts';
@@ -16,7 +16,14 @@ export interface FailureHandling {
   deadLetterPartitions(topic: string): number;
   readonly stats: RunnerStats;
   readonly logger: Logger;
+  /** Called before settling starts to wait (a backoff, an open circuit): the partition's other work should not wait with it. */
+  park(): void;
+  /** Aborts waiting work when the task is revoked or the runner stops: its record is read again later. */
+  readonly signal: AbortSignal;
 }
+
+/** How settling ended: the record is done with (processed, dead-lettered or skipped), fatal, or given up for now. */
+export type Settled = 'done' | 'fatal' | 'aborted';
 
 /** Work that threw: a record's pass through the graph, or an enrich call and what follows it. */
 export interface Failed {
@@ -36,9 +43,10 @@ export interface Failed {
  * however long that takes: a dependency that is down makes no dead letters. A dead letter joins
  * the task's outputs, so it is acknowledged before the record's offset is committed.
  */
-export async function settleFailure(task: Task, failed: Failed, handling: FailureHandling): Promise<'done' | 'fatal'> {
-  const { stats, logger } = handling;
+export async function settleFailure(task: Task, failed: Failed, handling: FailureHandling): Promise<Settled> {
+  const { stats, logger, signal } = handling;
   const policy = handling.policyFor(failed.error.context.node);
+  if ((policy.retries > 0 && isRetriable(policy, failed.error)) || isBrokenCircuit(failed.error)) handling.park();
   let first = true;
   const attempt = () => {
     // The first try already happened.
@@ -48,15 +56,17 @@ export async function settleFailure(task: Task, failed: Failed, handling: Failur
     }
     return failed.retry();
   };
-  let outcome = await withRetries(policy, attempt);
+  let outcome = await withRetries(policy, attempt, signal);
   let attempts = outcome.attempts;
-  while (outcome.error !== undefined && failed.breaker !== undefined && isBrokenCircuit(outcome.error)) {
+  while (!signal.aborted && outcome.error !== undefined && failed.breaker !== undefined && isBrokenCircuit(outcome.error)) {
     logger.warn(`circuit open at ${failed.error.context.node}: waiting ${failed.breaker.halfOpenAfterMs} ms before trying again`);
-    await sleep(failed.breaker.halfOpenAfterMs);
-    outcome = await withRetries(policy, attempt);
+    await sleep(failed.breaker.halfOpenAfterMs, undefined, { signal }).catch(() => {});
+    if (signal.aborted) break;
+    outcome = await withRetries(policy, attempt, signal);
     attempts += outcome.attempts;
   }
-  stats.retries += attempts - 1;
+  stats.retries += Math.max(0, attempts - 1);
+  if (signal.aborted) return 'aborted';
   if (outcome.error === undefined) return 'done';
   const error = outcome.error;
   if (error.code === 'DESERIALIZATION') stats.deserializationErrors++;

@@ -224,6 +224,12 @@ function kafkaConsumer(consumer: Consumer): InputConsumer {
           ),
       });
     },
+    pause: (topic, partition) => consumer.pause([{ topic, partitions: [partition] }]),
+    resume(topic, partition, offset) {
+      if (offset !== undefined) consumer.seek({ topic, partition, offset });
+      consumer.resume([{ topic, partitions: [partition] }]);
+    },
+    commit: (offsets) => consumer.commitOffsets([...offsets]),
     close: () => consumer.disconnect(),
   };
 }

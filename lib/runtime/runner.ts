@@ -21,7 +21,8 @@ import { resolveRunnerOptions, type ResolvedRunnerOptions, type RunnerOptions } 
 import { emptyStats, type RunnerStats } from './stats.ts';
 import { Task } from './task.ts';
 import { ensureTopic, ensureTopics } from './topics.ts';
-import { settleFailure, type FailureHandling } from './failures.ts';
+import type { FailureHandling } from './failures.ts';
+import { processBatch, type WorkLane } from './batch-work.ts';
 import { resolveErrorPolicy, type ResolvedErrorPolicy } from '../errors/policy.ts';
 import { createBreaker, type Breaker } from '../errors/breaker.ts';
 import { startHttpServer, type HttpServer } from '../server/http-server.ts';
@@ -65,6 +66,8 @@ export class Runner {
   /** Partitions of each dead-letter topic, known once they exist. */
   readonly #deadLetterPartitions = new Map<string, number>();
   readonly #breakers = new Map<string, Breaker>();
+  /** Work that waits on retries or an open circuit, by task, while its partition is paused. */
+  readonly #parked = new Map<string, { readonly job: Promise<void>; readonly abort: AbortController }>();
   /** Error policies of the nodes that have their own. */
   readonly #policies = new Map<string, ResolvedErrorPolicy>();
   /** Set when a record failed for good under `onExhausted: 'fail'`: `finished` rejects with it. */
@@ -210,6 +213,8 @@ export class Runner {
 
   async #closeClients(): Promise<void> {
     await this.#server?.close();
+    // Parked work gives up its waits and ends while the consumer can still commit for it.
+    await Promise.all([...this.#parked.keys()].map((id) => this.#unpark(id)));
     await this.#consumer?.close();
     const tasks = [...this.#tasks.keys()];
     await Promise.all(tasks.map((id) => this.#closeTask(id)));
@@ -230,59 +235,51 @@ export class Runner {
 
   async #onBatch(batch: InputBatch, control: BatchControl): Promise<void> {
     const task = await this.#withHeartbeats(control, this.#taskFor(batch.topic, batch.partition));
-    const records = batch.records;
-    const commitStep = this.#commitStep!;
-    let index = 0;
-    while (index < records.length && control.isRunning() && !control.isStale()) {
-      const from = index;
-      index = task.process(batch, from, this.#options.maxBufferedOutputs);
-      this.#stats.consumed += index - from;
-      const handling = this.#failureHandling();
-      // Enrich results of earlier records go first, then the record that threw, if one did.
-      let fatal = await this.#withHeartbeats(control, task.drain((failed) => settleFailure(task, failed, handling)));
-      const failure = task.takeFailure();
-      /** A record that failed for good in the synchronous pass: what came before it is done and committed. */
-      let stopAfterCommit = false;
-      if (fatal === 'done' && failure !== undefined) {
-        this.#stats.consumed++;
-        const record = records[failure.index]!;
-        const failed = {
-          error: failure.error,
-          source: { topic: batch.topic, partition: batch.partition, record },
-          retry: () => task.retry(batch, failure.index),
-        };
-        if ((await this.#withHeartbeats(control, settleFailure(task, failed, handling))) === 'fatal') {
-          stopAfterCommit = true;
-        } else {
-          task.markDone(batch, failure.index);
-          index++;
-          fatal = await this.#withHeartbeats(control, task.drain((f) => settleFailure(task, f, handling)));
-        }
-      }
-      if (fatal === 'fatal') {
-        // A deferred call failed for good: the chunk's positions already cover its record, so
-        // nothing of the chunk is committed; the next start reads it again.
-        task.discardPending();
-        this.#fatal = failure?.error ?? new StreamrunError('PROCESSING', 'a record failed for good');
+    // Fetched before its partition paused: it is fetched again when the parked work ends.
+    if (this.#parked.has(task.id)) return;
+    const abort = new AbortController();
+    let parked = false;
+    let next: string | undefined;
+    let onPark!: () => void;
+    const parking = new Promise<true>((resolve) => (onPark = () => resolve(true)));
+    const lane: WorkLane = {
+      commit: (offsets) => (parked ? this.#consumer!.commit(offsets) : control.commit(offsets)),
+      resolve: (offset) => (parked ? (next = (BigInt(offset) + 1n).toString()) : control.resolveOffset(offset)),
+      live: () => !abort.signal.aborted && (parked || (control.isRunning() && !control.isStale())),
+      heartbeat: () => (parked ? Promise.resolve() : control.heartbeat()),
+      signal: abort.signal,
+    };
+    const handling = this.#failureHandling(abort.signal, () => {
+      parked = true;
+      onPark();
+    });
+    const work = processBatch(task, batch, lane, {
+      commitStep: this.#commitStep!,
+      maxBufferedOutputs: this.#options.maxBufferedOutputs,
+      stats: this.#stats,
+      handling,
+      onFatal: (error) => {
+        this.#fatal = error;
         void this.stop().catch(() => {});
-        return;
-      }
-      try {
-        this.#stats.produced += await commitStep.commit(task, control);
-      } catch (error) {
-        // The client fetches these records again from the last resolved offset.
-        task.discardPending();
-        throw error;
-      }
-      this.#stats.commits++;
-      if (index > 0) control.resolveOffset(records[index - 1]!.offset);
-      if (stopAfterCommit) {
-        this.#fatal = failure!.error;
-        void this.stop().catch(() => {});
-        return;
-      }
-      await control.heartbeat();
-    }
+      },
+    });
+    const outcome = await this.#withHeartbeats(control, Promise.race([work.then(() => false as const), parking]));
+    if (!outcome) return;
+    // The work waits on retries or an open circuit: the other partitions go on without it.
+    const { topic, partition } = batch;
+    this.#consumer!.pause(topic, partition);
+    this.#stats.pauses++;
+    const job = work
+      .catch((error: unknown) => {
+        next = undefined;
+        this.#options.logger.error(`task ${task.id} failed while its partition was paused: ${(error as Error).message}`);
+      })
+      .finally(() => {
+        this.#parked.delete(task.id);
+        // A revoked partition stays paused in the client across assignments unless resumed.
+        this.#consumer!.resume(topic, partition, lane.live() ? next : undefined);
+      });
+    this.#parked.set(task.id, { job, abort });
   }
 
   /** One breaker per enrich node, shared by this runner's tasks: they call the same dependency. */
@@ -296,8 +293,10 @@ export class Runner {
     return breaker;
   }
 
-  #failureHandling(): FailureHandling {
+  #failureHandling(signal: AbortSignal, park: () => void): FailureHandling {
     return {
+      signal,
+      park,
       policyFor: (node) => (node === undefined ? undefined : this.#policies.get(node)) ?? this.#options.errors,
       appId: this.appId,
       deadLetterPartitions: (topic) => this.#deadLetterPartitions.get(topic) ?? 1,
@@ -370,14 +369,23 @@ export class Runner {
     this.#tasks.delete(id);
     if (task === undefined) return this.#closing.get(id) ?? Promise.resolve();
     this.#ready.delete(id);
-    const closed = task
-      .then((t) => t.close())
+    const unparked = this.#unpark(id);
+    const closed = Promise.all([task, unparked])
+      .then(([t]) => t.close())
       .catch(() => {})
       .finally(() => {
         if (this.#closing.get(id) === closed) this.#closing.delete(id);
       });
     this.#closing.set(id, closed);
     return closed;
+  }
+
+  /** Ends a task's parked work, if it has any: its record is read again by whoever owns the partition next. */
+  #unpark(id: string): Promise<void> {
+    const parked = this.#parked.get(id);
+    if (parked === undefined) return Promise.resolve();
+    parked.abort.abort();
+    return parked.job;
   }
 
   #onAssignment(assignment: Assignment): void {

@@ -12,6 +12,8 @@ export interface RunnerStats {
   processingErrors: number;
   /** Tries after the first, over all records. */
   retries: number;
+  /** Times a partition paused while its work waited on retries or an open circuit. */
+  pauses: number;
   /** Records written to the dead-letter topic. */
   deadLettered: number;
   /** Records dropped because every window they belong to had closed (behind end + grace). */
@@ -21,5 +23,5 @@ export interface RunnerStats {
 }
 
 export function emptyStats(): RunnerStats {
-  return { consumed: 0, produced: 0, commits: 0, deserializationErrors: 0, processingErrors: 0, retries: 0, deadLettered: 0, restoredRecords: 0, lateRecords: 0 };
+  return { consumed: 0, produced: 0, commits: 0, deserializationErrors: 0, processingErrors: 0, retries: 0, pauses: 0, deadLettered: 0, restoredRecords: 0, lateRecords: 0 };
 }

@@ -1,7 +1,7 @@
 import { StreamrunError } from '../errors/streamrun-error.ts';
 import type { Breaker } from '../errors/breaker.ts';
 import type { EnrichNode, GraphNode, RecordContext } from '../graph/nodes.ts';
-import type { Failed } from './failures.ts';
+import type { Failed, Settled } from './failures.ts';
 import type { TaskStores } from '../state/task-stores.ts';
 import type { InputBatch, ProducedOffset, TopicPartitionOffset } from './client.ts';
 import { compile, type SourceProcessor } from './compile.ts';
@@ -111,9 +111,9 @@ export class Task {
   /**
    * Takes the results of the calls `process` started, in record order, and passes each on
    * (which may start more calls: they are taken too). A call or what follows it that throws goes
-   * to `settle`; 'fatal' from it stops the drain.
+   * to `settle`; anything but 'done' from it stops the drain.
    */
-  async drain(settle: (failed: Failed) => Promise<'done' | 'fatal'>): Promise<'done' | 'fatal'> {
+  async drain(settle: (failed: Failed) => Promise<Settled>): Promise<Settled> {
     while (this.#deferred.length > 0) {
       const item = this.#deferred.shift()!;
       const pass = (result: unknown) => {
@@ -138,7 +138,8 @@ export class Task {
             pass(result);
           },
         };
-        if ((await settle(failed)) === 'fatal') return 'fatal';
+        const settled = await settle(failed);
+        if (settled !== 'done') return settled;
       }
     }
     return 'done';

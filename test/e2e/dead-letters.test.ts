@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { serdes, topology } from '../../lib/index.ts';
-import { createTopic, produce, readAll, uniqueName } from './helpers/kafka.ts';
+import { createTopic, produce, readAll, recordCount, uniqueName } from './helpers/kafka.ts';
 import { collectingLogger } from './helpers/logger.ts';
 import { useRunners } from './helpers/runners.ts';
 import { waitFor } from './helpers/wait.ts';
@@ -114,6 +114,78 @@ describe('retries and dead letters', () => {
     expect(first).toBeGreaterThanOrEqual(95);
     expect(second).toBeGreaterThanOrEqual(295);
     expect(runner.stats()).toMatchObject({ retries: 2, deadLettered: 0, processingErrors: 0 });
+  });
+});
+
+describe('partition progress', () => {
+  const startRunner = useRunners();
+
+  it('a record retrying for seconds holds neither its partition\'s later records beyond its budget nor the other partitions', async () => {
+    const input = uniqueName('progress-in');
+    const output = uniqueName('progress-out');
+    const appId = uniqueName('progress');
+    await createTopic(input, 2);
+    const tries: string[] = [];
+    const runner = await startRunner(
+      topology(appId)
+        .stream(input, { key: serdes.string, value: serdes.string })
+        .mapValues((v) => {
+          if (v === 'stuck') {
+            tries.push(v);
+            throw new Error('the dependency of this record is away');
+          }
+          return v.toUpperCase();
+        })
+        .to(output),
+      // 3 retries, 2 s apart: a 6 s budget the other partition must not wait for.
+      { errors: { retries: 3, backoff: { initialMs: 2000, multiplier: 1, jitter: false } } },
+    );
+    // Partition 0: two records, the stuck one, two more. Partition 1: 500 records.
+    await produce(input, [
+      ...['a', 'b', 'stuck', 'c', 'd'].map((value) => ({ key: 'p0', value, partition: 0 })),
+      ...Array.from({ length: 500 }, (_, i) => ({ key: 'p1', value: `v${i}`, partition: 1 })),
+    ]);
+    await waitFor('partition 1 and what came before the stuck record', async () => (await recordCount(output)) >= 502);
+    // While the stuck record is still on its first retries, partition 1 is done.
+    expect(tries.length).toBeLessThan(4);
+    expect(await recordCount(`${appId}-dlq`)).toBe(0);
+    const early = await readAll(output, 502);
+    expect(early.filter((r) => r.key === 'p1')).toHaveLength(500);
+    expect(early.filter((r) => r.key === 'p0').map((r) => r.value)).toEqual(['A', 'B']);
+
+    const letters = await readAll(`${appId}-dlq`, 1);
+    expect(letters.map((r) => [r.value, header(r, 'attempts'), header(r, 'original.partition'), header(r, 'original.offset')])).toEqual([
+      ['stuck', '4', '0', '2'],
+    ]);
+    const all = await readAll(output, 504);
+    expect(all.filter((r) => r.key === 'p0').map((r) => r.value)).toEqual(['A', 'B', 'C', 'D']);
+    await waitFor('the counters', () => runner.stats().consumed === 505);
+    expect(runner.stats()).toMatchObject({ pauses: 1, retries: 3, deadLettered: 1, produced: 505 });
+  });
+  it('a stop while a record waits on its retries ends at once, and the next start takes the record up', async () => {
+    const input = uniqueName('parked-in');
+    const output = uniqueName('parked-out');
+    const appId = uniqueName('parked');
+    await createTopic(input, 1);
+    const app = (healthy: boolean) =>
+      topology(appId)
+        .stream(input, { key: serdes.string, value: serdes.string })
+        .mapValues((v) => {
+          if (v === 'stuck' && !healthy) throw new Error('not now');
+          return v.toUpperCase();
+        })
+        .to(output);
+    const options = { errors: { retries: 3, backoff: { initialMs: 60_000, jitter: false } }, shutdownTimeoutMs: 3000 };
+    const first = await startRunner(app(false), options);
+    await produce(input, ['a', 'b', 'stuck', 'c'].map((value) => ({ key: 'k', value })));
+    await waitFor('the stuck record to wait', () => first.stats().pauses === 1);
+    // A stop that waited for the 60 s backoff would reject with SHUTDOWN_TIMEOUT.
+    await first.stop();
+    expect(first.stats()).toMatchObject({ deadLettered: 0, produced: 2 });
+
+    await startRunner(app(true), options);
+    expect((await readAll(output, 4)).map((r) => r.value)).toEqual(['A', 'B', 'STUCK', 'C']);
+    expect(await recordCount(`${appId}-dlq`)).toBe(0);
   });
 });
 

@@ -80,5 +80,7 @@ describe('enrich', () => {
     expect(outputs.map((r) => r.value)).toEqual(Array.from({ length: 200 }, (_, i) => `enriched r${i}`));
     expect(await recordCount(`${appId}-dlq`)).toBe(0);
     expect(runner.stats().deadLettered).toBe(0);
+    // The partition paused (at least once: each opening of the circuit pauses it again).
+    expect(runner.stats().pauses).toBeGreaterThanOrEqual(1);
   });
 });
