@@ -5,13 +5,13 @@ import { consoleLogger, logLevels, type LogLevel } from '../lib/runtime/logger.t
 import { defaultBrokers } from '../lib/runtime/options.ts';
 import { start } from '../lib/runtime/runner.ts';
 import { addDlqCommands } from './dlq/commands.ts';
-import { loadTopology } from './load-topology.ts';
+import { loadTopology, loadTopologyModule } from './load-topology.ts';
 
 interface StartFlags {
   export: string;
   brokers?: string;
   appId?: string;
-  stateDir: string;
+  stateDir?: string;
   sourcePartitions?: number;
   port?: number;
   host?: string;
@@ -34,9 +34,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--export <name>', 'the export that holds the topology', 'default')
     .option('--brokers <list>', `bootstrap brokers, comma-separated (default: $KAFKA_BROKERS or ${defaultBrokers})`)
     .option('--app-id <id>', "consumer group and topic prefix (default: the topology's id)")
-    .option('--state-dir <dir>', 'where local state lives', '.streamrun-state')
+    .option('--state-dir <dir>', 'where local state lives (default: .streamrun-state)')
     .option('--source-partitions <n>', 'partitions for source topics that must be created', positiveInt)
-    .option('--port <port>', 'serve /health and /stores on this port (default: off)', portNumber)
+    .option('--port <port>', 'serve /health, /stores and the module\'s routes on this port (default: the module\'s options.port, else off)', portNumber)
     .option('--host <host>', 'interface for --port (default: 127.0.0.1)')
     .addOption(new Option('--log-level <level>', 'what to log').choices(logLevels).default('info'))
     .action(async (file: string, flags: StartFlags) => {
@@ -70,17 +70,19 @@ export async function main(argv: readonly string[]): Promise<number> {
 }
 
 async function runStart(file: string, flags: StartFlags): Promise<number> {
-  const topology = await loadTopology(file, flags.export);
+  const loaded = await loadTopologyModule(file, flags.export);
   const logger = consoleLogger(flags.logLevel);
-  const runner = await start(topology, {
+  const given = {
     brokers: flags.brokers,
     appId: flags.appId,
     stateDir: flags.stateDir,
     sourcePartitions: flags.sourcePartitions,
     port: flags.port,
     host: flags.host,
-    logger,
-  });
+  };
+  // The module's own defaults give way to what the command line says.
+  const flagged = Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined));
+  const runner = await start(loaded.topology, { ...loaded.options, ...flagged, setup: loaded.setup, logger });
   return new Promise<number>((resolve) => {
     const fail = (error: unknown) => {
       process.stderr.write(`streamrun: ${oneLine(error)}\n`);

@@ -3,6 +3,17 @@ import { relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isTopology, type Topology } from '../lib/dsl/topology.ts';
 import { StreamrunError } from '../lib/errors/streamrun-error.ts';
+import type { RunnerOptions } from '../lib/runtime/options.ts';
+import type { Setup } from '../lib/runtime/setup.ts';
+
+/** What a topology module may export besides its topology. */
+export interface TopologyModule {
+  readonly topology: Topology;
+  /** The `setup` export: services started with the runner (see SetupContext). */
+  readonly setup?: Setup;
+  /** The `options` export: defaults for the runner that command-line flags override. */
+  readonly options?: RunnerOptions;
+}
 
 /**
  * Imports a user's topology module (TypeScript or JavaScript) and picks its topology: the
@@ -10,6 +21,11 @@ import { StreamrunError } from '../lib/errors/streamrun-error.ts';
  * message is one line naming the file (and the line, when the file itself is at fault).
  */
 export async function loadTopology(file: string, exportName = 'default'): Promise<Topology> {
+  return (await loadTopologyModule(file, exportName)).topology;
+}
+
+/** Like `loadTopology`, with the module's `setup` and `options` exports when it has them. */
+export async function loadTopologyModule(file: string, exportName = 'default'): Promise<TopologyModule> {
   const path = resolve(file);
   const shown = relative(process.cwd(), path) || file;
   try {
@@ -24,11 +40,22 @@ export async function loadTopology(file: string, exportName = 'default'): Promis
     throw loadError(`${locate(error, path, shown)}: ${firstLine(error)}`, error);
   }
   const candidate = module[exportName];
-  if (isTopology(candidate)) return candidate;
-  const found = Object.keys(module).filter((name) => isTopology(module[name]));
-  const what = exportName === 'default' ? 'no default export' : `no export named ${exportName}`;
-  const hint = found.length > 0 ? `; its topologies: ${found.join(', ')} (use --export NAME)` : '';
-  throw loadError(`${shown} has ${what} that is a topology${hint}`);
+  if (!isTopology(candidate)) {
+    const found = Object.keys(module).filter((name) => isTopology(module[name]));
+    const what = exportName === 'default' ? 'no default export' : `no export named ${exportName}`;
+    const hint = found.length > 0 ? `; its topologies: ${found.join(', ')} (use --export NAME)` : '';
+    throw loadError(`${shown} has ${what} that is a topology${hint}`);
+  }
+  const { setup, options } = module;
+  if (setup !== undefined && typeof setup !== 'function') throw loadError(`${shown}: its export "setup" must be a function`);
+  if (options !== undefined && (typeof options !== 'object' || options === null)) {
+    throw loadError(`${shown}: its export "options" must be an object of runner options`);
+  }
+  return {
+    topology: candidate,
+    ...(setup === undefined ? {} : { setup: setup as Setup }),
+    ...(options === undefined ? {} : { options: options as RunnerOptions }),
+  };
 }
 
 function loadError(message: string, cause?: unknown): StreamrunError {

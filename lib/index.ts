@@ -13,6 +13,7 @@ export type {
 export type { Table } from './dsl/table.ts';
 export { hopping, session, tumbling, type SessionWindows, type TimeWindows, type Windowed } from './dsl/windows.ts';
 export type { EnrichOptions, NamedOptions, Predicate, SinkSerde, SinkSerdes } from './dsl/options.ts';
+export type { ExternalSink, ExternalSinkOptions, SinkRecord } from './dsl/external-sink.ts';
 export type { KeyValue, RecordContext, RecordHeaders } from './graph/nodes.ts';
 export type { TopologyDescription, SubtopologyDescription, NodeDescription } from './graph/describe.ts';
 
@@ -23,6 +24,7 @@ export type { Serde, Serdes } from './serde/serde.ts';
 // Running
 export { start, type Runner } from './runtime/runner.ts';
 export type { RunnerOptions } from './runtime/options.ts';
+export type { HealthCheck, HttpRoutes, PublishRecord, Setup, SetupContext } from './runtime/setup.ts';
 export type { RunnerStats } from './runtime/stats.ts';
 export { consoleLogger, type Logger, type LogFields, type LogLevel } from './runtime/logger.ts';
 

@@ -20,6 +20,8 @@ import { TableImpl, type Table } from './table.ts';
 import { GroupedStreamImpl, type GroupedStream } from './grouped-stream.ts';
 import { branchOutputName, checkBranchName, checkTopic, invalid, show } from './naming.ts';
 import type { EnrichOptions, NamedOptions, Predicate, SinkSerdes } from './options.ts';
+import type { ExternalSink, ExternalSinkOptions } from './external-sink.ts';
+import { breakerSettings } from '../errors/breaker.ts';
 import type { Topology } from './topology.ts';
 
 /**
@@ -236,6 +238,16 @@ export interface Stream<K, V> {
     serdes?: SinkSerdes<NonNullable<K>, NonNullable<V>>,
     options?: NamedOptions,
   ): Topology;
+
+  /**
+   * Writes the stream to a destination outside Kafka (see `ExternalSink`), one batch per task
+   * commit, before the input offsets are committed. A sink that keeps failing opens its circuit
+   * breaker: its partitions pause, nothing is dead-lettered, and writing resumes when it is back.
+   *
+   * @example
+   * events.sink(postgresSink({ db, table: 'events', key: ['id'], row: (r) => r.value }), { name: 'events-db' });
+   */
+  sink(sink: ExternalSink<K, V>, options?: ExternalSinkOptions): Topology;
 }
 
 /** What `branch` returns: one stream per predicate name, narrowed by type-guard predicates. */
@@ -400,7 +412,7 @@ export class StreamImpl<K, V> implements Stream<K, V> {
     checkFunction(fn, where);
     const concurrency = options?.concurrency ?? 16;
     if (!Number.isInteger(concurrency) || concurrency < 1) throw invalid(`${where}: concurrency must be a whole number ≥ 1, got ${concurrency}`);
-    const breaker = { failures: options?.breaker?.failures ?? 3, halfOpenAfterMs: options?.breaker?.halfOpenAfterMs ?? 1000 };
+    const breaker = breakerSettings(options?.breaker);
     const name = this.#builder.append('enrich', where, options, (name) => [
       { kind: 'enrich', name, parents: [this.#node], fn: fn as EnrichNode['fn'], concurrency, breaker },
     ]);
@@ -475,6 +487,17 @@ export class StreamImpl<K, V> implements Stream<K, V> {
     };
     this.#builder.append('sink', where, options, (name) => [
       { kind: 'sink', name, parents: [this.#node], topic, serdes: resolved },
+    ]);
+    return this.#builder.topology;
+  }
+
+  sink(sink: ExternalSink<K, V>, options?: ExternalSinkOptions): Topology {
+    const where = this.#where('sink');
+    checkObject(sink, where, 'the sink');
+    checkFunction(sink.write, where, 'sink.write');
+    const breaker = breakerSettings(options?.breaker);
+    this.#builder.append('externalSink', where, options, (name) => [
+      { kind: 'externalSink', name, parents: [this.#node], sink: sink as ExternalSink<unknown, unknown>, breaker },
     ]);
     return this.#builder.topology;
   }

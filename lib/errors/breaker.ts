@@ -1,4 +1,4 @@
-import { BrokenCircuitError, ConsecutiveBreaker, circuitBreaker, handleAll, type CircuitBreakerPolicy } from 'cockatiel';
+import { BrokenCircuitError, ConsecutiveBreaker, circuitBreaker, handleAll, handleWhen, type CircuitBreakerPolicy } from 'cockatiel';
 
 /** When a dependency counts as down, and when to try it again. */
 export interface BreakerOptions {
@@ -6,6 +6,11 @@ export interface BreakerOptions {
   failures?: number;
   /** How long it stays open before one call may test the dependency. Default 1,000 ms. */
   halfOpenAfterMs?: number;
+}
+
+/** The options with their defaults filled in. */
+export function breakerSettings(options: BreakerOptions = {}): Required<BreakerOptions> {
+  return { failures: options.failures ?? 3, halfOpenAfterMs: options.halfOpenAfterMs ?? 1000 };
 }
 
 export interface Breaker {
@@ -18,11 +23,11 @@ export interface Breaker {
  * A circuit breaker around one external dependency, shared by the tasks that call it: while it
  * is open, calls fail at once, and the runner waits instead of dead-lettering healthy records.
  */
-export function createBreaker(options: BreakerOptions = {}): Breaker {
-  const halfOpenAfterMs = options.halfOpenAfterMs ?? 1000;
-  const policy: CircuitBreakerPolicy = circuitBreaker(handleAll, {
+export function createBreaker(options: BreakerOptions = {}, countsAsDown?: (error: Error) => boolean): Breaker {
+  const { failures, halfOpenAfterMs } = breakerSettings(options);
+  const policy: CircuitBreakerPolicy = circuitBreaker(countsAsDown === undefined ? handleAll : handleWhen(countsAsDown), {
     halfOpenAfter: halfOpenAfterMs,
-    breaker: new ConsecutiveBreaker(options.failures ?? 3),
+    breaker: new ConsecutiveBreaker(failures),
   });
   return {
     halfOpenAfterMs,

@@ -69,12 +69,13 @@ export interface Outcome {
 }
 
 /**
- * Whether the policy tries `error` again. Deserialization errors and the policy's
- * non-retryable classes are not: the same bytes fail the same way. Nor is an open circuit:
+ * Whether the policy tries `error` again. Deserialization errors, records a dependency refused
+ * and the policy's non-retryable classes are not: the same bytes fail the same way. Nor is an open circuit:
  * the caller waits for it to half-open instead.
  */
 export function isRetriable(policy: ResolvedErrorPolicy, error: Error): boolean {
-  if (!(error instanceof StreamrunError) || error.code === 'DESERIALIZATION' || isBrokenCircuit(error)) return false;
+  if (!(error instanceof StreamrunError) || error.code === 'DESERIALIZATION' || error.code === 'REJECTED') return false;
+  if (isBrokenCircuit(error)) return false;
   const cause = error.cause;
   return !policy.nonRetryable.some((type) => cause instanceof type);
 }

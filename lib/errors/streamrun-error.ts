@@ -7,6 +7,8 @@ export const errorCodes = [
   'INVALID_OPTIONS',
   'DESERIALIZATION',
   'PROCESSING',
+  /** A dependency refused the record itself (bad data): trying it again fails the same way. */
+  'REJECTED',
   'BROKER_UNREACHABLE',
   'TOPIC_SETUP',
   'SHUTDOWN_TIMEOUT',

@@ -45,6 +45,8 @@ export interface NodeDescription {
   readonly store?: string;
   /** Windowed aggregates only. */
   readonly windows?: { readonly size: number; readonly advance: number; readonly grace: number; readonly emit: 'update' | 'final' };
+  /** External sinks only: what the sink calls itself. */
+  readonly external?: string;
   /** Branch outputs only: which branch this output carries. */
   readonly branch?: string;
   readonly parents: readonly string[];
@@ -109,6 +111,8 @@ function describeNode(node: GraphNode, children: readonly GraphNode[]): NodeDesc
       };
     case 'branchOutput':
       return { name: node.name, kind: node.kind, branch: node.branch, ...edges };
+    case 'externalSink':
+      return { name: node.name, kind: node.kind, external: node.sink.name, ...edges };
     case 'materialize':
       return { name: node.name, kind: node.kind, store: node.store, topic: node.topic, ...edges };
     case 'sessionAggregate':
@@ -133,7 +137,7 @@ function describeNode(node: GraphNode, children: readonly GraphNode[]): NodeDesc
 function nodeLines(node: NodeDescription): string[] {
   const lines = [`    ${headline(node)}`];
   // Kafka Streams prints "--> none" too: it makes a dangling stream visible.
-  if (node.kind !== 'sink') lines.push(`      --> ${list(node.children)}`);
+  if (node.kind !== 'sink' && node.kind !== 'externalSink') lines.push(`      --> ${list(node.children)}`);
   if (node.kind !== 'source') lines.push(`      <-- ${list(node.parents)}`);
   return lines;
 }
@@ -145,6 +149,8 @@ function headline(node: NodeDescription): string {
       return `Source: ${node.name} (${io})`;
     case 'sink':
       return `Sink: ${node.name} (${io})`;
+    case 'externalSink':
+      return `Sink: ${node.name} (external: ${node.external})`;
     case 'branch':
       return `Processor: ${node.name} (branch: ${list(node.branches ?? [])})`;
     case 'branchOutput':

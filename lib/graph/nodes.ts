@@ -1,3 +1,4 @@
+import type { ExternalSink } from '../dsl/external-sink.ts';
 import type { ErrorPolicy } from '../errors/policy.ts';
 import type { Serde } from '../serde/serde.ts';
 
@@ -178,8 +179,19 @@ export interface EnrichNode extends NodeBase {
   readonly breaker: { readonly failures: number; readonly halfOpenAfterMs: number };
 }
 
+/**
+ * Writes records outside Kafka, a batch per task commit, before the input offsets are
+ * committed. Like a Kafka sink it ends a stream.
+ */
+export interface ExternalSinkNode extends NodeBase {
+  readonly kind: 'externalSink';
+  readonly sink: ExternalSink<unknown, unknown>;
+  readonly breaker: { readonly failures: number; readonly halfOpenAfterMs: number };
+}
+
 export type GraphNode =
   | SourceNode
+  | ExternalSinkNode
   | EnrichNode
   | SessionAggregateNode
   | MaterializeNode

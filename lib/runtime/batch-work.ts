@@ -58,9 +58,12 @@ export async function processBatch(task: Task, batch: InputBatch, lane: WorkLane
     const failure = task.takeFailure();
     /** A record that failed for good in the synchronous pass: what came before it is done and committed. */
     let stopAfterCommit = false;
-    if (settled === 'done' && failure !== undefined) {
+    if (settled === 'done' && failure !== undefined && failure.index > from) {
       // What came before the record is done: it need not wait for the record's retries.
-      if (failure.index > from) await commit(failure.index - 1);
+      settled = await task.flushSinks(settle);
+      if (settled === 'done') await commit(failure.index - 1);
+    }
+    if (settled === 'done' && failure !== undefined) {
       stats.consumed++;
       const failed = {
         error: failure.error,
@@ -77,6 +80,7 @@ export async function processBatch(task: Task, batch: InputBatch, lane: WorkLane
         settled = await task.drain(settle);
       }
     }
+    if (settled === 'done') settled = await task.flushSinks(settle);
     if (settled === 'aborted' || !lane.live()) {
       // Given up for now: the records come again from the last committed offset.
       task.discardPending();

@@ -123,6 +123,8 @@ export interface PartitionOffsets {
 export interface StreamClient {
   /** Fails fast with BROKER_UNREACHABLE when no broker answers. */
   connect(): Promise<void>;
+  /** Asks the cluster who is in it: rejects when no broker answers. */
+  ping(): Promise<void>;
   /** Partition counts of the topics that exist; missing topics are absent from the map. */
   partitionCounts(topics: readonly string[]): Promise<Map<string, number>>;
   createTopics(specs: readonly TopicSpec[]): Promise<void>;

@@ -1,5 +1,5 @@
 import { StreamrunError } from '../errors/streamrun-error.ts';
-import type { EnrichNode, GraphNode, KeyValue, RecordContext, SourceNode } from '../graph/nodes.ts';
+import type { EnrichNode, ExternalSinkNode, GraphNode, KeyValue, RecordContext, SourceNode } from '../graph/nodes.ts';
 import type { KeyValueStore } from '../state/key-value-store.ts';
 import type { WindowState } from '../state/window-store.ts';
 import type { InputRecord } from './client.ts';
@@ -17,6 +17,8 @@ export interface TaskState {
   late(node: string, timestamp: number): void;
   /** Starts an asynchronous call now; `then` takes its result later, in record order. */
   defer(node: EnrichNode, call: (context: RecordContext) => Promise<unknown>, then: (result: unknown) => void): void;
+  /** Keeps a record for the external sink's next batch. */
+  sink(node: ExternalSinkNode, value: unknown, key: unknown): void;
 }
 
 /** Runs one consumed record through the graph; what the sinks emit lands in the buffer. */
@@ -227,6 +229,8 @@ export function compile(
           }
         };
       }
+      case 'externalSink':
+        return (value, key) => state.sink(node, value, key);
       case 'sink': {
         const lane = outputs.lane(node.topic);
         const { key: keySerde, value: valueSerde } = node.serdes;

@@ -30,6 +30,8 @@ export interface Failed {
   readonly error: StreamrunError;
   /** The consumed record it came from, for the dead letter. */
   readonly source: { readonly topic: string; readonly partition: number; readonly record: InputRecord };
+  /** Every consumed record behind the work when it covers several (a sink's batch): each is dead-lettered. */
+  readonly sources?: readonly Failed['source'][];
   /** Does the failed work again; throws what it throws. */
   readonly retry: () => void | Promise<void>;
   /** The circuit breaker of the dependency the work calls, if any. */
@@ -80,11 +82,12 @@ export async function settleFailure(task: Task, failed: Failed, handling: Failur
       logger.warn(`skipped a record: ${error.message}`, fields);
       break;
     case 'dlq': {
-      const partition = failed.source.partition % handling.deadLetterPartitions(policy.deadLetterTopic);
-      const letter = deadLetterRecord(failed.source, error, attempts, handling.appId, partition);
-      task.outputs.lane(policy.deadLetterTopic).push(letter);
-      task.outputs.size++;
-      stats.deadLettered++;
+      for (const source of failed.sources ?? [failed.source]) {
+        const partition = source.partition % handling.deadLetterPartitions(policy.deadLetterTopic);
+        task.outputs.lane(policy.deadLetterTopic).push(deadLetterRecord(source, error, attempts, handling.appId, partition));
+        task.outputs.size++;
+        stats.deadLettered++;
+      }
       logger.warn(`dead-lettered a record to ${policy.deadLetterTopic}: ${error.message}`, fields);
       break;
     }

@@ -62,6 +62,10 @@ export function createKafkaClient(options: KafkaClientOptions): StreamClient {
       }
     },
 
+    async ping() {
+      await admin.describeCluster();
+    },
+
     async partitionCounts(topics) {
       const existing = new Set(await admin.listTopics());
       const wanted = topics.filter((t) => existing.has(t));

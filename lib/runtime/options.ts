@@ -3,6 +3,7 @@ import { checkAppId } from '../dsl/naming.ts';
 import { resolveErrorPolicy, type ErrorPolicy, type ResolvedErrorPolicy } from '../errors/policy.ts';
 import { StreamrunError } from '../errors/streamrun-error.ts';
 import { consoleLogger, type Logger } from './logger.ts';
+import type { Setup } from './setup.ts';
 
 /** How a runner connects and behaves. Every field has a default; see the README's table. */
 export interface RunnerOptions {
@@ -25,6 +26,8 @@ export interface RunnerOptions {
   /** What happens to a record a node throws on; see ErrorPolicy. Default: 3 retries, then `<appId>-dlq`. */
   errors?: ErrorPolicy;
   logger?: Logger;
+  /** Starts the services around the topology (databases, ingest); see SetupContext. */
+  setup?: Setup;
 }
 
 export interface ResolvedRunnerOptions {
@@ -38,6 +41,7 @@ export interface ResolvedRunnerOptions {
   readonly host: string | undefined;
   readonly errors: ResolvedErrorPolicy;
   readonly logger: Logger;
+  readonly setup: Setup | undefined;
 }
 
 export const defaultBrokers = '127.0.0.1:9092';
@@ -57,6 +61,7 @@ export function resolveRunnerOptions(options: RunnerOptions, topologyAppId: stri
     port: options.port === undefined ? undefined : port(options.port),
     host: options.host,
     logger: options.logger ?? consoleLogger(),
+    setup: options.setup,
   };
 }
 

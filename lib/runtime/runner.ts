@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { graphOf, type Topology } from '../dsl/topology.ts';
 import { StreamrunError } from '../errors/streamrun-error.ts';
 import { childrenOf } from '../graph/edges.ts';
-import type { EnrichNode, GraphNode } from '../graph/nodes.ts';
+import type { EnrichNode, ExternalSinkNode, GraphNode } from '../graph/nodes.ts';
 import { subtopologies, type Subtopology } from '../graph/subtopologies.ts';
 import { storeSpecs } from '../state/changelog.ts';
 import { TaskStores, type StoreSpec } from '../state/task-stores.ts';
@@ -27,6 +27,8 @@ import { resolveErrorPolicy, type ResolvedErrorPolicy } from '../errors/policy.t
 import { createBreaker, type Breaker } from '../errors/breaker.ts';
 import { startHttpServer, type HttpServer } from '../server/http-server.ts';
 import { localStoreQueries } from './local-store-queries.ts';
+import { setupRun, type HealthCheck, type SetupRun } from './setup.ts';
+import type { HealthReport } from '../server/store-queries.ts';
 
 /**
  * Runs a topology in this process until `stop()`: one consumer group member, one task per
@@ -63,6 +65,8 @@ export class Runner {
   /** Tasks whose stores are open, for queries. */
   readonly #ready = new Map<string, Task>();
   #server: HttpServer | undefined;
+  /** What the topology module's setup registered: routes, health checks, stop hooks. */
+  #setup: SetupRun | undefined;
   /** Partitions of each dead-letter topic, known once they exist. */
   readonly #deadLetterPartitions = new Map<string, number>();
   readonly #breakers = new Map<string, Breaker>();
@@ -128,6 +132,11 @@ export class Runner {
       if (changelogs.length > 0) this.#reader = await this.#client.changelogReader(changelogs);
       this.#warnUnnamedStores(subs);
       this.#producer = await this.#client.producer();
+      if (this.#options.setup !== undefined) {
+        const { appId, brokers, stateDir } = this.#options;
+        this.#setup = setupRun(this.#client, { appId, brokers, stateDir, logger });
+        await this.#options.setup(this.#setup.context);
+      }
       this.#consumer = this.#client.consumer(this.appId);
       this.#commitStep = atLeastOnce(this.#producer);
       await this.#consumer.start([...this.#subtopologyOfTopic.keys()], {
@@ -155,13 +164,31 @@ export class Runner {
         port,
         ...(this.#options.host === undefined ? {} : { host: this.#options.host }),
         queries: localStoreQueries(specs, stores),
-        health: () => ({ status: this.#stopping ? 'stopping' : 'ok', appId: this.appId, tasks: this.tasks() }),
+        health: () => this.#health(),
         logger: this.#options.logger,
+        routes: this.#setup?.routes ?? [],
       });
     } catch (error) {
       await this.#closeClients();
       throw error;
     }
+  }
+
+  async #health(): Promise<HealthReport> {
+    const checks: [string, HealthCheck][] = [['kafka', () => this.#client.ping()], ...(this.#setup?.checks ?? [])];
+    const results = await Promise.all(
+      checks.map(async ([name, check]) => {
+        try {
+          await check();
+          return [name, 'ok'] as const;
+        } catch (error) {
+          return [name, error instanceof Error ? error.message : String(error)] as const;
+        }
+      }),
+    );
+    const healthy = results.every(([, result]) => result === 'ok');
+    const status = this.#stopping ? 'stopping' : healthy ? 'ok' : 'degraded';
+    return { status, appId: this.appId, tasks: this.tasks(), checks: Object.fromEntries(results) };
   }
 
   /** Where the embedded HTTP server answers, when `port` was given. */
@@ -220,6 +247,7 @@ export class Runner {
     await Promise.all(tasks.map((id) => this.#closeTask(id)));
     await this.#reader?.close();
     await this.#producer?.close();
+    await this.#setup?.close();
     await this.#client.close();
   }
 
@@ -282,11 +310,12 @@ export class Runner {
     this.#parked.set(task.id, { job, abort });
   }
 
-  /** One breaker per enrich node, shared by this runner's tasks: they call the same dependency. */
-  #breakerFor(node: EnrichNode): Breaker {
+  /** One breaker per enrich node and external sink, shared by this runner's tasks: they call the same dependency. */
+  #breakerFor(node: EnrichNode | ExternalSinkNode): Breaker {
     let breaker = this.#breakers.get(node.name);
     if (breaker === undefined) {
-      breaker = createBreaker(node.breaker);
+      const rejects = node.kind === 'externalSink' ? node.sink.rejects?.bind(node.sink) : undefined;
+      breaker = createBreaker(node.breaker, rejects === undefined ? undefined : (error) => !rejects(error));
       breaker.onOpen(() => this.#options.logger.warn(`circuit opened at ${node.name}: its dependency keeps failing`));
       this.#breakers.set(node.name, breaker);
     }

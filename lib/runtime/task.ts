@@ -1,6 +1,7 @@
 import { StreamrunError } from '../errors/streamrun-error.ts';
 import type { Breaker } from '../errors/breaker.ts';
-import type { EnrichNode, GraphNode, RecordContext } from '../graph/nodes.ts';
+import type { EnrichNode, ExternalSinkNode, GraphNode, RecordContext } from '../graph/nodes.ts';
+import { writeSinkBatch, type SinkBatch } from './sink-writes.ts';
 import type { Failed, Settled } from './failures.ts';
 import type { TaskStores } from '../state/task-stores.ts';
 import type { InputBatch, ProducedOffset, TopicPartitionOffset } from './client.ts';
@@ -16,8 +17,8 @@ export interface TaskOptions {
   readonly children: (node: GraphNode) => readonly GraphNode[];
   /** A record came after every window it belongs to had closed. */
   readonly onLate: (node: string, timestamp: number, context: { topic: string; partition: number; offset: string }) => void;
-  /** The circuit breaker guarding an enrich node's dependency (shared by the runner's tasks). */
-  readonly breaker: (node: EnrichNode) => Breaker;
+  /** The circuit breaker guarding an enrich node's or external sink's dependency (shared by the runner's tasks). */
+  readonly breaker: (node: EnrichNode | ExternalSinkNode) => Breaker;
   /** The task's state stores, opened and restored; absent when the sub-topology keeps none. */
   readonly stores?: TaskStores | undefined;
 }
@@ -34,6 +35,9 @@ export class Task {
   readonly #processors: Map<string, SourceProcessor>;
   /** Enrich calls started during `process`, taken in record order by `drain`. */
   readonly #deferred: Deferred[] = [];
+  /** Records for external sinks since the last flush, by node. */
+  readonly #sinks = new Map<string, SinkBatch>();
+  #sinkItems = 0;
   /** `process` pauses once this many calls are in flight, so a slow dependency slows intake. */
   readonly #maxInFlight: number;
   /** The consumed record being processed: where a deferred call's dead letter comes from. */
@@ -72,6 +76,12 @@ export class Task {
         promise.catch(() => {});
         this.#deferred.push({ node: node.name, snapshot, source: this.#current!, breaker, run, then, promise });
       },
+      sink: (node, value, key) => {
+        let batch = this.#sinks.get(node.name);
+        if (batch === undefined) this.#sinks.set(node.name, (batch = { node, breaker: options.breaker(node), items: [] }));
+        batch.items.push({ key, value, context: context.snapshot(), source: this.#current! });
+        this.#sinkItems++;
+      },
     });
   }
 
@@ -85,7 +95,11 @@ export class Task {
     const records = batch.records;
     const context = this.#context;
     let index = from;
-    while (index < records.length && this.outputs.size < maxOutputs && this.#deferred.length < this.#maxInFlight) {
+    while (
+      index < records.length &&
+      this.outputs.size + this.#sinkItems < maxOutputs &&
+      this.#deferred.length < this.#maxInFlight
+    ) {
       const record = records[index]!;
       context.load(batch.topic, batch.partition, record);
       this.#current = { topic: batch.topic, partition: batch.partition, record };
@@ -145,6 +159,18 @@ export class Task {
     return 'done';
   }
 
+  /** Writes what the external sinks received since the last flush, a batch per sink; failures go to `settle`. */
+  async flushSinks(settle: (failed: Failed) => Promise<Settled>): Promise<Settled> {
+    for (const batch of this.#sinks.values()) {
+      if (batch.items.length === 0) continue;
+      const items = batch.items.splice(0);
+      this.#sinkItems -= items.length;
+      const settled = await writeSinkBatch(batch, items, settle);
+      if (settled !== 'done') return settled;
+    }
+    return 'done';
+  }
+
   /** Runs one record again; throws what it throws. */
   retry(batch: InputBatch, index: number): void {
     const record = batch.records[index]!;
@@ -183,6 +209,8 @@ export class Task {
   /** Forgets outputs, store writes and positions that could not be committed: their records come again. */
   discardPending(): void {
     this.outputs.clear();
+    for (const batch of this.#sinks.values()) batch.items.length = 0;
+    this.#sinkItems = 0;
     this.#stores?.discardPending();
     this.#positions.clear();
   }

@@ -3,6 +3,7 @@ import { fastify, type FastifyInstance, type FastifyReply } from 'fastify';
 import { StreamrunError } from '../errors/streamrun-error.ts';
 import type { Logger } from '../runtime/logger.ts';
 import type { HealthReport, StoreQueries } from './store-queries.ts';
+import type { HttpRoutes } from '../runtime/setup.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -17,8 +18,12 @@ export interface HttpServerOptions {
    */
   host?: string;
   queries: StoreQueries;
-  health: () => HealthReport;
+  health: () => HealthReport | Promise<HealthReport>;
   logger: Logger;
+  /** More routes (a topology's API); they share the error handling. */
+  routes?: readonly HttpRoutes[];
+  /** Largest request body accepted; larger ones get 413. Default 1 MiB. */
+  bodyLimit?: number;
 }
 
 export interface HttpServer {
@@ -58,6 +63,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   const { port, host } = checkOptions(options);
   const app = buildApp(options);
   try {
+    for (const routes of options.routes ?? []) await routes(app);
     await app.listen({ port, host });
   } catch (error) {
     await app.close();
@@ -78,7 +84,15 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   };
 }
 
-type ErrorBody = { error: 'not_found' | 'bad_request' | 'internal_error'; message: string };
+type ErrorBody = { error: string; message: string };
+
+/** The `error` field of a 4xx body, by status: machine-readable, the message is for people. */
+const clientErrors: Readonly<Record<number, string>> = {
+  401: 'unauthorized',
+  404: 'not_found',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+};
 
 const storeParams = {
   type: 'object',
@@ -101,8 +115,9 @@ const rangeQuery = {
   },
 } as const;
 
-function buildApp({ queries, health, logger }: HttpServerOptions): FastifyInstance {
+function buildApp({ queries, health, logger, bodyLimit = 1024 * 1024 }: HttpServerOptions): FastifyInstance {
   const app = fastify({
+    bodyLimit,
     // Requests are logged through our Logger below; fastify's pino would be a second format.
     logger: false,
     // Keys are path segments; find-my-way's default cap of 100 characters would 404 long ones.
@@ -110,7 +125,7 @@ function buildApp({ queries, health, logger }: HttpServerOptions): FastifyInstan
     // A malformed URL or an over-long key fails in the router, before the error handler.
     // (The hook is typed generic over route types this server never uses, hence the widening.)
     frameworkErrors: (error, _request, reply) => {
-      (reply as FastifyReply).code(error.statusCode ?? 400).send(badRequest(error.message));
+      (reply as FastifyReply).code(error.statusCode ?? 400).send(clientError(error.statusCode ?? 400, error.message));
     },
   });
 
@@ -126,8 +141,8 @@ function buildApp({ queries, health, logger }: HttpServerOptions): FastifyInstan
   });
 
   app.get('/health', async (_request, reply) => {
-    const { status, appId, tasks } = health();
-    return reply.code(status === 'ok' ? 200 : 503).send({ status, appId, tasks });
+    const report = await health();
+    return reply.code(report.status === 'ok' ? 200 : 503).send(report);
   });
 
   app.get('/stores', async () => ({ stores: queries.stores() }));
@@ -168,7 +183,7 @@ function buildApp({ queries, health, logger }: HttpServerOptions): FastifyInstan
 
   app.setErrorHandler(async (error: unknown, request, reply) => {
     const status = clientErrorStatus(error);
-    if (status !== undefined) return reply.code(status).send(badRequest(messageOf(error)));
+    if (status !== undefined) return reply.code(status).send(clientError(status, messageOf(error)));
     logger.error('http request failed', { method: request.method, url: request.url, error });
     // The message helps whoever is looking; the stack goes to the Logger only.
     return reply.code(500).send({ error: 'internal_error', message: messageOf(error) } satisfies ErrorBody);
@@ -201,8 +216,8 @@ function notFound(message: string): ErrorBody {
   return { error: 'not_found', message };
 }
 
-function badRequest(message: string): ErrorBody {
-  return { error: 'bad_request', message };
+function clientError(status: number, message: string): ErrorBody {
+  return { error: clientErrors[status] ?? 'bad_request', message };
 }
 
 function messageOf(error: unknown): string {

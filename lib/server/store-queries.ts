@@ -20,7 +20,9 @@ export interface StoreQueries {
 
 /** What `GET /health` answers; any status but 'ok' is served as 503. */
 export interface HealthReport {
-  status: 'ok' | 'starting' | 'stopping';
+  status: 'ok' | 'starting' | 'stopping' | 'degraded';
   appId: string;
   tasks: string[];
+  /** Each dependency checked: 'ok' or why not. */
+  checks?: Record<string, string>;
 }

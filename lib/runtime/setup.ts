@@ -1,0 +1,106 @@
+import type { FastifyInstance } from 'fastify';
+import type { RecordHeaders } from '../graph/nodes.ts';
+import type { OutputProducer, StreamClient } from './client.ts';
+import type { Logger } from './logger.ts';
+import { ensureTopic } from './topics.ts';
+
+/** A record to publish from outside the topology (an HTTP or MQTT ingest). */
+export interface PublishRecord {
+  readonly key: Buffer | string | null;
+  readonly value: Buffer | string | null;
+  readonly headers?: RecordHeaders;
+  /** Set to pick the partition; otherwise the key's hash does (as in Kafka's Java client). */
+  readonly partition?: number;
+}
+
+/** Adds routes to the runner's HTTP server; they share its error handling (JSON bodies, 4xx for bad input). */
+export type HttpRoutes = (server: FastifyInstance) => void | Promise<void>;
+
+/** Checks a dependency for `/health`; throws (or rejects) when it is not reachable. */
+export type HealthCheck = () => Promise<void>;
+
+/**
+ * What a topology module's `setup` gets: the services around a topology (databases, ingest
+ * endpoints, MQTT bridges) start here before the first record is processed, and stop after the
+ * runner drained.
+ *
+ * @example
+ * export async function setup(context: SetupContext) {
+ *   const db = await connect(process.env.DATABASE_URL);
+ *   context.onStop(() => db.close());
+ *   context.healthCheck('postgres', () => db.ping());
+ *   context.http((server) => server.post('/orders', async (req) => context.publish('orders', [...])));
+ * }
+ */
+export interface SetupContext {
+  readonly appId: string;
+  readonly brokers: readonly string[];
+  /** The runner's state directory (absolute): a place for embedded data. */
+  readonly stateDir: string;
+  readonly logger: Logger;
+  /** Publishes records; resolves once every one is acknowledged by all in-sync replicas. */
+  publish(topic: string, records: readonly PublishRecord[]): Promise<void>;
+  /** Creates a topic unless it exists; resolves to its partition count. */
+  ensureTopic(topic: string, partitions: number): Promise<number>;
+  /** Routes for the HTTP server (served when the runner has a `port`). */
+  http(routes: HttpRoutes): void;
+  /** Adds a named check that `GET /health` runs. */
+  healthCheck(name: string, check: HealthCheck): void;
+  /** Runs at stop, after the runner drained and committed; the last registered runs first. */
+  onStop(fn: () => void | Promise<void>): void;
+}
+
+/** The topology module's hook; see SetupContext. */
+export type Setup = (context: SetupContext) => void | Promise<void>;
+
+/** A SetupContext and what the runner does with what was registered on it. */
+export interface SetupRun {
+  readonly context: SetupContext;
+  readonly routes: readonly HttpRoutes[];
+  readonly checks: ReadonlyMap<string, HealthCheck>;
+  /** Runs the stop hooks, then closes the publishing producer. */
+  close(): Promise<void>;
+}
+
+export function setupRun(
+  client: StreamClient,
+  fields: Pick<SetupContext, 'appId' | 'brokers' | 'stateDir' | 'logger'>,
+): SetupRun {
+  const routes: HttpRoutes[] = [];
+  const checks = new Map<string, HealthCheck>();
+  const stops: (() => void | Promise<void>)[] = [];
+  // Its own producer: ingest goes on while the runner drains, and must not outlive the one it uses.
+  let producer: Promise<OutputProducer> | undefined;
+  const context: SetupContext = {
+    ...fields,
+    async publish(topic, records) {
+      producer ??= client.producer();
+      const messages = records.map((r) => ({
+        key: typeof r.key === 'string' ? Buffer.from(r.key) : r.key,
+        value: typeof r.value === 'string' ? Buffer.from(r.value) : r.value,
+        ...(r.headers === undefined ? {} : { headers: r.headers }),
+        ...(r.partition === undefined ? {} : { partition: r.partition }),
+      }));
+      await (await producer).send(new Map([[topic, messages]]));
+    },
+    ensureTopic: (topic, partitions) => ensureTopic(client, topic, partitions, fields.logger),
+    http: (r) => void routes.push(r),
+    healthCheck: (name, check) => void checks.set(name, check),
+    onStop: (fn) => void stops.push(fn),
+  };
+  return {
+    context,
+    routes,
+    checks,
+    async close() {
+      for (const stop of stops.reverse()) {
+        try {
+          await stop();
+        } catch (error) {
+          fields.logger.error(`a stop hook failed: ${(error as Error).message}`);
+        }
+      }
+      if (producer !== undefined) await (await producer).close();
+    },
+  };
+}
