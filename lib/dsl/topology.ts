@@ -112,12 +112,12 @@ export function graphOf(topology: Topology): TopologyGraph {
   }
   for (const sub of subtopologies(graph)) {
     // A store counts as an end: it can be queried.
-    const ends = ['sink', 'peek', 'aggregate', 'windowedAggregate', 'materialize'];
+    const ends = ['sink', 'externalSink', 'peek', 'aggregate', 'windowedAggregate', 'materialize'];
     if (!sub.nodes.some((node) => ends.includes(node.kind))) {
       const topics = sub.sourceTopics.map((t) => `"${t}"`).join(', ');
       throw invalid(
         `topology "${graph.appId}": the records of ${topics} go nowhere (sub-topology ` +
-          `${sub.id} has no sink and no peek); end the stream with .to(topic) or .peek(fn)`,
+          `${sub.id} has no sink and no peek); end the stream with .to(topic), .sink(sink) or .peek(fn)`,
       );
     }
   }

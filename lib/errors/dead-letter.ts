@@ -54,7 +54,8 @@ export function deadLetterRecord(
       [h.timestamp]: source.record.timestamp,
       [h.node]: failure.context.node ?? '',
       [h.attempts]: String(attempts),
-      [h.errorClass]: cause.name,
+      // The class, which `name` does not always say (pg's DatabaseError calls itself 'error').
+      [h.errorClass]: cause.constructor.name || cause.name,
       [h.errorMessage]: cause.message,
       [h.errorStack]: (cause.stack ?? '').slice(0, maxStackLength),
       [h.appId]: appId,

@@ -150,7 +150,7 @@ describe('graphOf()', () => {
     t.stream('b', text).mapValues((v) => v);
     expect(() => graphOf(t)).toThrow(
       'topology "app": the records of "b" go nowhere (sub-topology 1 has no sink and no peek); ' +
-        'end the stream with .to(topic) or .peek(fn)',
+        'end the stream with .to(topic), .sink(sink) or .peek(fn)',
     );
   });
 
