@@ -40,6 +40,8 @@ export interface SetupContext {
   readonly logger: Logger;
   /** Publishes records; resolves once every one is acknowledged by all in-sync replicas. */
   publish(topic: string, records: readonly PublishRecord[]): Promise<void>;
+  /** Records a topic holds now (every partition's high minus low watermark); 0 when it does not exist. */
+  recordCount(topic: string): Promise<number>;
   /** Creates a topic unless it exists; resolves to its partition count. */
   ensureTopic(topic: string, partitions: number): Promise<number>;
   /** Routes for the HTTP server (served when the runner has a `port`). */
@@ -82,6 +84,12 @@ export function setupRun(
         ...(r.partition === undefined ? {} : { partition: r.partition }),
       }));
       await (await producer).send(new Map([[topic, messages]]));
+    },
+    async recordCount(topic) {
+      if (!(await client.partitionCounts([topic])).has(topic)) return 0;
+      let count = 0;
+      for (const { low, high } of (await client.offsets(topic)).values()) count += Number(BigInt(high) - BigInt(low));
+      return count;
     },
     ensureTopic: (topic, partitions) => ensureTopic(client, topic, partitions, fields.logger),
     http: (r) => void routes.push(r),
