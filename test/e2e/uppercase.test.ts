@@ -30,10 +30,10 @@ describe('examples/uppercase.ts through the CLI', () => {
   });
 });
 
-describe('npm run demo', () => {
+describe('npm run demo:uppercase', () => {
   // In this file because it shares the example's topics with the test above.
   it('feeds the uppercase example and prints every line upper-cased', async () => {
-    const { stdout } = await promisify(execFile)('bash', ['examples/demo.sh'], {
+    const { stdout } = await promisify(execFile)('bash', ['examples/uppercase-demo.sh'], {
       cwd: repoRoot,
       env: { ...process.env, KAFKA_BROKERS: brokers() },
     });

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# npm run demo: a local broker (unless KAFKA_BROKERS points at one), then the uppercase demo.
+# npm run demo:uppercase: a local broker (unless KAFKA_BROKERS points at one), then the uppercase walk-through.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ -z "${KAFKA_BROKERS:-}" ]; then
