@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { graphOf, type Topology } from '../dsl/topology.ts';
 import { StreamrunError } from '../errors/streamrun-error.ts';
 import { childrenOf } from '../graph/edges.ts';
+import { underAppId } from '../graph/app-id.ts';
 import type { EnrichNode, ExternalSinkNode, GraphNode } from '../graph/nodes.ts';
 import { subtopologies, type Subtopology } from '../graph/subtopologies.ts';
 import { storeSpecs } from '../state/changelog.ts';
@@ -42,8 +43,9 @@ import type { HealthReport } from '../server/store-queries.ts';
  * process.once('SIGTERM', () => runner.stop());
  */
 export async function start(topology: Topology, options: RunnerOptions = {}): Promise<Runner> {
-  const graph = graphOf(topology);
-  const resolved = resolveRunnerOptions(options, graph.appId);
+  const built = graphOf(topology);
+  const resolved = resolveRunnerOptions(options, built.appId);
+  const graph = underAppId(built, resolved.appId);
   const client = createKafkaClient({ brokers: resolved.brokers, clientId: resolved.appId, logger: resolved.logger });
   const runner = new Runner(subtopologies(graph), childrenOf(graph), client, resolved);
   await runner.begin();
