@@ -1,0 +1,57 @@
+import { open, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { StreamrunError } from '../errors/streamrun-error.ts';
+
+
+const lockFileName = 'streamrun.lock';
+/** Data dirs this process holds: a lock file naming our own pid may be left by an earlier run. */
+const heldHere = new Set<string>();
+
+/**
+ * PGlite opens a directory another instance is using without complaint, and two backends
+ * writing the same files corrupt it, so the first one to start writes its pid into a lock file.
+ */
+export async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
+  const path = join(dataDir, lockFileName);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const handle = await open(path, 'wx');
+      try {
+        await handle.writeFile(`${process.pid}\n`);
+      } finally {
+        await handle.close();
+      }
+      heldHere.add(dataDir);
+      return async () => {
+        heldHere.delete(dataDir);
+        await rm(path, { force: true });
+      };
+    } catch (error) {
+      if (!hasCode(error, 'EEXIST')) throw error;
+    }
+    const owner = Number.parseInt(await readFile(path, 'utf8').catch(() => ''), 10);
+    const inUse = owner === process.pid ? heldHere.has(dataDir) : Number.isInteger(owner) && owner > 0 && isRunning(owner);
+    if (inUse) {
+      throw new StreamrunError(
+        'INVALID_OPTIONS',
+        `embedded postgres: ${dataDir} is in use by process ${owner} (remove ${path} if that process is not streamrun)`,
+      );
+    }
+    // The owner ended without closing (crash, kill -9); Postgres recovers the files on open.
+    await rm(path, { force: true });
+  }
+  throw new StreamrunError('INVALID_OPTIONS', `embedded postgres: cannot take the lock ${path}`);
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return hasCode(error, 'EPERM');
+  }
+}
+
+function hasCode(error: unknown, code: string): boolean {
+  return error instanceof Error && (error as NodeJS.ErrnoException).code === code;
+}
