@@ -7,23 +7,7 @@ import { repoRoot } from './helpers/cli.ts';
 import { brokers, produce, readAll, recordCount, uniqueName, withAdmin } from './helpers/kafka.ts';
 import { freshDatabase, usePipelines, type Pipeline } from './helpers/pipeline.ts';
 import { waitFor } from './helpers/wait.ts';
-
-interface EventView {
-  id: string;
-  type: string;
-  source: string;
-  payload: unknown;
-  value: number | null;
-  unit: string | null;
-}
-interface Totals {
-  type: string;
-  count: number;
-  numericCount: number;
-  min: number | null;
-  max: number | null;
-  avg: number | null;
-}
+import type { EventView, TypeStats as Totals } from '../../topologies/events/queries.ts';
 
 const json = async <T>(response: Response): Promise<T> => (await response.json()) as T;
 const post = (url: string, body: unknown, headers: Record<string, string> = {}) =>
