@@ -46,6 +46,9 @@ describe('stores over HTTP', () => {
     expect(entries).toHaveLength(12);
     for (const e of entries) expect(e).toEqual({ key: { key: e.key.key, start: 10_000, end: 30_000 }, value: 25 });
 
-    expect(await getJson(`${url}/health`)).toEqual({ status: 200, body: { status: 'ok', appId: app.appId, tasks: ['0_0', '0_1', '0_2'] } });
+    expect(await getJson(`${url}/health`)).toEqual({
+      status: 200,
+      body: { status: 'ok', appId: app.appId, tasks: ['0_0', '0_1', '0_2'], checks: { kafka: 'ok' } },
+    });
   });
 });
