@@ -97,7 +97,8 @@ export async function withRetries(
       return attempt();
     }, signal);
     run.catch(() => {});
-    await (signal === undefined ? run : Promise.race([run, abortion(signal)]));
+    if (signal === undefined) await run;
+    else await untilAborted(signal, run);
     return { attempts };
   } catch (error) {
     const failure = error instanceof StreamrunError ? error : new StreamrunError('PROCESSING', String(error), { cause: error });
@@ -105,11 +106,17 @@ export async function withRetries(
   }
 }
 
-function abortion(signal: AbortSignal): Promise<never> {
-  return new Promise((_, reject) => {
-    if (signal.aborted) reject(signal.reason);
-    else signal.addEventListener('abort', () => reject(signal.reason), { once: true });
-  });
+/** `work`, unless `signal` aborts first; the listener goes once either happens. */
+async function untilAborted<T>(signal: AbortSignal, work: Promise<T>): Promise<T> {
+  let onAbort!: () => void;
+  const aborted = new Promise<never>((_, reject) => (onAbort = () => reject(signal.reason)));
+  if (signal.aborted) onAbort();
+  else signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    return await Promise.race([work, aborted]);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
 }
 
 /**

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pgPromise from 'pg-promise';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../lib/connectors/embedded-postgres.ts';
-import { StreamrunError } from '../../lib/errors/streamrun-error.ts';
-import type { LogFields, Logger } from '../../lib/runtime/logger.ts';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../../lib/connectors/embedded-postgres.ts';
+import { StreamrunError } from '../../../lib/errors/streamrun-error.ts';
+import type { LogFields, Logger } from '../../../lib/runtime/logger.ts';
 
 // A fresh data directory runs initdb (seconds); a reopen takes a fraction of that.
 const startTimeout = 30_000;
