@@ -19,7 +19,10 @@ import { eventFromMqtt } from './events/mqtt.ts';
 
 export const options: RunnerOptions = { port: 8080, sourcePartitions: 6 };
 
-/** Lets several pipelines share a broker: `EVENTS_TOPIC_PREFIX=staging.` reads `staging.events.raw`. */
+/**
+ * Lets several pipelines share a broker: `EVENTS_TOPIC_PREFIX=staging.` reads `staging.events.raw`
+ * as application `staging.events` (its own consumer group, changelogs and `staging.events-dlq`).
+ */
 const prefix = process.env['EVENTS_TOPIC_PREFIX'] ?? '';
 export const topics = { raw: `${prefix}events.raw`, processed: `${prefix}events.processed` } as const;
 
@@ -37,7 +40,7 @@ interface WindowTotals {
   sum: number;
 }
 
-const app = topology('events');
+const app = topology(`${prefix}events`);
 
 const processed = app
   .stream(topics.raw, { key: serdes.string, value: serdes.buffer })
