@@ -205,7 +205,7 @@ describe('npm run demo', () => {
     run.stderr.on('data', (d: Buffer) => (output += d.toString()));
     const exited = new Promise<number | null>((resolve) => run.on('exit', (code) => resolve(code)));
     try {
-      await waitFor('the demo to run', () => /INFO  events running/.test(output), { timeoutMs: 90_000 });
+      await waitFor('the demo to run', () => output.includes(`INFO  ${prefix}events running`), { timeoutMs: 90_000 });
       expect(output).toContain('curl -X POST "http://localhost:8080/events?eventType=Temperature&eventData=30C"');
       const shell = (line: string) => promisify(execFile)('bash', ['-c', line]).then((r) => r.stdout);
       expect(await shell('curl -s -X POST "http://localhost:8080/events?eventType=Temperature&eventData=30C"')).toBe('Event published!');
