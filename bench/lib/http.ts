@@ -1,0 +1,54 @@
+import autocannon from 'autocannon';
+
+export interface HttpResult {
+  readonly name: string;
+  readonly requestsPerSecond: number;
+  /** Events per second for ingest (requests × events per request). */
+  readonly eventsPerSecond?: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly p999: number;
+  readonly non2xx: number;
+  readonly errors: number;
+}
+
+const connections = 100;
+export const eventsPerRequest = 100;
+
+function summarize(name: string, result: autocannon.Result, perRequest?: number): HttpResult {
+  return {
+    name,
+    requestsPerSecond: Math.round(result.requests.average),
+    ...(perRequest === undefined ? {} : { eventsPerSecond: Math.round(result.requests.average * perRequest) }),
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    p999: result.latency.p99_9,
+    non2xx: result.non2xx,
+    errors: result.errors,
+  };
+}
+
+/** `POST /events` with arrays of 100 events from 100 connections. */
+export async function httpIngest(url: string, seconds: number): Promise<HttpResult> {
+  const body = JSON.stringify(
+    Array.from({ length: eventsPerRequest }, (_, i) => ({ type: ['temperature', 'humidity', 'power'][i % 3], source: `sensor-${i}`, payload: `${i / 10}C` })),
+  );
+  const result = await autocannon({ url: `${url}/events`, method: 'POST', connections, duration: seconds, headers: { 'content-type': 'application/json' }, body });
+  return summarize('POST /events (100 events per request)', result, eventsPerRequest);
+}
+
+/** `GET /events/:id` over ids the API listed, then a filtered page. */
+export async function httpQueries(url: string, seconds: number): Promise<HttpResult[]> {
+  const page = (await (await fetch(`${url}/events?limit=1000`)).json()) as { events: { id: string }[] };
+  const ids = page.events.map((e) => e.id);
+  if (ids.length === 0) throw new Error('GET /events listed no events to read back');
+  let next = 0;
+  const byId = await autocannon({
+    url,
+    connections,
+    duration: seconds,
+    requests: [{ method: 'GET', setupRequest: (request) => ({ ...request, path: `/events/${ids[next++ % ids.length]}` }) }],
+  });
+  const list = await autocannon({ url: `${url}/events?type=temperature&limit=100`, connections, duration: seconds });
+  return [summarize('GET /events/:id', byId), summarize('GET /events?type=…&limit=100', list)];
+}
