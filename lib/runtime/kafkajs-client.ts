@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+// Before kafkajs: it swaps KafkaJS's quadratic per-partition grouping for a linear one.
+import { linearGrouping } from './kafkajs-grouping.ts';
 import {
   Kafka,
   Partitioners,
@@ -44,6 +46,7 @@ export function createKafkaClient(options: KafkaClientOptions): StreamClient {
     retry: { initialRetryTime: 200, retries, maxRetryTime },
   });
   const kafka = new Kafka(config(8, 30_000));
+  if (!linearGrouping()) options.logger.debug('kafkajs was loaded before streamrun: its sends group messages in quadratic time');
   // KafkaJS takes connection retries from the client, not the admin: a start against a broker
   // that is not there should fail in seconds, not after a minute of back-off.
   const admin = new Kafka(config(3, 2000)).admin();
