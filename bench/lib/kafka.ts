@@ -30,8 +30,10 @@ export class BenchKafka {
     return (offsets?.partitions ?? []).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
   }
 
-  async deleteTopics(topics: readonly string[]): Promise<void> {
-    await this.#admin.deleteTopics({ topics: [...topics] }).catch(() => {});
+  /** Deletes every topic whose name holds `mark`: the run's own, and the internal ones its processors made. */
+  async deleteTopicsMarked(mark: string): Promise<void> {
+    const topics = (await this.#admin.listTopics()).filter((t) => t.includes(mark));
+    if (topics.length > 0) await this.#admin.deleteTopics({ topics }).catch(() => {});
   }
 
   disconnect(): Promise<void> {
