@@ -17,7 +17,7 @@ import { httpIngest, httpQueries, type HttpResult } from './lib/http.ts';
 import { BenchKafka } from './lib/kafka.ts';
 import { LatencyReader } from './lib/latency.ts';
 import { median, timeRun, type RunResult } from './lib/measure.ts';
-import { launchPipeline, preparePipeline } from './lib/pipeline.ts';
+import { dropDatabase, launchPipeline, preparePipeline } from './lib/pipeline.ts';
 import { repoRoot, startProcessor } from './lib/processes.ts';
 import { produceEvents } from './produce.ts';
 import { markdown, ratios, type BenchResults, type ScenarioResult } from './lib/report.ts';
@@ -175,6 +175,7 @@ async function pipelineScenario(): Promise<void> {
       runs.push(await timeRun('pipeline', pipeline.processor, events, () => kafka.committed(prepared.group, prepared.input), timeoutMs));
     } finally {
       await pipeline.processor.stop();
+      await dropDatabase(prepared.databaseUrl);
     }
   }
   results.push(summarize('pipeline → PostgreSQL', 'streamrun', events, runs));
@@ -199,6 +200,7 @@ async function httpScenario(): Promise<void> {
     http.push(...(await httpQueries(url, flags.httpSeconds)));
   } finally {
     await pipeline.processor.stop();
+    await dropDatabase(prepared.databaseUrl);
   }
 }
 

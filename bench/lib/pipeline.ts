@@ -31,6 +31,16 @@ export async function preparePipeline(stamp: string): Promise<{ prefix: string; 
   return { prefix, input: `${prefix}events.raw`, group: `${prefix}events`, databaseUrl: url.toString() };
 }
 
+/** Drops a run's database once its pipeline stopped. */
+export async function dropDatabase(databaseUrl: string): Promise<void> {
+  const admin = connectPostgres(adminUrl, 1);
+  try {
+    await admin.none('DROP DATABASE IF EXISTS $1:name', [new URL(databaseUrl).pathname.slice(1)]);
+  } finally {
+    await admin.$pool.end();
+  }
+}
+
 /** Starts `streamrun start topologies/events.ts`; its API takes a free port (the module's default is 8080). */
 export async function launchPipeline(
   brokers: string,
