@@ -37,10 +37,19 @@ export async function httpIngest(url: string, seconds: number): Promise<HttpResu
   return summarize('POST /events (100 events per request)', result, eventsPerRequest);
 }
 
-/** `GET /events/:id` over ids the API listed, then a filtered page. */
+/** `GET /events/:id` over up to 10,000 ids the API listed, then a filtered page. */
 export async function httpQueries(url: string, seconds: number): Promise<HttpResult[]> {
-  const page = (await (await fetch(`${url}/events?limit=1000`)).json()) as { events: { id: string }[] };
-  const ids = page.events.map((e) => e.id);
+  // Up to 10,000 ids, walked page by page: the reads spread over them.
+  const ids: string[] = [];
+  let cursor: string | null = null;
+  do {
+    const page = (await (await fetch(`${url}/events?limit=1000${cursor === null ? '' : `&cursor=${cursor}`}`)).json()) as {
+      events: { id: string }[];
+      next: string | null;
+    };
+    ids.push(...page.events.map((e) => e.id));
+    cursor = page.next;
+  } while (cursor !== null && ids.length < 10_000);
   if (ids.length === 0) throw new Error('GET /events listed no events to read back');
   let next = 0;
   const byId = await autocannon({

@@ -2,10 +2,11 @@ import { randomUUID, timingSafeEqual } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { LRUCache } from 'lru-cache';
 import type { HttpRoutes } from 'streamrun';
 import type { Database } from '../../lib/connectors/postgres.ts';
 import { ValidationError, validateEvent, type Event } from './event.ts';
-import { getEvent, latestWindows, listEvents, typeStats, type Cursor } from './queries.ts';
+import { getEvent, latestWindows, listEvents, typeStats, type Cursor, type EventView } from './queries.ts';
 
 export interface EventsApiOptions {
   /** The database, once setup opened it. */
@@ -19,6 +20,14 @@ export interface EventsApiOptions {
 }
 
 export const maxBatch = 1000;
+/**
+ * Stored events do not change (a replay writes the same row again), so `GET /events/:id` keeps
+ * the ones it read: a hot event costs no database round trip. Misses are not kept (the event
+ * may land a moment later), and entries expire, so a row rewritten by a replay shows within a
+ * minute.
+ */
+const cachedEvents = 50_000;
+const cacheTtlMs = 60_000;
 const defaultLimit = 100;
 const maxLimit = 1000;
 
@@ -38,6 +47,7 @@ const eventSchema = {
  * `GET /events…` reads what the topology stored in PostgreSQL. OpenAPI at `/docs`.
  */
 export function eventsApi(options: EventsApiOptions): HttpRoutes {
+  const cache = new LRUCache<string, EventView>({ max: cachedEvents, ttl: cacheTtlMs });
   return async (server) => {
     await server.register(swagger, {
       openapi: {
@@ -139,7 +149,12 @@ export function eventsApi(options: EventsApiOptions): HttpRoutes {
       '/events/:id',
       { onRequest: authorize, schema: { summary: 'One stored event', params: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] } } },
       async (request, reply) => {
-        const event = await getEvent(options.db(), request.params.id);
+        const { id } = request.params;
+        let event = cache.get(id) ?? null;
+        if (event === null) {
+          event = await getEvent(options.db(), id);
+          if (event !== null) cache.set(id, event);
+        }
         if (event === null) return reply.code(404).send({ error: 'not_found', message: `no event with id "${request.params.id}"` });
         return event;
       },
