@@ -13,6 +13,7 @@ export interface HttpResult {
 }
 
 const connections = 100;
+const warmUpSeconds = (seconds: number) => Math.max(1, Math.round(seconds / 4));
 export const eventsPerRequest = 100;
 
 function summarize(name: string, result: autocannon.Result, perRequest?: number): HttpResult {
@@ -52,12 +53,17 @@ export async function httpQueries(url: string, seconds: number): Promise<HttpRes
   } while (cursor !== null && ids.length < 10_000);
   if (ids.length === 0) throw new Error('GET /events listed no events to read back');
   let next = 0;
-  const byId = await autocannon({
+  const byIdOptions = {
     url,
     connections,
-    duration: seconds,
-    requests: [{ method: 'GET', setupRequest: (request) => ({ ...request, path: `/events/${ids[next++ % ids.length]}` }) }],
-  });
-  const list = await autocannon({ url: `${url}/events?type=temperature&limit=100`, connections, duration: seconds });
+    requests: [{ method: 'GET' as const, setupRequest: (request: autocannon.Request) => ({ ...request, path: `/events/${ids[next++ % ids.length]}` }) }],
+  };
+  // A warm-up, not counted: the JIT compiles the handlers and the read cache fills, as it would
+  // in a process that has served for a while.
+  await autocannon({ ...byIdOptions, duration: warmUpSeconds(seconds) });
+  const byId = await autocannon({ ...byIdOptions, duration: seconds });
+  const listUrl = `${url}/events?type=temperature&limit=100`;
+  await autocannon({ url: listUrl, connections, duration: warmUpSeconds(seconds) });
+  const list = await autocannon({ url: listUrl, connections, duration: seconds });
   return [summarize('GET /events/:id', byId), summarize('GET /events?type=…&limit=100', list)];
 }

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { RecordHeaders } from '../graph/nodes.ts';
 import type { OutputProducer, StreamClient } from './client.ts';
 import type { Logger } from './logger.ts';
+import { SendQueue } from './send-queue.ts';
 import { ensureTopic } from './topics.ts';
 
 /** A record to publish from outside the topology (an HTTP or MQTT ingest). */
@@ -73,17 +74,19 @@ export function setupRun(
   const stops: (() => void | Promise<void>)[] = [];
   // Its own producer: ingest goes on while the runner drains, and must not outlive the one it uses.
   let producer: Promise<OutputProducer> | undefined;
+  let queue: Promise<SendQueue> | undefined;
   const context: SetupContext = {
     ...fields,
     async publish(topic, records) {
       producer ??= client.producer();
+      queue ??= producer.then((p) => new SendQueue(p));
       const messages = records.map((r) => ({
         key: typeof r.key === 'string' ? Buffer.from(r.key) : r.key,
         value: typeof r.value === 'string' ? Buffer.from(r.value) : r.value,
         ...(r.headers === undefined ? {} : { headers: r.headers }),
         ...(r.partition === undefined ? {} : { partition: r.partition }),
       }));
-      await (await producer).send(new Map([[topic, messages]]));
+      await (await queue).send(new Map([[topic, messages]]));
     },
     async recordCount(topic) {
       if (!(await client.partitionCounts([topic])).has(topic)) return 0;
