@@ -36,10 +36,13 @@ export async function timeRun(
       if (Date.now() > deadline) throw new Error(`${label}: ${done}/${total} after ${timeoutMs} ms\n${processor.stderr()}`);
       done = await progress();
       const now = performance.now();
+      // A producer exits once done: the last readings taken while it ran are what counts.
+      processor.peakRssMb();
+      const cpuNow = processor.cpuSeconds();
       if (firstAt === undefined && done > 0) {
         firstAt = now;
         doneAtFirst = done;
-        cpuAtFirst = processor.cpuSeconds();
+        cpuAtFirst = cpuNow;
       }
       const rate = firstAt === undefined || now === firstAt ? 0 : Math.round((done - doneAtFirst) / ((now - firstAt) / 1000));
       bar.update(Math.min(done, total), { rate });

@@ -1,0 +1,105 @@
+import {
+  Consumer,
+  MessagesStreamFallbackModes,
+  MessagesStreamModes,
+  Producer,
+  compatibilityPartitioner,
+  stringSerializer,
+  type Message,
+  type MessageToProduce,
+} from '@platformatic/kafka';
+import { statelessStep, type BenchEvent } from '../lib/events.ts';
+import { BatchQueue, benchSettings, fail, runProcessor, signalReady, stopOnSignal } from './common.ts';
+
+/**
+ * The stateless scenario written straight on @platformatic/kafka with streamrun's
+ * at-least-once order per batch: transform, one send to BENCH_OUTPUT acked by all replicas,
+ * then commit the batch. A crash can repeat a batch but never lose one.
+ */
+
+// Its stream hands over records one by one; a batch is what arrived during the last send and
+// commit, capped so that one send stays under the broker's 1 MB limit per record batch: the
+// output keeps the input's keys and partition count, so a batch read from one input partition
+// goes whole to one output partition (4,000 events of ~215 bytes ≈ 860 KB even if all kept).
+const maxBatch = 4000;
+const pauseAt = 50_000;
+
+runProcessor(async () => {
+  const { env, brokers } = benchSettings();
+  const producer = new Producer<Buffer, string, Buffer, Buffer>({
+    clientId: 'bench-platformatic-pipe',
+    bootstrapBrokers: brokers,
+    serializers: { value: stringSerializer },
+    // Forces acks=all and one request in flight, like streamrun's KafkaJS producer.
+    idempotent: true,
+    compression: 'none',
+    // Its default partitioner reads murmur2 as unsigned; Java and KafkaJS mask the sign bit,
+    // so without this a key would land on another partition than streamrun puts it on.
+    partitioner: compatibilityPartitioner,
+    autocreateTopics: false,
+  });
+  const consumer = new Consumer({
+    clientId: 'bench-platformatic-pipe',
+    bootstrapBrokers: brokers,
+    groupId: env.BENCH_GROUP,
+    autocommit: false,
+    // Bounds how long a stop waits on an idle fetch (default 5 s); under load fetches return at once.
+    maxWaitTime: 500,
+  });
+  // The producer id and the output's metadata up front, so the first batch pays for neither.
+  await producer.initIdempotentProducer({});
+  await producer.metadata({ topics: [env.BENCH_OUTPUT] });
+  // Resolves once the group is joined and the assignment known.
+  const stream = await consumer.consume({
+    topics: [env.BENCH_INPUT],
+    autocommit: false,
+    mode: MessagesStreamModes.COMMITTED,
+    fallbackMode: MessagesStreamFallbackModes.EARLIEST,
+  });
+  const queue = new BatchQueue<Message>({
+    maxBatch,
+    pauseAt,
+    pause: () => stream.pause(),
+    resume: () => stream.resume(),
+  });
+  stream.on('error', fail);
+  stream.on('data', (message) => queue.push(message));
+
+  const work = (async () => {
+    for (let batch = await queue.next(); batch !== null; batch = await queue.next()) {
+      const out: MessageToProduce<Buffer, string, Buffer, Buffer>[] = [];
+      const ends = new Map<number, bigint>();
+      for (const record of batch) {
+        ends.set(record.partition, record.offset);
+        // The client's default deserializer passes a null value on as undefined.
+        if (record.value === undefined) continue;
+        const kept = statelessStep(JSON.parse(record.value.toString()) as BenchEvent);
+        // The input's timestamp goes on, as streamrun and Kafka Streams do: latency is measured from it.
+        if (kept !== null) out.push({ topic: env.BENCH_OUTPUT, key: record.key, value: JSON.stringify(kept), timestamp: record.timestamp });
+      }
+      // A batch that keeps nothing still commits, or the group would never reach the end.
+      if (out.length > 0) await producer.send({ messages: out });
+      await consumer.commit({
+        offsets: [...ends].map(([partition, last]) => ({
+          topic: env.BENCH_INPUT,
+          partition,
+          // A committed offset names the next record to read, hence last + 1.
+          offset: last + 1n,
+          // Unknown: the broker then skips its fencing check, as for any pre-KIP-320 client.
+          leaderEpoch: -1,
+        })),
+      });
+    }
+  })();
+  work.catch(fail);
+
+  // Ends the batch in hand (send, then commit) before leaving the group.
+  stopOnSignal(async () => {
+    queue.close();
+    await work;
+    await stream.close();
+    await consumer.close();
+    await producer.close();
+  });
+  signalReady();
+});
