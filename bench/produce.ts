@@ -61,22 +61,29 @@ async function flatOut(producer: Producer, { topic, events, from = 0, onProgress
   await Promise.all(Array.from({ length: inFlight }, lane));
 }
 
-/** Sends what is due every tick; a send that takes longer than a tick makes the next one bigger. */
+/**
+ * Sends what is due every tick, in batches of at most `batchSize`, with at most `inFlight` sends
+ * outstanding: a generator that falls behind sends late (the latency it measures then includes
+ * its own delay) but never builds one oversized request or an unbounded queue.
+ */
 async function paced(producer: Producer, { topic, events, from = 0, onProgress }: ProduceOptions, rate: number): Promise<void> {
   const started = performance.now();
   let sent = 0;
-  const sends: Promise<unknown>[] = [];
+  const outstanding = new Set<Promise<unknown>>();
   while (sent < events) {
     const due = Math.min(events, Math.floor(((performance.now() - started) / 1000) * rate));
-    if (due > sent) {
-      const count = due - sent;
-      sends.push(producer.send({ topic, acks: -1, messages: messages(from + sent, count) }));
-      sent = due;
-      onProgress?.(sent);
+    while (sent < due) {
+      const count = Math.min(batchSize, due - sent);
+      const send = producer.send({ topic, acks: -1, messages: messages(from + sent, count) });
+      outstanding.add(send);
+      void send.finally(() => outstanding.delete(send)).catch(() => {});
+      sent += count;
+      if (outstanding.size >= inFlight) await Promise.race(outstanding);
     }
+    onProgress?.(sent);
     await new Promise((resolve) => setTimeout(resolve, tickMs));
   }
-  await Promise.all(sends);
+  await Promise.all(outstanding);
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
