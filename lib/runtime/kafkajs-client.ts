@@ -14,6 +14,8 @@ import {
 import { StreamrunError } from '../errors/streamrun-error.ts';
 import type {
   Assignment,
+  OutputRecord,
+  ProducedOffset,
   ChangelogReader,
   InputRecord,
   ConsumerHandlers,
@@ -105,14 +107,15 @@ export function createKafkaClient(options: KafkaClientOptions): StreamClient {
       await producer.connect();
       return {
         async send(records) {
-          const topicMessages: TopicMessages[] = [];
-          for (const [topic, messages] of records) {
-            // Our records have KafkaJS's message shape; only the readonly marks differ.
-            if (messages.length > 0) topicMessages.push({ topic, messages: messages as Message[] });
+          const acks: ProducedOffset[] = [];
+          // One after the other: each partition's records stay in order, and its first ack
+          // (the one a changelog checkpoint counts from) comes first.
+          for (const topicMessages of requests(records)) {
+            for (const a of await producer.sendBatch({ acks: -1, topicMessages })) {
+              acks.push({ topic: a.topicName, partition: a.partition, baseOffset: a.baseOffset ?? '-1' });
+            }
           }
-          if (topicMessages.length === 0) return [];
-          const acks = await producer.sendBatch({ acks: -1, topicMessages });
-          return acks.map((a) => ({ topic: a.topicName, partition: a.partition, baseOffset: a.baseOffset ?? '-1' }));
+          return acks;
         },
         close: () => producer.disconnect(),
       };
@@ -239,6 +242,48 @@ function kafkaConsumer(consumer: Consumer): InputConsumer {
     commit: (offsets) => consumer.commitOffsets([...offsets]),
     close: () => consumer.disconnect(),
   };
+}
+
+/**
+ * A broker refuses a record batch over its `message.max.bytes` (1 MiB by default), and KafkaJS
+ * puts all of a send's records for one partition into one batch: a task's commit of thousands of
+ * records to its partition would be refused. So sends are cut into requests of at most this
+ * many bytes of keys, values and headers (plus a per-record allowance).
+ */
+export const maxRequestBytes = 768 * 1024;
+const recordOverhead = 64;
+
+function* requests(records: ReadonlyMap<string, readonly OutputRecord[]>): Generator<TopicMessages[]> {
+  let request = new Map<string, Message[]>();
+  let bytes = 0;
+  for (const [topic, messages] of records) {
+    for (const message of messages) {
+      const size = recordSize(message);
+      if (bytes + size > maxRequestBytes && bytes > 0) {
+        yield toTopicMessages(request);
+        request = new Map();
+        bytes = 0;
+      }
+      let lane = request.get(topic);
+      if (lane === undefined) request.set(topic, (lane = []));
+      // Our records have KafkaJS's message shape; only the readonly marks differ.
+      lane.push(message as Message);
+      bytes += size;
+    }
+  }
+  if (bytes > 0) yield toTopicMessages(request);
+}
+
+function toTopicMessages(request: ReadonlyMap<string, Message[]>): TopicMessages[] {
+  return [...request].map(([topic, messages]) => ({ topic, messages }));
+}
+
+function recordSize(record: OutputRecord): number {
+  let size = recordOverhead + (record.key?.length ?? 0) + (record.value?.length ?? 0);
+  for (const [name, value] of Object.entries(record.headers ?? {})) {
+    for (const part of Array.isArray(value) ? value : [value]) size += name.length + (part?.length ?? 0);
+  }
+  return size;
 }
 
 function byTopic(offsets: readonly TopicPartitionOffset[]): OffsetsByTopicPartition {
