@@ -97,9 +97,11 @@ const report: BenchResults = {
   ratios: ratios(results),
 };
 await mkdir(join(repoRoot, 'bench/results'), { recursive: true });
-await writeFile(join(repoRoot, 'bench/results/latest.json'), `${JSON.stringify(report, null, 2)}\n`);
-await writeFile(join(repoRoot, 'bench/results/latest.svg'), chartSvg(report));
-process.stdout.write(`\n${markdown(report)}\n\nmachine: ${JSON.stringify(report.machine)}\nwritten: bench/results/latest.json, bench/results/latest.svg\n`);
+// A smoke run's numbers mean little: they do not replace the last full run's.
+const name = flags.quick ? 'quick' : 'latest';
+await writeFile(join(repoRoot, `bench/results/${name}.json`), `${JSON.stringify(report, null, 2)}\n`);
+await writeFile(join(repoRoot, `bench/results/${name}.svg`), chartSvg(report));
+process.stdout.write(`\n${markdown(report)}\n\nmachine: ${JSON.stringify(report.machine)}\nwritten: bench/results/${name}.json, bench/results/${name}.svg\n`);
 
 async function fill(name: string, events: number, rate?: number): Promise<void> {
   const started = performance.now();

@@ -144,3 +144,21 @@ export class BatchQueue<T> {
     wake?.();
   }
 }
+
+/** Commits, per partition, the offset after the last record handled (@platformatic/kafka). */
+export async function commitEnds(
+  consumer: { commit(options: { offsets: { topic: string; partition: number; offset: bigint; leaderEpoch: number }[] }): Promise<unknown> },
+  topic: string,
+  ends: ReadonlyMap<number, bigint>,
+): Promise<void> {
+  await consumer.commit({
+    offsets: [...ends].map(([partition, last]) => ({
+      topic,
+      partition,
+      // A committed offset names the next record to read, hence last + 1.
+      offset: last + 1n,
+      // Unknown: the broker then skips its fencing check, as for any pre-KIP-320 client.
+      leaderEpoch: -1,
+    })),
+  });
+}

@@ -1,5 +1,5 @@
 import { Consumer, MessagesStreamFallbackModes, MessagesStreamModes, type Message } from '@platformatic/kafka';
-import { BatchQueue, benchSettings, fail, runProcessor, signalReady, stopOnSignal } from './common.ts';
+import { BatchQueue, benchSettings, commitEnds, fail, runProcessor, signalReady, stopOnSignal } from './common.ts';
 
 /**
  * Ceiling: how fast @platformatic/kafka alone reads BENCH_INPUT as group BENCH_GROUP, doing
@@ -40,16 +40,7 @@ runProcessor(async () => {
     for (let batch = await queue.next(); batch !== null; batch = await queue.next()) {
       const ends = new Map<number, bigint>();
       for (const message of batch) ends.set(message.partition, message.offset);
-      await consumer.commit({
-        offsets: [...ends].map(([partition, last]) => ({
-          topic: env.BENCH_INPUT,
-          partition,
-          // A committed offset names the next record to read, hence last + 1.
-          offset: last + 1n,
-          // Unknown: the broker then skips its fencing check, as for any pre-KIP-320 client.
-          leaderEpoch: -1,
-        })),
-      });
+      await commitEnds(consumer, env.BENCH_INPUT, ends);
     }
   })();
   work.catch(fail);

@@ -9,7 +9,7 @@ import {
   type MessageToProduce,
 } from '@platformatic/kafka';
 import { statelessStep, type BenchEvent } from '../lib/events.ts';
-import { BatchQueue, benchSettings, fail, runProcessor, signalReady, stopOnSignal } from './common.ts';
+import { BatchQueue, benchSettings, commitEnds, fail, runProcessor, signalReady, stopOnSignal } from './common.ts';
 
 /**
  * The stateless scenario written straight on @platformatic/kafka with streamrun's
@@ -79,16 +79,7 @@ runProcessor(async () => {
       }
       // A batch that keeps nothing still commits, or the group would never reach the end.
       if (out.length > 0) await producer.send({ messages: out });
-      await consumer.commit({
-        offsets: [...ends].map(([partition, last]) => ({
-          topic: env.BENCH_INPUT,
-          partition,
-          // A committed offset names the next record to read, hence last + 1.
-          offset: last + 1n,
-          // Unknown: the broker then skips its fencing check, as for any pre-KIP-320 client.
-          leaderEpoch: -1,
-        })),
-      });
+      await commitEnds(consumer, env.BENCH_INPUT, ends);
     }
   })();
   work.catch(fail);
