@@ -4,7 +4,7 @@
  * Every scenario on the same local broker, the same events and the same machine, in one run:
  * ceilings of the raw clients, streamrun stateless and windowed, the Kafka Streams twin, the
  * bundled pipeline into PostgreSQL, and its HTTP API. Prints a markdown table, writes
- * bench/results/latest.json and latest.svg.
+ * bench/results/latest.json and latest.svg (quick.json and quick.svg for --quick).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
