@@ -1,15 +1,7 @@
-import {
-  Consumer,
-  MessagesStreamFallbackModes,
-  MessagesStreamModes,
-  Producer,
-  compatibilityPartitioner,
-  stringSerializer,
-  type Message,
-  type MessageToProduce,
-} from '@platformatic/kafka';
+import { Producer, compatibilityPartitioner, stringSerializer, type MessageToProduce } from '@platformatic/kafka';
 import { statelessStep, type BenchEvent } from '../lib/events.ts';
-import { BatchQueue, benchSettings, commitEnds, fail, runProcessor, signalReady, stopOnSignal } from './common.ts';
+import { benchSettings, commitEnds, fail, runProcessor, signalReady, stopOnSignal } from './common.ts';
+import { consumeInBatches } from './platformatic-batches.ts';
 
 /**
  * The stateless scenario written straight on @platformatic/kafka with streamrun's
@@ -25,7 +17,8 @@ const maxBatch = 4000;
 const pauseAt = 50_000;
 
 runProcessor(async () => {
-  const { env, brokers } = benchSettings();
+  const settings = benchSettings();
+  const { env, brokers } = settings;
   const producer = new Producer<Buffer, string, Buffer, Buffer>({
     clientId: 'bench-platformatic-pipe',
     bootstrapBrokers: brokers,
@@ -38,32 +31,10 @@ runProcessor(async () => {
     partitioner: compatibilityPartitioner,
     autocreateTopics: false,
   });
-  const consumer = new Consumer({
-    clientId: 'bench-platformatic-pipe',
-    bootstrapBrokers: brokers,
-    groupId: env.BENCH_GROUP,
-    autocommit: false,
-    // Bounds how long a stop waits on an idle fetch (default 5 s); under load fetches return at once.
-    maxWaitTime: 500,
-  });
   // The producer id and the output's metadata up front, so the first batch pays for neither.
   await producer.initIdempotentProducer({});
   await producer.metadata({ topics: [env.BENCH_OUTPUT] });
-  // Resolves once the group is joined and the assignment known.
-  const stream = await consumer.consume({
-    topics: [env.BENCH_INPUT],
-    autocommit: false,
-    mode: MessagesStreamModes.COMMITTED,
-    fallbackMode: MessagesStreamFallbackModes.EARLIEST,
-  });
-  const queue = new BatchQueue<Message>({
-    maxBatch,
-    pauseAt,
-    pause: () => stream.pause(),
-    resume: () => stream.resume(),
-  });
-  stream.on('error', fail);
-  stream.on('data', (message) => queue.push(message));
+  const { consumer, stream, queue } = await consumeInBatches('bench-platformatic-pipe', settings, maxBatch, pauseAt);
 
   const work = (async () => {
     for (let batch = await queue.next(); batch !== null; batch = await queue.next()) {
