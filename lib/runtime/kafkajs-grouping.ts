@@ -1,4 +1,4 @@
-import { createRequire } from 'node:module';
+import Module, { createRequire } from 'node:module';
 
 /**
  * KafkaJS 2.2.4 (its last release) groups a send's messages by partition with
@@ -39,11 +39,11 @@ function groupMessagesPerPartition({
 }
 
 if (require.cache[path] === undefined) {
-  const module = new (require('node:module') as typeof import('node:module'))(path);
-  module.filename = path;
-  module.loaded = true;
-  module.exports = groupMessagesPerPartition;
-  require.cache[path] = module;
+  const cached = new Module(path);
+  cached.filename = path;
+  cached.loaded = true;
+  cached.exports = groupMessagesPerPartition;
+  require.cache[path] = cached;
 }
 
 /** Whether KafkaJS runs with the linear grouping (false if it was loaded before this module). */
