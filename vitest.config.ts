@@ -2,22 +2,34 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
+    coverage: {
+      provider: 'v8',
+      include: ['lib/**/*.ts'],
+      reporter: ['text-summary', 'json-summary'],
+      reportsDirectory: 'coverage',
+    },
     projects: [
       {
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts', 'test/types/**/*.test.ts'],
+          // Unit tests finish before the broker starts: they share two cores with nothing else.
+          sequence: { groupOrder: 0 },
+          // PGlite's initdb takes seconds on a busy machine.
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
         },
       },
       {
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
+          sequence: { groupOrder: 1 },
           // One real broker for the whole run; each test makes its own topics and groups.
           globalSetup: ['test/e2e/setup/kafka-broker.ts'],
-          testTimeout: 120_000,
-          hookTimeout: 120_000,
-          // The broker shares two cores with the tests: one file at a time keeps timings sane.
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
+          // The broker shares two cores with the tests: one file at a time.
           fileParallelism: false,
         },
       },

@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { TestProject } from 'vitest/node';
+import { reservePorts } from './ports.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -16,8 +16,9 @@ const run = promisify(execFile);
 const script = new URL('../../../docker/kafka/kafka.sh', import.meta.url).pathname;
 
 /**
- * Uses `KAFKA_BROKERS` when set; otherwise starts a broker of its own on free ports with a fresh
- * data dir, so a test run never meets a user's broker or an earlier run's topics, and stops it.
+ * Uses `KAFKA_BROKERS` when set; otherwise starts a broker of its own with a fresh data dir, so a
+ * test run never meets a user's broker or an earlier run's topics, and stops it. A port can still
+ * be taken between the check and the broker's bind: then it starts again on other ports.
  */
 export default async function setup(project: TestProject): Promise<(() => Promise<void>) | undefined> {
   const given = process.env['KAFKA_BROKERS'];
@@ -25,29 +26,24 @@ export default async function setup(project: TestProject): Promise<(() => Promis
     project.provide('kafkaBrokers', given);
     return undefined;
   }
-  const dataDir = await mkdtemp(join(tmpdir(), 'streamrun-test-kafka-'));
-  const env = {
-    ...process.env,
-    KAFKA_PORT: String(await freePort()),
-    KAFKA_CONTROLLER_PORT: String(await freePort()),
-    KAFKA_DATA_DIR: dataDir,
-  };
-  const started = await run('bash', [script, 'start'], { env });
-  process.stdout.write(started.stdout);
-  project.provide('kafkaBrokers', `127.0.0.1:${env.KAFKA_PORT}`);
-  return async () => {
-    await run('bash', [script, 'stop'], { env });
-    await rm(dataDir, { recursive: true, force: true });
-  };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const dataDir = await mkdtemp(join(tmpdir(), 'streamrun-test-kafka-'));
+    const [port, controllerPort] = await reservePorts(2);
+    const env = { ...process.env, KAFKA_PORT: String(port), KAFKA_CONTROLLER_PORT: String(controllerPort), KAFKA_DATA_DIR: dataDir };
+    try {
+      const started = await run('bash', [script, 'start'], { env });
+      process.stdout.write(started.stdout);
+    } catch (error) {
+      lastError = error;
+      await rm(dataDir, { recursive: true, force: true });
+      continue;
+    }
+    project.provide('kafkaBrokers', `127.0.0.1:${port}`);
+    return async () => {
+      await run('bash', [script, 'stop'], { env });
+      await rm(dataDir, { recursive: true, force: true });
+    };
+  }
+  throw lastError;
 }
