@@ -16,8 +16,18 @@ export const deadLetterHeaders = {
   deadLetteredAt: 'streamrun.dead.lettered.at',
 } as const;
 
-/** Long enough for the frames that matter, short enough that a storm of dead letters stays small. */
+/** Long enough for the frames that matter, short enough that a storm of dead letters stays small: bytes of UTF-8. */
 export const maxStackLength = 4096;
+
+/** The longest start of `text` that takes at most `bytes` bytes in UTF-8, without splitting a character. */
+function cutToBytes(text: string, bytes: number): string {
+  const encoded = Buffer.from(text, 'utf8');
+  if (encoded.length <= bytes) return text;
+  let end = bytes;
+  // Back off continuation bytes (10xxxxxx) to the start of the character that did not fit.
+  while (end > 0 && (encoded[end]! & 0xc0) === 0x80) end--;
+  return encoded.subarray(0, end).toString('utf8');
+}
 
 export interface DeadLetterSource {
   readonly topic: string;
@@ -57,7 +67,7 @@ export function deadLetterRecord(
       // The class, which `name` does not always say (pg's DatabaseError calls itself 'error').
       [h.errorClass]: cause.constructor.name || cause.name,
       [h.errorMessage]: cause.message,
-      [h.errorStack]: (cause.stack ?? '').slice(0, maxStackLength),
+      [h.errorStack]: cutToBytes(cause.stack ?? '', maxStackLength),
       [h.appId]: appId,
       [h.deadLetteredAt]: String(now),
     },
