@@ -60,37 +60,150 @@ export interface ReadRecord {
   headers: KafkaMessage['headers'];
 }
 
+/** The end offset (high watermark) of each partition of `topic`, by partition. */
+export async function endOffsets(topic: string, admin?: Admin): Promise<Map<number, bigint>> {
+  const read = async (a: Admin) => new Map((await a.fetchTopicOffsets(topic)).map((p) => [p.partition, BigInt(p.high)]));
+  return admin ? read(admin) : withAdmin(read);
+}
+
 /**
- * Waits until the topic holds at least `count` records, then reads everything in it: what is
- * there beyond `count` shows up too, so exactness can be asserted.
+ * What `groupId` committed for each partition of `topics` (topic → partition → offset; -1 where
+ * it never committed), and the topics' end offsets, read in one admin session.
+ */
+export async function groupProgress(
+  groupId: string,
+  topics: readonly string[],
+): Promise<{ topic: string; partition: number; committed: bigint; end: bigint }[]> {
+  return withAdmin(async (admin) => {
+    const committed = await admin.fetchOffsets({ groupId, topics: [...topics] });
+    const rows: { topic: string; partition: number; committed: bigint; end: bigint }[] = [];
+    for (const topic of topics) {
+      const ends = await endOffsets(topic, admin);
+      const mine = committed.find((c) => c.topic === topic)?.partitions ?? [];
+      for (const [partition, end] of ends) {
+        rows.push({ topic, partition, end, committed: BigInt(mine.find((p) => p.partition === partition)?.offset ?? '-1') });
+      }
+    }
+    return rows;
+  });
+}
+
+/** Every topic `groupId` has committed offsets for (a runner's repartition topics among them). */
+async function committedTopics(groupId: string): Promise<string[]> {
+  return withAdmin(async (admin) => (await admin.fetchOffsets({ groupId })).map((t) => t.topic));
+}
+
+/**
+ * Waits until `groupId` committed, on every partition of `topics` (and of any other topic it
+ * commits for, e.g. its repartition topics), the offset at the partition's end: it has
+ * processed everything in them and its outputs were acknowledged (they go out before the commit).
+ */
+export async function waitForCommitted(groupId: string, topics: readonly string[], timeoutMs = 90_000): Promise<void> {
+  let behind: string[] = [];
+  await waitFor(
+    `group ${groupId} to commit the ends of ${topics.join(', ')}`,
+    async () => {
+      const all = [...new Set([...topics, ...(await committedTopics(groupId))])];
+      const progress = await groupProgress(groupId, all);
+      behind = progress
+        .filter((p) => p.end > 0n && p.committed !== p.end)
+        .map((p) => `${p.topic}/${p.partition} at ${p.committed} of ${p.end}`);
+      // Every partition of the topics asked for must be there: none with records skipped.
+      return behind.length === 0 && topics.every((t) => progress.some((p) => p.topic === t));
+    },
+    { timeoutMs, intervalMs: 200 },
+  ).catch((error: unknown) => {
+    throw new Error(`${(error as Error).message}; behind: ${behind.join(', ') || 'none'}`);
+  });
+}
+
+/** Waits until the end offsets of `topic` stay the same for `quietMs`. */
+export async function waitForEndsToSettle(topic: string, { quietMs = 1000, timeoutMs = 60_000 } = {}): Promise<void> {
+  const key = (ends: Map<number, bigint>) => [...ends].sort(([a], [b]) => a - b).join(';');
+  let last = key(await endOffsets(topic));
+  let since = Date.now();
+  await waitFor(
+    `the end offsets of ${topic} to stop moving`,
+    async () => {
+      const now = key(await endOffsets(topic));
+      if (now !== last) {
+        last = now;
+        since = Date.now();
+      }
+      return Date.now() - since >= quietMs;
+    },
+    { timeoutMs, intervalMs: 200 },
+  );
+}
+
+/**
+ * Reads EVERYTHING in `topic` once the runner's group is done: waits until `group` committed the
+ * end offsets of its `inputs` (so every output of theirs was acknowledged), then until the
+ * topic's end offsets stop moving, then reads up to those ends. A late duplicate shows up.
+ */
+export async function readAllSettled(
+  topic: string,
+  { group, inputs, quietMs = 1000, timeoutMs = 90_000 }: { group: string; inputs: readonly string[]; quietMs?: number; timeoutMs?: number },
+): Promise<ReadRecord[]> {
+  await waitForCommitted(group, inputs, timeoutMs);
+  await waitForEndsToSettle(topic, { quietMs, timeoutMs });
+  return readTopic(topic, await endOffsets(topic), timeoutMs);
+}
+
+/**
+ * Waits until the topic holds at least `count` records, then reads everything in it up to its
+ * end offsets at that moment: what is there beyond `count` shows up too, so exactness can be
+ * asserted. Records written later are not seen: to assert that none come, use `readAllSettled`.
  */
 export async function readAll(topic: string, count: number, timeoutMs = 60_000): Promise<ReadRecord[]> {
   await waitFor(`${count} records in ${topic}`, async () => (await recordCount(topic)) >= count, { timeoutMs });
-  const total = await recordCount(topic);
-  const consumer = kafka().consumer({ groupId: uniqueName('reader'), maxWaitTimeInMs: 100 });
+  return readTopic(topic, await endOffsets(topic), timeoutMs);
+}
+
+/** Reads every partition of `topic` from its start up to `ends`, through a reader group deleted afterwards. */
+async function readTopic(topic: string, ends: ReadonlyMap<number, bigint>, timeoutMs: number): Promise<ReadRecord[]> {
+  const groupId = uniqueName('reader');
+  const consumer = kafka().consumer({ groupId, maxWaitTimeInMs: 100 });
   const records: ReadRecord[] = [];
+  const next = new Map([...ends.keys()].map((p) => [p, 0n]));
+  const done = () => [...ends].every(([p, end]) => next.get(p)! >= end);
   await consumer.connect();
   try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await consumer.run({
-      eachBatch: async ({ batch }) => {
-        for (const m of batch.messages) {
-          records.push({
-            partition: batch.partition,
-            offset: m.offset,
-            key: m.key?.toString() ?? null,
-            value: m.value?.toString() ?? null,
-            timestamp: m.timestamp,
-            headers: m.headers,
-          });
-        }
-      },
-    });
-    await waitFor(`reading ${total} records of ${topic}`, () => records.length >= total, { timeoutMs });
+    if (!done()) {
+      await consumer.subscribe({ topic, fromBeginning: true });
+      await consumer.run({
+        autoCommit: false,
+        eachBatch: async ({ batch }) => {
+          const end = ends.get(batch.partition) ?? 0n;
+          for (const m of batch.messages) {
+            if (BigInt(m.offset) >= end) break;
+            records.push({
+              partition: batch.partition,
+              offset: m.offset,
+              key: m.key?.toString() ?? null,
+              value: m.value?.toString() ?? null,
+              timestamp: m.timestamp,
+              headers: m.headers,
+            });
+            next.set(batch.partition, BigInt(m.offset) + 1n);
+          }
+          // Transaction markers and compaction leave gaps: the batch's last offset counts too.
+          const last = BigInt(batch.lastOffset());
+          if (last + 1n > next.get(batch.partition)! && last < end) next.set(batch.partition, last + 1n);
+        },
+      });
+      await waitFor(`reading ${topic} up to its ends`, done, { timeoutMs });
+    }
   } finally {
     await consumer.disconnect();
+    await deleteGroup(groupId);
   }
   return records.sort((a, b) => a.partition - b.partition || Number(a.offset) - Number(b.offset));
+}
+
+/** Deletes a consumer group whose members have left (a reader's, a replay's). */
+export async function deleteGroup(groupId: string): Promise<void> {
+  await waitFor(`deleting group ${groupId}`, () => withAdmin(async (admin) => (await admin.deleteGroups([groupId]), true)), { timeoutMs: 30_000 });
 }
 
 /** Records grouped by partition, in offset order. */
@@ -103,12 +216,11 @@ export function byPartition<T extends { partition: number }>(records: readonly T
 /** The last value of each key in a topic, as it stands now (keys keep their partition, so offset order is their order). */
 export async function latestByKey(topic: string): Promise<Map<string, string>> {
   const latest = new Map<string, string>();
-  if ((await recordCount(topic).catch(() => 0)) === 0) return latest;
-  for (const r of await readAll(topic, 1)) if (r.key !== null && r.value !== null) latest.set(r.key, r.value);
+  for (const r of await readTopic(topic, await endOffsets(topic), 60_000)) if (r.key !== null && r.value !== null) latest.set(r.key, r.value);
   return latest;
 }
 
-/** Waits until the latest value of every key equals `expected` (and no other key has one). */
+/** Waits until the latest value of every key equals `expected` (and no other key has one); fails, showing the difference, if that does not happen. */
 export async function waitForLatest(topic: string, expected: ReadonlyMap<string, string>, timeoutMs = 60_000): Promise<Map<string, string>> {
   let seen = new Map<string, string>();
   const same = () => seen.size === expected.size && [...expected].every(([k, v]) => seen.get(k) === v);
@@ -119,6 +231,12 @@ export async function waitForLatest(topic: string, expected: ReadonlyMap<string,
       return same();
     },
     { timeoutMs, intervalMs: 500 },
-  ).catch(() => {});
+  ).catch((error: unknown) => {
+    const wrong = [...new Set([...expected.keys(), ...seen.keys()])]
+      .filter((k) => seen.get(k) !== expected.get(k))
+      .slice(0, 10)
+      .map((k) => `${k}: ${seen.get(k) ?? 'none'} instead of ${expected.get(k) ?? 'none'}`);
+    throw new Error(`${(error as Error).message}; ${wrong.join(', ')}`);
+  });
   return seen;
 }

@@ -1,10 +1,10 @@
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
 import { runCli, type CliRun } from './cli.ts';
 import { brokers, uniqueName } from './kafka.ts';
-import { postgresUrl } from './postgres.ts';
+import { dropDatabase, postgresUrl } from './postgres.ts';
 import { connectPostgres } from '../../../lib/connectors/postgres.ts';
 
 export interface Pipeline {
@@ -39,17 +39,24 @@ export async function freshDatabase(): Promise<string> {
   return url.toString();
 }
 
-/** Pipelines started through the returned setup are stopped after each test. */
+/**
+ * Pipelines started through the returned setup are stopped after each test, passed or failed;
+ * then their databases are dropped and their state dirs removed.
+ */
 export function usePipelines(): (backend: 'postgres' | 'pglite') => Promise<PipelineSetup> {
   const running = new Set<Pipeline>();
+  const leftovers: (() => Promise<void>)[] = [];
   afterEach(async () => {
     await Promise.all([...running].map((p) => p.stop()));
     running.clear();
+    await Promise.all(leftovers.splice(0).map((remove) => remove()));
   });
   return async (backend) => {
     const prefix = `${uniqueName('t')}.`;
     const databaseUrl = backend === 'postgres' ? await freshDatabase() : '';
+    if (databaseUrl !== '') leftovers.push(() => dropDatabase(databaseUrl));
     const stateDir = await mkdtemp(join(tmpdir(), 'streamrun-events-'));
+    leftovers.push(() => rm(stateDir, { recursive: true, force: true }));
     return {
       prefix,
       databaseUrl,

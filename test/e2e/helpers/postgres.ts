@@ -20,3 +20,15 @@ export function usePostgres(): (user?: string) => Database {
     return db;
   };
 }
+
+/** Drops a database `freshDatabase` made (by its URL), closing the connections still open to it. */
+export async function dropDatabase(url: string): Promise<void> {
+  const name = new URL(url).pathname.slice(1);
+  if (!/^[a-z0-9_]+$/.test(name)) throw new Error(`not a test database: ${name}`);
+  const admin = connectPostgres(postgresUrl(), 1);
+  try {
+    await admin.none(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  } finally {
+    await admin.$pool.end();
+  }
+}
