@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { serdes, topology } from '../../lib/index.ts';
-import { createTopic, produce, readAll, recordCount, uniqueName } from './helpers/kafka.ts';
+import { createTopic, produce, readAll, readAllSettled, recordCount, uniqueName, withAdmin } from './helpers/kafka.ts';
 import { collectingLogger } from './helpers/logger.ts';
 import { useRunners } from './helpers/runners.ts';
 import { waitFor } from './helpers/wait.ts';
@@ -36,13 +36,13 @@ describe('retries and dead letters', () => {
       good(13),
       ...Array.from({ length: 10 }, (_, i) => good(100 + i)),
     ]);
-    const outputs = await readAll(output, 20);
-    expect(outputs.map((r) => JSON.parse(r.value!).doubled)).toEqual([
-      ...Array.from({ length: 10 }, (_, i) => i * 2),
-      ...Array.from({ length: 10 }, (_, i) => (100 + i) * 2),
+    const outputs = await readAllSettled(output, { group: appId, inputs: [input] });
+    expect(outputs.map((r) => [r.key, JSON.parse(r.value!).doubled])).toEqual([
+      ...Array.from({ length: 10 }, (_, i) => [`k${i}`, i * 2]),
+      ...Array.from({ length: 10 }, (_, i) => [`k${100 + i}`, (100 + i) * 2]),
     ]);
 
-    const letters = await readAll(`${appId}-dlq`, 3);
+    const letters = await readAllSettled(`${appId}-dlq`, { group: appId, inputs: [input] });
     expect(letters.map((r) => [r.key, r.value])).toEqual([['bad', '{not json'], ['empty', ''], ['k13', '{"n":13}']]);
     expect(letters.map((r) => [header(r, 'original.offset'), header(r, 'node'), header(r, 'attempts'), header(r, 'error.class')])).toEqual([
       ['10', 'source-0', '1', 'SyntaxError'],
@@ -54,8 +54,7 @@ describe('retries and dead letters', () => {
     expect(header(letters[0]!, 'original.topic')).toBe(input);
     expect(header(letters[0]!, 'app.id')).toBe(appId);
     expect(String(letters[0]!.headers?.['trace'])).toBe('abc');
-    await waitFor('the counters', () => runner.stats().consumed === 23);
-    expect(runner.stats()).toMatchObject({ deserializationErrors: 2, processingErrors: 1, deadLettered: 3, retries: 3, produced: 23 });
+    expect(runner.stats()).toMatchObject({ consumed: 23, deserializationErrors: 2, processingErrors: 1, deadLettered: 3, retries: 3, produced: 23 });
   });
 
   it('dead-letter exactly the 37 poison pills among 10,000 records, with attempts = 4, and process the other 9,963', async () => {
@@ -74,11 +73,13 @@ describe('retries and dead letters', () => {
         .to(output),
       { errors: { retries: 3, backoff: { initialMs: 1, maxMs: 4, jitter: false } } },
     );
-    await produce(input, Array.from({ length: 10_000 }, (_, i) => ({ key: `k${i}`, value: pills.has(i) ? `poison ${i}` : `ok ${i}` })));
+    const inputs = Array.from({ length: 10_000 }, (_, i) => ({ key: `k${i}`, value: pills.has(i) ? `poison ${i}` : `ok ${i}` }));
+    await produce(input, inputs);
 
-    expect(await readAll(output, 9_963)).toHaveLength(9_963);
-    const letters = await readAll(`${appId}-dlq`, 37);
-    expect(letters.map((r) => Number(header(r, 'original.offset')))).toEqual([...pills]);
+    const outputs = await readAllSettled(output, { group: appId, inputs: [input] });
+    expect(outputs.map((r) => [r.key, r.value])).toEqual(inputs.filter((_, i) => !pills.has(i)).map((r) => [r.key, r.value.toUpperCase()]));
+    const letters = await readAllSettled(`${appId}-dlq`, { group: appId, inputs: [input] });
+    expect(letters.map((r) => [Number(header(r, 'original.offset')), r.key, r.value])).toEqual([...pills].map((i) => [i, `k${i}`, `poison ${i}`]));
     for (const r of letters) {
       expect([header(r, 'node'), header(r, 'attempts'), header(r, 'error.message')]).toEqual([
         'digest',
@@ -86,9 +87,11 @@ describe('retries and dead letters', () => {
         `cannot digest ${r.value}`,
       ]);
     }
-    await waitFor('the counters', () => runner.stats().consumed === 10_000);
-    expect(runner.stats()).toMatchObject({ deadLettered: 37, retries: 111, processingErrors: 37 });
+    expect(runner.stats()).toMatchObject({ consumed: 10_000, produced: 10_000, deadLettered: 37, retries: 111, processingErrors: 37 });
   });
+
+  // How late a timer may fire on a busy machine; far less than the step from one delay to the next.
+  const lateness = 150;
 
   it('retries a transient failure with growing delays and does not dead-letter it once it succeeds', async () => {
     const input = uniqueName('flaky-in');
@@ -108,12 +111,46 @@ describe('retries and dead letters', () => {
       { errors: { retries: 3, backoff: { initialMs: 100, multiplier: 3, jitter: false } } },
     );
     await produce(input, [{ key: 'k', value: 'v' }]);
-    expect((await readAll(output, 1)).map((r) => r.value)).toEqual(['v after 3 attempts']);
+    expect((await readAllSettled(output, { group: appId, inputs: [input] })).map((r) => r.value)).toEqual(['v after 3 attempts']);
     expect(attempts).toHaveLength(3);
     const [first, second] = [attempts[1]! - attempts[0]!, attempts[2]! - attempts[1]!];
+    // Without jitter: 100 ms, then 300 ms (timers fire a little early at most, and late by load).
     expect(first).toBeGreaterThanOrEqual(95);
+    expect(first).toBeLessThan(100 + lateness);
     expect(second).toBeGreaterThanOrEqual(295);
-    expect(runner.stats()).toMatchObject({ retries: 2, deadLettered: 0, processingErrors: 0 });
+    expect(second).toBeLessThan(300 + lateness);
+    expect(runner.stats()).toMatchObject({ consumed: 1, retries: 2, deadLettered: 0, processingErrors: 0 });
+  });
+
+  it('with jitter draws each delay from [d/2, d]: the delays still grow, and are not all d', async () => {
+    const input = uniqueName('jitter-in');
+    const output = uniqueName('jitter-out');
+    const appId = uniqueName('jitter');
+    await createTopic(input, 1);
+    const attempts: number[] = [];
+    const runner = await startRunner(
+      topology(appId)
+        .stream(input, { key: serdes.string, value: serdes.string })
+        .mapValues((v) => {
+          attempts.push(performance.now());
+          if (attempts.length < 7) throw new Error('not yet');
+          return `${v} after ${attempts.length} attempts`;
+        })
+        .to(output),
+      { errors: { retries: 6, backoff: { initialMs: 100, multiplier: 2, maxMs: 10_000, jitter: true } } },
+    );
+    await produce(input, [{ key: 'k', value: 'v' }]);
+    expect((await readAllSettled(output, { group: appId, inputs: [input] })).map((r) => r.value)).toEqual(['v after 7 attempts']);
+    expect(attempts).toHaveLength(7);
+    const delays = attempts.slice(1).map((at, i) => at - attempts[i]!);
+    const nominal = [100, 200, 400, 800, 1600, 3200];
+    for (const [i, d] of nominal.entries()) {
+      expect(delays[i]).toBeGreaterThanOrEqual(d / 2 - 5);
+      expect(delays[i]).toBeLessThan(d + lateness);
+    }
+    // Each delay is uniform in [d/2, d]: all six in the top tenth of their range happens once in 10^6 runs.
+    expect(delays.some((delay, i) => delay < nominal[i]! * 0.95)).toBe(true);
+    expect(runner.stats()).toMatchObject({ consumed: 1, retries: 6, deadLettered: 0, processingErrors: 0 });
   });
 });
 
@@ -125,6 +162,10 @@ describe('partition progress', () => {
     const output = uniqueName('progress-out');
     const appId = uniqueName('progress');
     await createTopic(input, 2);
+    // The stuck record's budget lasts until the test ends it: while the gate is shut its error is
+    // worth a retry; once open, the next try throws one that is not, and the record is dead-lettered.
+    class GaveUp extends Error {}
+    let gateOpen = false;
     const tries: string[] = [];
     const runner = await startRunner(
       topology(appId)
@@ -132,35 +173,44 @@ describe('partition progress', () => {
         .mapValues((v) => {
           if (v === 'stuck') {
             tries.push(v);
+            if (gateOpen) throw new GaveUp('the dependency of this record is gone for good');
             throw new Error('the dependency of this record is away');
           }
           return v.toUpperCase();
         })
         .to(output),
-      // 3 retries, 2 s apart: a 6 s budget the other partition must not wait for.
-      { errors: { retries: 3, backoff: { initialMs: 2000, multiplier: 1, jitter: false } } },
+      { errors: { retries: 1000, nonRetryable: [GaveUp], backoff: { initialMs: 100, multiplier: 1, jitter: false } } },
     );
     // Partition 0: two records, the stuck one, two more. Partition 1: 500 records.
-    await produce(input, [
-      ...['a', 'b', 'stuck', 'c', 'd'].map((value) => ({ key: 'p0', value, partition: 0 })),
-      ...Array.from({ length: 500 }, (_, i) => ({ key: 'p1', value: `v${i}`, partition: 1 })),
-    ]);
-    await waitFor('partition 1 and what came before the stuck record', async () => (await recordCount(output)) >= 502);
-    // While the stuck record is still on its first retries, partition 1 is done.
-    expect(tries.length).toBeLessThan(4);
+    const p1 = Array.from({ length: 500 }, (_, i) => ({ key: 'p1', value: `v${i}`, partition: 1 }));
+    await produce(input, [...['a', 'b', 'stuck', 'c', 'd'].map((value) => ({ key: 'p0', value, partition: 0 })), ...p1]);
+    // Partition 1 is done, and partition 0 is committed up to the stuck record, while it retries.
+    await waitFor('partition 1 and what came before the stuck record', async () => {
+      const [committed] = await withAdmin((admin) => admin.fetchOffsets({ groupId: appId, topics: [input] }));
+      const at = new Map(committed!.partitions.map((p) => [p.partition, p.offset]));
+      return at.get(0) === '2' && at.get(1) === '500';
+    });
+    const triesBefore = tries.length;
+    await waitFor('the stuck record to be tried again', () => tries.length > triesBefore);
     expect(await recordCount(`${appId}-dlq`)).toBe(0);
     const early = await readAll(output, 502);
-    expect(early.filter((r) => r.key === 'p1')).toHaveLength(500);
-    expect(early.filter((r) => r.key === 'p0').map((r) => r.value)).toEqual(['A', 'B']);
+    // Outputs go to partitions by key: each key's records in order.
+    const valuesOf = (records: typeof early, key: string) => records.filter((r) => r.key === key).map((r) => r.value);
+    expect(early).toHaveLength(502);
+    expect(valuesOf(early, 'p0')).toEqual(['A', 'B']);
+    expect(valuesOf(early, 'p1')).toEqual(p1.map((r) => r.value.toUpperCase()));
 
-    const letters = await readAll(`${appId}-dlq`, 1);
-    expect(letters.map((r) => [r.value, header(r, 'attempts'), header(r, 'original.partition'), header(r, 'original.offset')])).toEqual([
-      ['stuck', '4', '0', '2'],
+    gateOpen = true;
+    const all = await readAllSettled(output, { group: appId, inputs: [input] });
+    expect(all).toHaveLength(504);
+    expect(valuesOf(all, 'p0')).toEqual(['A', 'B', 'C', 'D']);
+    expect(valuesOf(all, 'p1')).toEqual(valuesOf(early, 'p1'));
+    const letters = await readAllSettled(`${appId}-dlq`, { group: appId, inputs: [input] });
+    const attempts = tries.length;
+    expect(letters.map((r) => [r.value, header(r, 'attempts'), header(r, 'original.partition'), header(r, 'original.offset'), header(r, 'error.class')])).toEqual([
+      ['stuck', String(attempts), '0', '2', 'GaveUp'],
     ]);
-    const all = await readAll(output, 504);
-    expect(all.filter((r) => r.key === 'p0').map((r) => r.value)).toEqual(['A', 'B', 'C', 'D']);
-    await waitFor('the counters', () => runner.stats().consumed === 505);
-    expect(runner.stats()).toMatchObject({ pauses: 1, retries: 3, deadLettered: 1, produced: 505 });
+    expect(runner.stats()).toMatchObject({ consumed: 505, pauses: 1, retries: attempts - 1, deadLettered: 1, produced: 505 });
   });
   it('a stop while a record waits on its retries ends at once, and the next start takes the record up', async () => {
     const input = uniqueName('parked-in');
@@ -181,11 +231,13 @@ describe('partition progress', () => {
     await waitFor('the stuck record to wait', () => first.stats().pauses === 1);
     // A stop that waited for the 60 s backoff would reject with SHUTDOWN_TIMEOUT.
     await first.stop();
-    expect(first.stats()).toMatchObject({ deadLettered: 0, produced: 2 });
+    expect(first.stats()).toMatchObject({ deadLettered: 0, produced: 2, pauses: 1 });
 
-    await startRunner(app(true), options);
-    expect((await readAll(output, 4)).map((r) => r.value)).toEqual(['A', 'B', 'STUCK', 'C']);
+    const second = await startRunner(app(true), options);
+    expect((await readAllSettled(output, { group: appId, inputs: [input] })).map((r) => r.value)).toEqual(['A', 'B', 'STUCK', 'C']);
     expect(await recordCount(`${appId}-dlq`)).toBe(0);
+    // It starts at the record that waited: what came before it was committed.
+    expect(second.stats()).toMatchObject({ consumed: 2, produced: 2, pauses: 0 });
   });
 });
 
@@ -209,10 +261,12 @@ describe("onExhausted: 'fail'", () => {
     await produce(input, ['a', 'b', 'boom', 'c'].map((value) => ({ key: 'k', value })));
     await expect(runner.finished).rejects.toThrow('boom');
     expect((await readAll(output, 2)).map((r) => r.value)).toEqual(['A', 'B']);
+    expect(runner.stats()).toMatchObject({ produced: 2, processingErrors: 1, deadLettered: 0 });
 
     // Fixed code, same group: it starts at the record that failed.
-    await startRunner(app(false));
-    expect((await readAll(output, 4)).map((r) => r.value)).toEqual(['A', 'B', 'BOOM', 'C']);
+    const fixed = await startRunner(app(false));
+    expect((await readAllSettled(output, { group: appId, inputs: [input] })).map((r) => r.value)).toEqual(['A', 'B', 'BOOM', 'C']);
+    expect(fixed.stats()).toMatchObject({ consumed: 2, produced: 2 });
   });
 });
 
@@ -224,7 +278,7 @@ describe('a node with its own error policy', () => {
     const output = uniqueName('policy-out');
     const appId = uniqueName('policy');
     await createTopic(input, 1);
-    await startRunner(
+    const runner = await startRunner(
       topology(appId)
         .stream(input, { key: serdes.string, value: serdes.string })
         .filter((v) => {
@@ -239,10 +293,12 @@ describe('a node with its own error policy', () => {
       { errors: { retries: 2, backoff: { initialMs: 1 } } },
     );
     await produce(input, ['ok-1', 'strict-fail', 'lenient-fail', 'ok-2'].map((value) => ({ key: 'k', value })));
-    expect((await readAll(output, 2)).map((r) => r.value)).toEqual(['ok-1', 'ok-2']);
-    const strict = await readAll(`${appId}-strict-dlq`, 1);
+    const settled = (topic: string) => readAllSettled(topic, { group: appId, inputs: [input] });
+    expect((await settled(output)).map((r) => r.value)).toEqual(['ok-1', 'ok-2']);
+    const strict = await settled(`${appId}-strict-dlq`);
     expect(strict.map((r) => [r.value, header(r, 'node'), header(r, 'attempts')])).toEqual([['strict-fail', 'strict', '1']]);
-    const lenient = await readAll(`${appId}-dlq`, 1);
+    const lenient = await settled(`${appId}-dlq`);
     expect(lenient.map((r) => [r.value, header(r, 'node'), header(r, 'attempts')])).toEqual([['lenient-fail', 'lenient', '3']]);
+    expect(runner.stats()).toMatchObject({ consumed: 4, retries: 2, deadLettered: 2, processingErrors: 2 });
   });
 });
