@@ -211,8 +211,9 @@ export function compile(
           const time = timestamp === undefined ? context.timestamp : guard(() => timestamp(value, key, context));
           windows.observe(time);
           let counted = false;
-          // Every window with start <= time < start + size, newest first.
-          for (let start = time - (time % advance); start > time - size && start >= 0; start -= advance) {
+          // Every window with start <= time < start + size, oldest first (as Kafka Streams updates them).
+          const first = Math.max(0, (Math.floor((time - size) / advance) + 1) * advance);
+          for (let start = first; start <= time; start += advance) {
             const window = { key, start, end: start + size };
             if (windows.closed(window.end)) continue;
             counted = true;

@@ -1,13 +1,14 @@
 import { StreamrunError } from '../errors/streamrun-error.ts';
 import type { StoreQueries } from '../server/store-queries.ts';
-import type { StoreSpec, TaskStores } from '../state/task-stores.ts';
+import type { StateStores } from '../state/state-stores.ts';
+import type { StoreSpec } from '../state/task-stores.ts';
 import type { WindowKey } from '../state/window-store.ts';
 
 /**
  * Answers store queries from the tasks this instance runs now: a key lives in one task's store,
  * so a lookup asks each; a range merges them. Window stores are ranged by window start time.
  */
-export function localStoreQueries(specs: ReadonlyMap<string, StoreSpec>, tasks: () => Iterable<TaskStores>): StoreQueries {
+export function localStoreQueries(specs: ReadonlyMap<string, StoreSpec>, tasks: () => Iterable<StateStores>): StoreQueries {
   const spec = (store: string): StoreSpec => {
     const found = specs.get(store);
     if (found === undefined) throw new StreamrunError('INVALID_OPTIONS', `no store named ${store}`);
@@ -19,7 +20,7 @@ export function localStoreQueries(specs: ReadonlyMap<string, StoreSpec>, tasks: 
     stores: () => [...specs.keys()],
 
     async get(store, keyText) {
-      if (spec(store).windowGrace !== undefined) {
+      if (spec(store).window !== undefined) {
         throw new StreamrunError('INVALID_OPTIONS', `${store} is a window store: ask for a time range, /stores/${store}?from=<ms>&to=<ms>`);
       }
       const key = readKey(spec(store), keyText);
@@ -33,7 +34,7 @@ export function localStoreQueries(specs: ReadonlyMap<string, StoreSpec>, tasks: 
     async range(store, query) {
       const found = spec(store);
       const entries: { key: unknown; value: unknown; order: Buffer }[] = [];
-      if (found.windowGrace !== undefined) {
+      if (found.window !== undefined) {
         const from = readTime('from', query.from) ?? Number.NEGATIVE_INFINITY;
         const to = readTime('to', query.to) ?? Number.POSITIVE_INFINITY;
         for (const task of holding(store)) {

@@ -3,7 +3,7 @@ import type { Breaker } from '../errors/breaker.ts';
 import type { EnrichNode, ExternalSinkNode, GraphNode, RecordContext } from '../graph/nodes.ts';
 import { writeSinkBatch, type SinkBatch } from './sink-writes.ts';
 import type { Failed, Settled } from './failures.ts';
-import type { TaskStores } from '../state/task-stores.ts';
+import type { StateStores } from '../state/state-stores.ts';
 import type { InputBatch, ProducedOffset, TopicPartitionOffset } from './client.ts';
 import { compile, type SourceProcessor } from './compile.ts';
 import { OutputBuffer } from './output-buffer.ts';
@@ -20,7 +20,7 @@ export interface TaskOptions {
   /** The circuit breaker guarding an enrich node's or external sink's dependency (shared by the runner's tasks). */
   readonly breaker: (node: EnrichNode | ExternalSinkNode) => Breaker;
   /** The task's state stores, opened and restored; absent when the sub-topology keeps none. */
-  readonly stores?: TaskStores | undefined;
+  readonly stores?: StateStores | undefined;
 }
 
 /**
@@ -44,9 +44,9 @@ export class Task {
   #current: Failed['source'] | undefined;
   /** The record `process` stopped at because it threw, until the runner settles it. */
   #failure: { readonly index: number; readonly error: StreamrunError } | undefined;
-  readonly #stores: TaskStores | undefined;
+  readonly #stores: StateStores | undefined;
   /** The task's state stores, for queries. */
-  get stores(): TaskStores | undefined {
+  get stores(): StateStores | undefined {
     return this.#stores;
   }
   /** Per topic: the next offset to commit once the outputs are acknowledged. */
@@ -56,7 +56,7 @@ export class Task {
     this.id = options.id;
     this.partition = options.partition;
     this.#stores = options.stores;
-    const stores = (): TaskStores => {
+    const stores = (): StateStores => {
       if (options.stores === undefined) throw new Error(`task ${options.id} has no stores, yet a node keeps one`);
       return options.stores;
     };

@@ -1,4 +1,6 @@
 import type { GraphNode } from '../graph/nodes.ts';
+import type { OutputBuffer } from '../runtime/output-buffer.ts';
+import type { StoreChange } from './level-store.ts';
 import type { StoreSpec } from './task-stores.ts';
 import { windowKeySerde } from './window-store.ts';
 
@@ -18,8 +20,17 @@ export function storeSpecs(appId: string, nodes: readonly GraphNode[]): StoreSpe
     if (node.kind === 'windowedAggregate' || node.kind === 'sessionAggregate') {
       const serdes = { key: windowKeySerde(node.serdes.key) as StoreSpec['serdes']['key'], value: node.serdes.value };
       const grace = node.kind === 'sessionAggregate' ? node.grace : node.windows.grace;
-      return [{ store: node.store, changelog, serdes, windowGrace: grace }];
+      return [{ store: node.store, changelog, serdes, window: { grace, key: node.serdes.key } }];
     }
     return [];
   });
+}
+
+/** Puts a store's pending writes into the outputs, bound for the task's changelog partition; returns how many. */
+export function stageChanges(outputs: OutputBuffer, changelog: string, partition: number, changes: readonly StoreChange[]): number {
+  if (changes.length === 0) return 0;
+  const lane = outputs.lane(changelog);
+  for (const change of changes) lane.push({ partition, key: change.key, value: change.value });
+  outputs.size += changes.length;
+  return changes.length;
 }

@@ -4,8 +4,10 @@ import type { ChangelogReader, PartitionOffsets, ProducedOffset, TopicPartitionO
 import type { Logger } from '../runtime/logger.ts';
 import type { OutputBuffer } from '../runtime/output-buffer.ts';
 import type { Serde } from '../serde/serde.ts';
+import { stageChanges } from './changelog.ts';
 import { readCheckpoint, writeCheckpoint } from './checkpoint.ts';
 import { LevelKeyValueStore } from './level-store.ts';
+import type { StateStores } from './state-stores.ts';
 import { WindowState, type WindowKey } from './window-store.ts';
 
 /** A store a sub-topology keeps, and the changelog topic behind it. */
@@ -13,8 +15,11 @@ export interface StoreSpec {
   readonly store: string;
   readonly changelog: string;
   readonly serdes: { readonly key: Serde<unknown>; readonly value: Serde<unknown> };
-  /** Set for a window store: how long windows stay open after their end. */
-  readonly windowGrace?: number;
+  /**
+   * Set for a window store: how long windows stay open after their end, and the serde of the
+   * keys inside the windows (windows closing together are emitted in the order of its bytes).
+   */
+  readonly window?: { readonly grace: number; readonly key: Serde<unknown> };
   /**
    * Set for a table read from a topic: that topic is the changelog, so nothing is written to
    * it, and the checkpoint is the task's committed position in it.
@@ -49,7 +54,7 @@ interface OpenStore {
  * The stores of one task: opened and restored from their changelogs before the task sees a
  * record, written to disk (then checkpointed) on each commit, closed when the task goes.
  */
-export class TaskStores {
+export class TaskStores implements StateStores {
   readonly #partition: number;
   readonly #stores: Map<string, OpenStore>;
 
@@ -79,7 +84,6 @@ export class TaskStores {
     return windows;
   }
 
-  /** The names of the stores, for queries. */
   names(): string[] {
     return [...this.#stores.keys()];
   }
@@ -90,16 +94,11 @@ export class TaskStores {
     return open;
   }
 
-  /** Puts every pending write into the outputs, bound for the task's changelog partition. */
   stageChangelog(outputs: OutputBuffer): void {
     for (const open of this.#stores.values()) {
       if (open.spec.sourceTopic) continue;
-      const changes = open.store.changes();
-      if (changes.length === 0) continue;
-      const lane = outputs.lane(open.spec.changelog);
-      for (const change of changes) lane.push({ partition: this.#partition, key: change.key, value: change.value });
-      outputs.size += changes.length;
-      open.staged = changes.length;
+      const staged = stageChanges(outputs, open.spec.changelog, this.#partition, open.store.changes());
+      if (staged > 0) open.staged = staged;
     }
   }
 
@@ -173,9 +172,9 @@ async function openAndRestore(spec: StoreSpec, options: TaskStoresOptions): Prom
     });
     await writeCheckpoint(checkpointPath, offsets.high);
     const windows =
-      spec.windowGrace === undefined
+      spec.window === undefined
         ? undefined
-        : await WindowState.load(store as unknown as LevelKeyValueStore<WindowKey, unknown>, spec.windowGrace);
+        : await WindowState.load(store as unknown as LevelKeyValueStore<WindowKey, unknown>, spec.window);
     return { spec, store, checkpointPath, checkpoint: BigInt(offsets.high), staged: 0, windows };
   } catch (error) {
     await store.close();

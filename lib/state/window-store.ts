@@ -47,6 +47,7 @@ export interface ClosedWindow extends WindowKey {
 export class WindowState {
   readonly #store: KeyValueStore<WindowKey, unknown>;
   readonly #grace: number;
+  readonly #keySerde: Serde<unknown>;
   /** Open windows by end time; `#ends` lists those end times in ascending order. */
   readonly #byEnd = new Map<number, Map<string, WindowKey>>();
   readonly #ends: number[] = [];
@@ -55,14 +56,15 @@ export class WindowState {
   /** The largest event time seen; windows close against it, not against the wall clock. */
   streamTime = Number.NEGATIVE_INFINITY;
 
-  private constructor(store: KeyValueStore<WindowKey, unknown>, grace: number) {
+  private constructor(store: KeyValueStore<WindowKey, unknown>, grace: number, keySerde: Serde<unknown>) {
     this.#store = store;
     this.#grace = grace;
+    this.#keySerde = keySerde;
   }
 
   /** Reads the open windows back after a restore; stream time resumes from the latest window. */
-  static async load(store: KeyValueStore<WindowKey, unknown>, grace: number): Promise<WindowState> {
-    const state = new WindowState(store, grace);
+  static async load(store: KeyValueStore<WindowKey, unknown>, windows: { grace: number; key: Serde<unknown> }): Promise<WindowState> {
+    const state = new WindowState(store, windows.grace, windows.key);
     for await (const { key } of store.range()) {
       state.#track(key);
       state.streamTime = Math.max(state.streamTime, key.start);
@@ -101,12 +103,16 @@ export class WindowState {
 
   /**
    * Removes the windows that closed and returns them with their aggregates: by end time, then
-   * start, then the order they opened in. Only the closing end times are looked at.
+   * by the key's bytes, then start, as Kafka Streams' suppression buffer emits them. Only the
+   * closing end times are looked at.
    */
   expire(): ClosedWindow[] {
     const closed: ClosedWindow[] = [];
     while (this.#ends.length > 0 && this.closed(this.#ends[0]!)) {
-      const bucket = [...this.#byEnd.get(this.#ends[0]!)!.values()].sort((a, b) => a.start - b.start);
+      const bucket = [...this.#byEnd.get(this.#ends[0]!)!.values()]
+        .map((window) => ({ window, bytes: this.#keySerde.serialize(window.key) }))
+        .sort((a, b) => Buffer.compare(a.bytes, b.bytes) || a.window.start - b.window.start)
+        .map((w) => w.window);
       for (const window of bucket) {
         closed.push({ ...window, value: this.#store.get(window) });
         this.remove(window);

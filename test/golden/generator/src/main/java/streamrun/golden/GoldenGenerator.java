@@ -1,0 +1,182 @@
+package streamrun.golden;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.stream.Stream;
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.KGroupedStream;
+import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.KTable;
+import org.apache.kafka.streams.kstream.Materialized;
+import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.kstream.Suppressed;
+import org.apache.kafka.streams.kstream.TimeWindowedKStream;
+import org.apache.kafka.streams.kstream.TimeWindows;
+import org.apache.kafka.streams.kstream.Windowed;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.WindowStore;
+import org.apache.kafka.streams.test.TestRecord;
+
+/**
+ * Runs each case of test/golden/cases through Kafka Streams' TopologyTestDriver and writes what
+ * the topology emitted, and after which input record, to test/golden/expected. The topologies
+ * are the ones streamrun's golden test builds (test/unit/golden/topologies.ts), written with
+ * Kafka Streams' own DSL: every value is a string on the wire, counts and sums included.
+ */
+public final class GoldenGenerator {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Serde<String> STRING = Serdes.String();
+
+  public static void main(String[] args) throws IOException {
+    Path cases = Path.of(args[0]);
+    Path expected = Path.of(args[1]);
+    Files.createDirectories(expected);
+    List<Path> files;
+    try (Stream<Path> listed = Files.list(cases)) {
+      files = listed.filter(p -> p.toString().endsWith(".json")).sorted().toList();
+    }
+    for (Path file : files) {
+      JsonNode spec = JSON.readTree(file.toFile());
+      // One emitted record a line, so a regenerated file diffs record by record.
+      StringBuilder text = new StringBuilder("{\n  \"generatedBy\": \"Kafka Streams ")
+          .append(System.getProperty("golden.kafka.version")).append(" TopologyTestDriver\",\n  \"output\": [");
+      ArrayNode output = run(spec);
+      for (int i = 0; i < output.size(); i++) text.append(i == 0 ? "\n    " : ",\n    ").append(output.get(i));
+      text.append(output.isEmpty() ? "]\n}\n" : "\n  ]\n}\n");
+      Files.writeString(expected.resolve(file.getFileName()), text);
+      System.out.println("golden: " + file.getFileName());
+    }
+  }
+
+  private static ArrayNode run(JsonNode spec) {
+    StreamsBuilder builder = new StreamsBuilder();
+    build(builder, spec.get("topology"));
+    Properties props = new Properties();
+    props.put(StreamsConfig.APPLICATION_ID_CONFIG, "golden");
+    props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+    // streamrun has no record cache: every update goes downstream, as with a cache of 0 bytes.
+    props.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0);
+    props.put(StreamsConfig.DEFAULT_KEY_SERDE_CLASS_CONFIG, Serdes.StringSerde.class);
+    props.put(StreamsConfig.DEFAULT_VALUE_SERDE_CLASS_CONFIG, Serdes.StringSerde.class);
+    ArrayNode output = JSON.createArrayNode();
+    try (TopologyTestDriver driver = new TopologyTestDriver(builder.build(), props)) {
+      Map<String, TestInputTopic<String, String>> inputs = new HashMap<>();
+      TestOutputTopic<String, String> out = driver.createOutputTopic("out", STRING.deserializer(), STRING.deserializer());
+      int index = 0;
+      for (JsonNode record : spec.get("input")) {
+        String topic = record.get("topic").asText();
+        TestInputTopic<String, String> in =
+            inputs.computeIfAbsent(topic, t -> driver.createInputTopic(t, STRING.serializer(), STRING.serializer()));
+        in.pipeInput(new TestRecord<>(text(record.get("key")), text(record.get("value")), null,
+            Instant.ofEpochMilli(record.get("timestamp").asLong())));
+        for (TestRecord<String, String> emitted : out.readRecordsToList()) {
+          ObjectNode line = JSON.createObjectNode();
+          line.put("after", index);
+          JsonNode key = emitted.key() == null ? JSON.nullNode() : parseKey(emitted.key());
+          line.set("key", key);
+          line.put("value", emitted.value());
+          line.put("timestamp", emitted.timestamp());
+          output.add(line);
+        }
+        index++;
+      }
+    }
+    return output;
+  }
+
+  private static void build(StreamsBuilder builder, JsonNode topology) {
+    String kind = topology.get("kind").asText();
+    switch (kind) {
+      case "count" -> emit(grouped(builder).count(Materialized.<String, Long, KeyValueStore<Bytes, byte[]>>as("counts")
+          .withValueSerde(Serdes.Long())).mapValues(String::valueOf));
+      case "reduce-sum" -> emit(grouped(builder).reduce(GoldenGenerator::sum, Materialized.as("sums")));
+      case "aggregate-concat" -> emit(grouped(builder).aggregate(() -> "", (k, v, agg) -> agg + v, Materialized.as("concat")));
+      case "windowed-count" -> emitWindowed(topology, windowed(builder, topology)
+          .count(Materialized.<String, Long, WindowStore<Bytes, byte[]>>as("counts").withValueSerde(Serdes.Long()))
+          .mapValues(String::valueOf));
+      case "windowed-reduce-sum" -> emitWindowed(topology, windowed(builder, topology).reduce(GoldenGenerator::sum, Materialized.as("sums")));
+      case "windowed-aggregate-concat" -> emitWindowed(topology,
+          windowed(builder, topology).aggregate(() -> "", (k, v, agg) -> agg + v, Materialized.as("concat")));
+      case "join", "left-join" -> {
+        KTable<String, String> table = builder.table("table", Consumed.with(STRING, STRING), Materialized.as("table"));
+        KStream<String, String> stream = builder.stream("in", Consumed.with(STRING, STRING));
+        KStream<String, String> joined = kind.equals("join")
+            ? stream.join(table, (v, t) -> v + "|" + t)
+            : stream.leftJoin(table, (v, t) -> v + "|" + t);
+        joined.to("out", Produced.with(STRING, STRING));
+      }
+      default -> throw new IllegalArgumentException("unknown topology kind " + kind);
+    }
+  }
+
+  private static KGroupedStream<String, String> grouped(StreamsBuilder builder) {
+    return builder.stream("in", Consumed.with(STRING, STRING)).groupByKey();
+  }
+
+  private static TimeWindowedKStream<String, String> windowed(StreamsBuilder builder, JsonNode topology) {
+    long size = topology.get("size").asLong();
+    long advance = topology.path("advance").asLong(size);
+    long grace = topology.path("grace").asLong(0);
+    TimeWindows windows = TimeWindows.ofSizeAndGrace(Duration.ofMillis(size), Duration.ofMillis(grace)).advanceBy(Duration.ofMillis(advance));
+    return grouped(builder).windowedBy(windows);
+  }
+
+  private static void emit(KTable<String, String> table) {
+    table.toStream().to("out", Produced.with(STRING, STRING));
+  }
+
+  /** Windowed keys go out as streamrun's JSON `{ key, start, end }`. */
+  private static void emitWindowed(JsonNode topology, KTable<Windowed<String>, String> table) {
+    KTable<Windowed<String>, String> emitted = topology.path("emit").asText("update").equals("final")
+        ? table.suppress(Suppressed.untilWindowCloses(Suppressed.BufferConfig.unbounded()))
+        : table;
+    emitted.toStream()
+        .map((windowed, value) -> KeyValue.pair(windowKey(windowed), value))
+        .to("out", Produced.with(STRING, STRING));
+  }
+
+  private static String windowKey(Windowed<String> windowed) {
+    ObjectNode key = JSON.createObjectNode();
+    key.put("key", windowed.key());
+    key.put("start", windowed.window().start());
+    key.put("end", windowed.window().end());
+    return key.toString();
+  }
+
+  private static JsonNode parseKey(String key) {
+    if (!key.startsWith("{")) return JSON.getNodeFactory().textNode(key);
+    try {
+      return JSON.readTree(key);
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static String sum(String a, String b) {
+    return String.valueOf(Long.parseLong(a) + Long.parseLong(b));
+  }
+
+  private static String text(JsonNode node) {
+    return node == null || node.isNull() ? null : node.asText();
+  }
+}

@@ -1,0 +1,51 @@
+import { hopping, serdes, topology, tumbling, type Topology } from '../../../lib/index.ts';
+
+/** A case's topology, as test/golden/cases/*.json describe it for both implementations. */
+export interface CaseTopology {
+  readonly kind: 'count' | 'reduce-sum' | 'aggregate-concat' | 'windowed-count' | 'windowed-reduce-sum' | 'windowed-aggregate-concat' | 'join' | 'left-join';
+  readonly size?: number;
+  readonly advance?: number;
+  readonly grace?: number;
+  readonly emit?: 'update' | 'final';
+}
+
+const text = { key: serdes.string, value: serdes.string };
+const sum = (a: string, b: string) => String(Number(a) + Number(b));
+const concat = (agg: string, v: string) => agg + v;
+
+/**
+ * The streamrun twin of each topology test/golden/generator builds with Kafka Streams: strings
+ * in, strings out (counts and sums as decimal text), windowed keys as JSON `{ key, start, end }`.
+ */
+export function caseTopology(spec: CaseTopology): Topology {
+  const app = topology('golden');
+  const input = app.stream('in', text);
+  switch (spec.kind) {
+    case 'count':
+      return input.groupByKey().count({ name: 'counts' }).toStream().mapValues(String).to('out', text);
+    case 'reduce-sum':
+      return input.groupByKey().reduce(sum, { name: 'sums' }).toStream().to('out', text);
+    case 'aggregate-concat':
+      return input.groupByKey().aggregate(() => '', concat, { name: 'concat', value: serdes.string }).toStream().to('out', text);
+    case 'join':
+    case 'left-join': {
+      const table = app.table('table', text, { name: 'table' });
+      const joined =
+        spec.kind === 'join' ? input.join(table, (v, t) => `${v}|${t}`) : input.leftJoin(table, (v, t) => `${v}|${t}`);
+      return joined.to('out', text);
+    }
+    default: {
+      const size = spec.size!;
+      const windows = (spec.advance === undefined ? tumbling(size) : hopping(size, spec.advance)).grace(spec.grace ?? 0);
+      const windowed = input.groupByKey().windowedBy(windows);
+      const emit = spec.emit ?? 'update';
+      const table =
+        spec.kind === 'windowed-count'
+          ? windowed.count({ name: 'counts', emit }).toStream().mapValues(String)
+          : spec.kind === 'windowed-reduce-sum'
+            ? windowed.reduce(sum, { name: 'sums', emit, value: serdes.string }).toStream()
+            : windowed.aggregate(() => '', concat, { name: 'concat', emit, value: serdes.string }).toStream();
+      return table.to('out', { key: serdes.json(), value: serdes.string });
+    }
+  }
+}
