@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { serdes, topology } from '../../lib/index.ts';
 import { postgresSink } from '../../lib/connectors/postgres-sink.ts';
-import { createTopic, produce, readAll, recordCount, uniqueName } from './helpers/kafka.ts';
+import { useCleanup } from './helpers/cleanup.ts';
+import { createTopic, produce, readAll, recordCount, uniqueName, waitForCommitted, type ReadRecord } from './helpers/kafka.ts';
 import { collectingLogger } from './helpers/logger.ts';
 import { usePostgres } from './helpers/postgres.ts';
 import { useRunners } from './helpers/runners.ts';
@@ -15,16 +16,37 @@ interface Reading {
 
 const header = (r: { headers: Record<string, unknown> | undefined }, name: string) => String(r.headers?.[`streamrun.${name}`] ?? '');
 
+interface Row {
+  id: string;
+  sensor: string;
+  value: number;
+  kafka_offset: string;
+}
+
+/** The rows the records should leave: one per id, the last record of an id winning, with its offset. */
+const rowsOf = (records: readonly ReadRecord[]): Row[] => {
+  const rows = new Map<string, Row>();
+  for (const r of records) {
+    const reading = JSON.parse(r.value!) as Reading;
+    if (reading.value >= -273.15) rows.set(reading.id, { ...reading, kafka_offset: r.offset });
+  }
+  return [...rows.values()].sort((a, b) => a.id.localeCompare(b.id));
+};
+
 describe('postgresSink', () => {
+  // Registered first, so it runs after the runners stopped.
+  const cleanup = useCleanup();
   const startRunner = useRunners();
   const postgres = usePostgres();
   const admin = postgres();
+  const rowsIn = (table: string) => admin.any<Row>(`SELECT id, sensor, value, kafka_offset::text FROM ${table} ORDER BY id COLLATE "C"`);
 
   const readingsTable = async () => {
     const table = uniqueName('readings').replace(/-/g, '_');
     await admin.none(
       `CREATE TABLE ${table} (id text PRIMARY KEY, sensor text NOT NULL, value double precision NOT NULL CHECK (value >= -273.15), kafka_offset bigint NOT NULL)`,
     );
+    cleanup.defer(() => admin.none(`DROP TABLE IF EXISTS ${table}`));
     return table;
   };
   const app = (appId: string, input: string, table: string, db: ReturnType<typeof postgres>) =>
@@ -56,20 +78,24 @@ describe('postgresSink', () => {
     ]);
     const appId = uniqueName('pg-sink');
     const runner = await startRunner(app(appId, input, table, admin));
-    await waitFor('every record', () => runner.stats().consumed === 3100);
-    await waitFor('the last commit', async () => (await admin.one(`SELECT count(*)::int AS n FROM ${table}`)).n === 3000);
-    const rows = await admin.any<{ id: string; value: number }>(`SELECT id, value FROM ${table} ORDER BY id`);
-    const expected = new Map(Array.from({ length: 3000 }, (_, i) => [`r${i}`, i / 10]));
-    for (let i = 0; i < 100; i++) expected.set(`r${i * 30}`, 1000 + i);
-    expect(new Map(rows.map((r) => [r.id, r.value]))).toEqual(expected);
+    // Rows are written before the offsets are committed: once all are committed, all rows are in.
+    await waitForCommitted(appId, [input]);
+    const values = new Map(Array.from({ length: 3000 }, (_, i) => [`r${i}`, i / 10]));
+    for (let i = 0; i < 100; i++) values.set(`r${i * 30}`, 1000 + i);
+    // Offsets from the input as it lies in the broker; the values as the test wrote them.
+    const expected = rowsOf(await readAll(input, 3100));
+    expect(expected.map((r) => [r.id, r.value])).toEqual([...values].sort(([a], [b]) => a.localeCompare(b)));
+    expect(await rowsIn(table)).toEqual(expected);
+    expect(runner.stats()).toMatchObject({ consumed: 3100, deadLettered: 0 });
     await runner.stop();
 
     // The same input under another application id: every row is written again, none added.
-    const again = await startRunner(app(uniqueName('pg-sink-replay'), input, table, admin));
-    await waitFor('the replay', () => again.stats().consumed === 3100);
+    const replayId = uniqueName('pg-sink-replay');
+    const again = await startRunner(app(replayId, input, table, admin));
+    await waitForCommitted(replayId, [input]);
     await again.stop();
-    expect((await admin.one(`SELECT count(*)::int AS n FROM ${table}`)).n).toBe(3000);
-    expect(new Map((await admin.any<{ id: string; value: number }>(`SELECT id, value FROM ${table}`)).map((r) => [r.id, r.value]))).toEqual(expected);
+    expect(again.stats()).toMatchObject({ consumed: 3100, deadLettered: 0 });
+    expect(await rowsIn(table)).toEqual(expected);
   });
 
   it('dead-letters only the rows the database refuses for their data, and writes the rest', async () => {
@@ -86,8 +112,10 @@ describe('postgresSink', () => {
       ['12', 'readings-db', '1', 'DatabaseError'],
     ]);
     expect(header(letters[0]!, 'error.message')).toContain('check constraint');
-    await waitFor('the other rows', async () => (await admin.one(`SELECT count(*)::int AS n FROM ${table}`)).n === 18);
-    expect(runner.stats()).toMatchObject({ deadLettered: 2, pauses: 0 });
+    await waitForCommitted(appId, [input]);
+    expect(await rowsIn(table)).toEqual(rowsOf(await readAll(input, 20)));
+    expect((await rowsIn(table)).map((r) => r.id)).toEqual(Array.from({ length: 20 }, (_, i) => `r${i}`).filter((id) => id !== 'r5' && id !== 'r12').sort());
+    expect(runner.stats()).toMatchObject({ consumed: 20, deadLettered: 2, pauses: 0 });
   });
 
   it('while the database refuses writes (rights revoked), partitions pause, nothing is dead-lettered, all rows land after', async () => {
@@ -95,6 +123,9 @@ describe('postgresSink', () => {
     const table = await readingsTable();
     const role = uniqueName('sink_role').replace(/-/g, '_');
     await admin.none(`CREATE ROLE ${role} LOGIN`);
+    // After the table's own cleanup (which takes its grants along): the last added runs first.
+    cleanup.defer(() => admin.none(`DROP ROLE IF EXISTS ${role}`));
+    cleanup.defer(() => admin.none(`DROP TABLE IF EXISTS ${table}`));
     await admin.none(`GRANT SELECT, INSERT, UPDATE ON ${table} TO ${role}`);
     await createTopic(input, 2);
     const appId = uniqueName('pg-revoked');
@@ -104,20 +135,27 @@ describe('postgresSink', () => {
       errors: { retries: 3, backoff: { initialMs: 50, maxMs: 200 } },
     });
     await produce(input, Array.from({ length: 500 }, (_, i) => reading(i)));
-    await waitFor('the first 500 rows', async () => (await admin.one(`SELECT count(*)::int AS n FROM ${table}`)).n === 500);
+    await waitForCommitted(appId, [input]);
+    const firstHalf = await readAll(input, 500);
+    expect(await rowsIn(table)).toEqual(rowsOf(firstHalf));
 
     await admin.none(`REVOKE INSERT, UPDATE ON ${table} FROM ${role}`);
     await produce(input, Array.from({ length: 500 }, (_, i) => reading(500 + i)));
-    await waitFor('the circuit to open', () => logger.lines.some((l) => l.includes('circuit opened at readings-db')));
-    await new Promise((r) => setTimeout(r, 2000));
-    expect((await admin.one(`SELECT count(*)::int AS n FROM ${table}`)).n).toBe(500);
+    // The circuit half-opens every 300 ms and a record's retries span at most 350 ms: by the
+    // third opening the writes have been refused for longer than that budget.
+    const openings = () => logger.lines.filter((l) => l.includes('circuit opened at readings-db')).length;
+    await waitFor('the circuit to open three times', () => openings() >= 3);
+    const all = await readAll(input, 1000);
+    const secondHalf = all.filter((r) => !firstHalf.some((f) => f.partition === r.partition && f.offset === r.offset));
+    // Each partition with records waiting paused once.
+    expect(runner.stats().pauses).toBe(new Set(secondHalf.map((r) => r.partition)).size);
+    expect(await rowsIn(table)).toEqual(rowsOf(firstHalf));
     await admin.none(`GRANT INSERT, UPDATE ON ${table} TO ${role}`);
 
-    await waitFor('all 1,000 rows', async () => (await admin.one(`SELECT count(*)::int AS n FROM ${table}`)).n === 1000);
+    await waitForCommitted(appId, [input]);
+    expect(await rowsIn(table)).toEqual(rowsOf(all));
     expect(await recordCount(`${appId}-dlq`)).toBe(0);
-    expect(runner.stats().deadLettered).toBe(0);
-    expect(runner.stats().pauses).toBeGreaterThanOrEqual(1);
+    expect(runner.stats()).toMatchObject({ consumed: 1000, deadLettered: 0, processingErrors: 0, pauses: new Set(secondHalf.map((r) => r.partition)).size });
     await runner.stop();
-    await admin.none(`DROP TABLE ${table}; DROP ROLE ${role}`);
   });
 });
