@@ -9,17 +9,7 @@ export default defineConfig({
       reportsDirectory: 'coverage',
     },
     projects: [
-      {
-        test: {
-          name: 'unit',
-          include: ['test/unit/**/*.test.ts', 'test/types/**/*.test.ts'],
-          // Unit tests finish before the broker starts: they share two cores with nothing else.
-          sequence: { groupOrder: 0 },
-          // PGlite's initdb takes seconds on a busy machine.
-          testTimeout: 60_000,
-          hookTimeout: 60_000,
-        },
-      },
+      'vitest.unit.config.ts',
       {
         test: {
           name: 'e2e',

@@ -1,0 +1,14 @@
+import { defineProject } from 'vitest/config';
+
+/** The unit project: no broker. Also the one StrykerJS mutates against (stryker.config.mjs). */
+export default defineProject({
+  test: {
+    name: 'unit',
+    include: ['test/unit/**/*.test.ts', 'test/types/**/*.test.ts'],
+    // Unit tests finish before the broker starts: they share two cores with nothing else.
+    sequence: { groupOrder: 0 },
+    // PGlite's initdb takes seconds on a busy machine.
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+  },
+});
