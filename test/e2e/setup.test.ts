@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { serdes, topology, type SetupContext } from '../../lib/index.ts';
-import { createTopic, readAll, uniqueName } from './helpers/kafka.ts';
+import { createTopic, readAllSettled, uniqueName } from './helpers/kafka.ts';
 import { useRunners } from './helpers/runners.ts';
 
 describe('setup(context)', () => {
@@ -37,7 +37,7 @@ describe('setup(context)', () => {
       body: JSON.stringify({ words: ['a', 'b', 'c'] }),
     });
     expect([response.status, await response.json()]).toEqual([202, { published: 3, held: 3 }]);
-    expect((await readAll(output, 3)).map((r) => r.value).sort()).toEqual(['A', 'B', 'C']);
+    expect((await readAllSettled(output, { group: runner.appId, inputs: [input] })).map((r) => `${r.key} ${r.value}`).sort()).toEqual(['a A', 'b B', 'c C']);
 
     const ok = await fetch(`${url}/health`);
     expect([ok.status, await ok.json()]).toEqual([200, expect.objectContaining({ status: 'ok', checks: { kafka: 'ok', dependency: 'ok' } })]);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { serdes, topology } from '../../lib/index.ts';
-import { createTopic, produce, readAll, uniqueName } from './helpers/kafka.ts';
+import { createTopic, produce, readAll, readAllSettled, uniqueName } from './helpers/kafka.ts';
 import { useRunners } from './helpers/runners.ts';
 import { waitFor } from './helpers/wait.ts';
 
@@ -25,11 +25,13 @@ describe('two runners in one group', () => {
 
     const inputs = Array.from({ length: 4000 }, (_, i) => ({ key: `key-${i}`, value: `v${i}` }));
     await produce(input, inputs);
-    const outputs = await readAll(output, 4000);
-    expect(outputs.map((r) => r.value).sort()).toEqual(inputs.map((r) => r.value.toUpperCase()).sort());
-    await waitFor('both counters to settle', () => a.stats().consumed + b.stats().consumed === 4000);
-    expect(a.stats().consumed).toBeGreaterThan(0);
-    expect(b.stats().consumed).toBeGreaterThan(0);
-    expect(a.stats().produced + b.stats().produced).toBe(4000);
+    const outputs = await readAllSettled(output, { group: appId, inputs: [input] });
+    expect(outputs.map((r) => `${r.key} ${r.value}`).sort()).toEqual(inputs.map((r) => `${r.key} ${r.value.toUpperCase()}`).sort());
+    // Each runner read exactly the records of its two partitions, and wrote one output for each.
+    const read = await readAll(input, 4000);
+    const inPartitionsOf = (tasks: string[]) => read.filter((r) => tasks.includes(`0_${r.partition}`)).length;
+    expect(a.stats()).toMatchObject({ consumed: inPartitionsOf(a.tasks()), produced: inPartitionsOf(a.tasks()) });
+    expect(b.stats()).toMatchObject({ consumed: inPartitionsOf(b.tasks()), produced: inPartitionsOf(b.tasks()) });
+    expect(inPartitionsOf(a.tasks()) + inPartitionsOf(b.tasks())).toBe(4000);
   });
 });
