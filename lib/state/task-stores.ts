@@ -1,4 +1,4 @@
-import { access, mkdir } from 'node:fs/promises';
+import { access, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ChangelogReader, PartitionOffsets, ProducedOffset, TopicPartitionOffset } from '../runtime/client.ts';
 import type { Logger } from '../runtime/logger.ts';
@@ -149,11 +149,13 @@ async function openAndRestore(spec: StoreSpec, options: TaskStoresOptions): Prom
     () => false,
   );
   const checkpoint = existed ? await readCheckpoint(checkpointPath) : undefined;
+  const offsets = (await options.changelogOffsets(spec.changelog)).get(options.partition) ?? { low: '0', high: '0' };
+  const usable = checkpoint !== undefined && BigInt(checkpoint) >= BigInt(offsets.low) && BigInt(checkpoint) <= BigInt(offsets.high);
+  // Files the changelog cannot vouch for may hold keys it no longer has: rebuild from it alone.
+  if (existed && !usable) await rm(directory, { recursive: true, force: true });
   await mkdir(directory, { recursive: true });
   const store = await LevelKeyValueStore.open(spec.store, directory, spec.serdes);
   try {
-    const offsets = (await options.changelogOffsets(spec.changelog)).get(options.partition) ?? { low: '0', high: '0' };
-    const usable = checkpoint !== undefined && BigInt(checkpoint) >= BigInt(offsets.low) && BigInt(checkpoint) <= BigInt(offsets.high);
     const from = usable ? checkpoint : offsets.low;
     const started = Date.now();
     let restored = 0;
