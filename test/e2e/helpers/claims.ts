@@ -31,11 +31,12 @@ export function useStateDirs(): () => Promise<string> {
 }
 
 /** Topics and environment for test/e2e/fixtures/claims/configurable.ts. */
-export async function configurableApp(partitions: number | undefined = 1) {
+/** `partitions` 0: the input topic is left for the runner to create. */
+export async function configurableApp(partitions = 1) {
   const appId = uniqueName('cfg');
   const input = uniqueName('cfg-in');
   const output = uniqueName('cfg-out');
-  if (partitions !== undefined) await createTopic(input, partitions);
+  if (partitions > 0) await createTopic(input, partitions);
   return {
     appId,
     input,
