@@ -18,9 +18,10 @@ export interface TimeWindows {
 }
 
 /**
- * Session windows: a key's records closer than `gap` ms to each other form one session, which
- * grows as records come and merges with a neighbour a record bridges; `end` is the time of its
- * last record. Closes `grace` ms of stream time after its end.
+ * Session windows: a key's records at most `gap` ms apart form one session, which grows as
+ * records come and merges with a neighbour a record bridges; `end` is the time of its last
+ * record. A session closes once stream time reaches `end + gap + grace` (until then a record
+ * within `gap` of it can still join it), as in Kafka Streams.
  *
  * @example
  * session(30 * 60_000).grace(60_000); // visits: activity with pauses under 30 minutes

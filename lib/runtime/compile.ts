@@ -131,22 +131,25 @@ export function compile(
       }
       case 'sessionAggregate': {
         const next = fanOut(node);
+        // The store's windows close at end + gap + grace (storeSpecs): a session can still grow
+        // until then, by a record within gap of its end.
         const windows = state.windows(node.store);
         const { initializer, aggregator, merger, timestamp, emit, gap } = node;
         return (value, key) => {
           if (key === null || key === undefined) return;
           const time = timestamp === undefined ? context.timestamp : guard(() => timestamp(value, key, context));
           windows.observe(time);
-          if (windows.closed(time)) {
+          const merging = windows
+            .windowsOf(key)
+            .filter((s) => s.end >= time - gap && s.start <= time + gap && !windows.closed(s.end));
+          const start = Math.min(time, ...merging.map((s) => s.start));
+          const end = Math.max(time, ...merging.map((s) => s.end));
+          // As Kafka Streams: late only if the session it would make or join closed before now.
+          if (windows.closedBefore(end)) {
             state.late(node.name, time);
           } else {
-            let start = time;
-            let end = time;
             let aggregate = guard(initializer);
-            for (const session of windows.windowsOf(key)) {
-              if (session.end + gap < time || session.start - gap > time || windows.closed(session.end)) continue;
-              start = Math.min(start, session.start);
-              end = Math.max(end, session.end);
+            for (const session of merging) {
               const merged = aggregate;
               aggregate = guard(() => merger(merged, windows.get(session), key));
               windows.remove(session);

@@ -19,7 +19,8 @@ export function storeSpecs(appId: string, nodes: readonly GraphNode[]): StoreSpe
     if (node.kind === 'materialize') return [{ store: node.store, changelog: node.topic, serdes: node.serdes, sourceTopic: true }];
     if (node.kind === 'windowedAggregate' || node.kind === 'sessionAggregate') {
       const serdes = { key: windowKeySerde(node.serdes.key) as StoreSpec['serdes']['key'], value: node.serdes.value };
-      const grace = node.kind === 'sessionAggregate' ? node.grace : node.windows.grace;
+      // A session can still grow by a record within gap of its end: it closes at end + gap + grace.
+      const grace = node.kind === 'sessionAggregate' ? node.gap + node.grace : node.windows.grace;
       return [{ store: node.store, changelog, serdes, window: { grace, key: node.serdes.key } }];
     }
     return [];

@@ -76,9 +76,17 @@ export class WindowState {
     if (timestamp > this.streamTime) this.streamTime = timestamp;
   }
 
-  /** Whether a window ending at `end` already closed. */
+  /** Whether a window ending at `end` closed: stream time reached its end plus the grace. */
   closed(end: number): boolean {
     return end + this.#grace <= this.streamTime;
+  }
+
+  /**
+   * Whether a window ending at `end` closed before the current stream time: Kafka Streams still
+   * takes a session record whose session closes exactly now (and emits the session at once).
+   */
+  closedBefore(end: number): boolean {
+    return end + this.#grace < this.streamTime;
   }
 
   get(window: WindowKey): unknown {

@@ -1,9 +1,20 @@
-import { hopping, serdes, topology, tumbling, type Topology } from '../../../lib/index.ts';
+import { hopping, serdes, session, topology, tumbling, type Topology } from '../../../lib/index.ts';
 
 /** A case's topology, as test/golden/cases/*.json describe it for both implementations. */
 export interface CaseTopology {
-  readonly kind: 'count' | 'reduce-sum' | 'aggregate-concat' | 'windowed-count' | 'windowed-reduce-sum' | 'windowed-aggregate-concat' | 'join' | 'left-join';
+  readonly kind:
+    | 'count'
+    | 'reduce-sum'
+    | 'aggregate-concat'
+    | 'windowed-count'
+    | 'windowed-reduce-sum'
+    | 'windowed-aggregate-concat'
+    | 'session-count'
+    | 'session-aggregate-concat'
+    | 'join'
+    | 'left-join';
   readonly size?: number;
+  readonly gap?: number;
   readonly advance?: number;
   readonly grace?: number;
   readonly emit?: 'update' | 'final';
@@ -33,6 +44,16 @@ export function caseTopology(spec: CaseTopology): Topology {
       const joined =
         spec.kind === 'join' ? input.join(table, (v, t) => `${v}|${t}`) : input.leftJoin(table, (v, t) => `${v}|${t}`);
       return joined.to('out', text);
+    }
+    case 'session-count':
+    case 'session-aggregate-concat': {
+      const windowed = input.groupByKey().windowedBy(session(spec.gap!).grace(spec.grace ?? 0));
+      const emit = spec.emit ?? 'update';
+      const table =
+        spec.kind === 'session-count'
+          ? windowed.count({ name: 'counts', emit }).toStream().mapValues((n) => (n === null ? null : String(n)))
+          : windowed.aggregate(() => '', concat, { name: 'concat', emit, value: serdes.string, merge: (a, b) => a + b }).toStream();
+      return table.to('out', { key: serdes.json(), value: serdes.string });
     }
     default: {
       const size = spec.size!;

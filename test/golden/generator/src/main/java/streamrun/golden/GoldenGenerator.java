@@ -29,11 +29,14 @@ import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.KTable;
 import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.kstream.SessionWindowedKStream;
+import org.apache.kafka.streams.kstream.SessionWindows;
 import org.apache.kafka.streams.kstream.Suppressed;
 import org.apache.kafka.streams.kstream.TimeWindowedKStream;
 import org.apache.kafka.streams.kstream.TimeWindows;
 import org.apache.kafka.streams.kstream.Windowed;
 import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.SessionStore;
 import org.apache.kafka.streams.state.WindowStore;
 import org.apache.kafka.streams.test.TestRecord;
 
@@ -117,6 +120,11 @@ public final class GoldenGenerator {
       case "windowed-reduce-sum" -> emitWindowed(topology, windowed(builder, topology).reduce(GoldenGenerator::sum, Materialized.as("sums")));
       case "windowed-aggregate-concat" -> emitWindowed(topology,
           windowed(builder, topology).aggregate(() -> "", (k, v, agg) -> agg + v, Materialized.as("concat")));
+      case "session-count" -> emitWindowed(topology, sessions(builder, topology)
+          .count(Materialized.<String, Long, SessionStore<Bytes, byte[]>>as("counts").withValueSerde(Serdes.Long()))
+          .mapValues(v -> v == null ? null : String.valueOf(v)));
+      case "session-aggregate-concat" -> emitWindowed(topology, sessions(builder, topology)
+          .aggregate(() -> "", (k, v, agg) -> agg + v, (k, a, b) -> a + b, Materialized.as("concat")));
       case "join", "left-join" -> {
         KTable<String, String> table = builder.table("table", Consumed.with(STRING, STRING), Materialized.as("table"));
         KStream<String, String> stream = builder.stream("in", Consumed.with(STRING, STRING));
@@ -139,6 +147,12 @@ public final class GoldenGenerator {
     long grace = topology.path("grace").asLong(0);
     TimeWindows windows = TimeWindows.ofSizeAndGrace(Duration.ofMillis(size), Duration.ofMillis(grace)).advanceBy(Duration.ofMillis(advance));
     return grouped(builder).windowedBy(windows);
+  }
+
+  private static SessionWindowedKStream<String, String> sessions(StreamsBuilder builder, JsonNode topology) {
+    long gap = topology.get("gap").asLong();
+    long grace = topology.path("grace").asLong(0);
+    return grouped(builder).windowedBy(SessionWindows.ofInactivityGapAndGrace(Duration.ofMillis(gap), Duration.ofMillis(grace)));
   }
 
   private static void emit(KTable<String, String> table) {
