@@ -23,13 +23,15 @@ describe('stores over HTTP', () => {
     const runner = await startRunner(app, { port: 0 });
     const url = runner.httpUrl!;
 
-    const records = keyedRecords(600, 12).map((r, i) => ({ ...r, timestamp: String(i < 300 ? 5_000 : 15_000) }));
+    // Times relative to a recent multiple of 20 s: a topic's retention would delete records from 1970.
+    const base = Math.floor(Date.now() / 20_000) * 20_000 - 60_000;
+    const records = keyedRecords(600, 12).map((r, i) => ({ ...r, timestamp: String(base + (i < 300 ? 5_000 : 15_000)) }));
     await produce(input, records);
     const truth = countsOf(records);
     const latest = await waitForLatest(output, truth);
     expect(latest).toEqual(truth);
 
-    for (const [key, count] of latest) {
+    for (const [key, count] of truth) {
       expect(await getJson(`${url}/stores/counts/${key}`)).toEqual({ status: 200, body: { store: 'counts', key, value: Number(count) } });
     }
     expect((await getJson(`${url}/stores/counts/no-such-key`)).status).toBe(404);
@@ -40,11 +42,30 @@ describe('stores over HTTP', () => {
       ['key-10', 'key-11', 'key-2', 'key-3'].map((key) => ({ key, value: Number(truth.get(key)) })),
     );
 
-    // Records at 5 s fall in [-10 s, 10 s) → only [0, 10 s)... and [0, 20 s); at 15 s in [0, 20 s) and [10 s, 30 s).
-    const windows = await getJson(`${url}/stores/windowed?from=10000&to=10000&limit=1000`);
-    const entries = windows.body['entries'] as { key: { key: string; start: number; end: number }; value: number }[];
-    expect(entries).toHaveLength(12);
-    for (const e of entries) expect(e).toEqual({ key: { key: e.key.key, start: 10_000, end: 30_000 }, value: 25 });
+    // Records at base + 5 s fall in [base - 10 s, base + 10 s) and [base, base + 20 s); at base + 15 s in [base, base + 20 s) and [base + 10 s, base + 30 s).
+    type Entry = { key: { key: string; start: number; end: number }; value: number };
+    /** Per key, the records whose timestamps fall in [start, start + 20 s), from the input itself. */
+    const windowOf = (start: number): Entry[] =>
+      [...truth.keys()].sort().map((key) => ({
+        key: { key, start: base + start, end: base + start + 20_000 },
+        value: records.filter((r) => r.key === key && Number(r.timestamp) >= base + start && Number(r.timestamp) < base + start + 20_000).length,
+      }));
+    const byKey = (entries: Entry[]) => [...entries].sort((a, b) => (a.key.key < b.key.key ? -1 : 1));
+    const windows = await getJson(`${url}/stores/windowed?from=${base + 10_000}&to=${base + 10_000}&limit=1000`);
+    expect(byKey(windows.body['entries'] as Entry[])).toEqual(windowOf(10_000));
+    expect(windowOf(10_000).map((e) => e.value)).toEqual(Array.from({ length: 12 }, () => 25));
+    // The windows starting at base and base + 10 s, by start time.
+    const all = (await getJson(`${url}/stores/windowed?from=${base}&to=${base + 10_000}&limit=1000`)).body['entries'] as Entry[];
+    expect(all.map((e) => e.key.start)).toEqual([...windowOf(0), ...windowOf(10_000)].map((e) => e.key.start));
+    expect(byKey(all.filter((e) => e.key.start === base))).toEqual(windowOf(0));
+    expect(windowOf(0).map((e) => e.value)).toEqual(Array.from({ length: 12 }, () => 50));
+    // The one before held only records at base + 5 s, and closed when stream time reached its
+    // end (base + 10 s, no grace): deleted, queries see open windows only.
+    expect(windowOf(-10_000).map((e) => e.value)).toEqual(Array.from({ length: 12 }, () => 25));
+    expect(await getJson(`${url}/stores/windowed?from=${base - 10_000}&to=${base - 10_000}&limit=1000`)).toEqual({
+      status: 200,
+      body: { store: 'windowed', entries: [] },
+    });
 
     expect(await getJson(`${url}/health`)).toEqual({
       status: 200,

@@ -160,16 +160,27 @@ export async function readAll(topic: string, count: number, timeoutMs = 60_000):
   return readTopic(topic, await endOffsets(topic), timeoutMs);
 }
 
-/** Reads every partition of `topic` from its start up to `ends`, through a reader group deleted afterwards. */
+/**
+ * Reads every partition of `topic` from its start up to `ends`, through a reader group deleted
+ * afterwards. Records the broker deleted meanwhile (retention by timestamp) are not waited for.
+ */
 async function readTopic(topic: string, ends: ReadonlyMap<number, bigint>, timeoutMs: number): Promise<ReadRecord[]> {
   const groupId = uniqueName('reader');
   const consumer = kafka().consumer({ groupId, maxWaitTimeInMs: 100 });
   const records: ReadRecord[] = [];
-  const next = new Map([...ends.keys()].map((p) => [p, 0n]));
-  const done = () => [...ends].every(([p, end]) => next.get(p)! >= end);
+  const starts = async () => withAdmin(async (admin) => new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, BigInt(p.low)])));
+  const next = await starts();
+  const done = () => [...ends].every(([p, end]) => (next.get(p) ?? 0n) >= end);
+  const doneOrDeleted = async () => {
+    if (done()) return true;
+    for (const [p, low] of await starts()) if (low > (next.get(p) ?? 0n)) next.set(p, low);
+    return done();
+  };
   await consumer.connect();
+  let joined = false;
   try {
     if (!done()) {
+      joined = true;
       await consumer.subscribe({ topic, fromBeginning: true });
       await consumer.run({
         autoCommit: false,
@@ -192,18 +203,34 @@ async function readTopic(topic: string, ends: ReadonlyMap<number, bigint>, timeo
           if (last + 1n > next.get(batch.partition)! && last < end) next.set(batch.partition, last + 1n);
         },
       });
-      await waitFor(`reading ${topic} up to its ends`, done, { timeoutMs });
+      let polls = 0;
+      await waitFor(`reading ${topic} up to its ends`, () => (++polls % 20 === 0 ? doneOrDeleted() : done()), { timeoutMs }).catch((error: unknown) => {
+        const behind = [...ends].filter(([p, end]) => (next.get(p) ?? 0n) < end).map(([p, end]) => `${p} at ${next.get(p)} of ${end}`);
+        throw new Error(`${(error as Error).message}; partitions behind: ${behind.join(', ')}`);
+      });
     }
   } finally {
     await consumer.disconnect();
-    await deleteGroup(groupId);
+    if (joined) await deleteGroup(groupId);
   }
   return records.sort((a, b) => a.partition - b.partition || Number(a.offset) - Number(b.offset));
 }
 
-/** Deletes a consumer group whose members have left (a reader's, a replay's). */
+/** Deletes a consumer group whose members have left (a reader's, a replay's); one that does not exist is fine. */
 export async function deleteGroup(groupId: string): Promise<void> {
-  await waitFor(`deleting group ${groupId}`, () => withAdmin(async (admin) => (await admin.deleteGroups([groupId]), true)), { timeoutMs: 30_000 });
+  const notFound = (error: unknown) =>
+    (error as { groups?: { error?: { type?: string } }[] }).groups?.every((g) => g.error?.type === 'GROUP_ID_NOT_FOUND') === true;
+  await waitFor(
+    `deleting group ${groupId}`,
+    () =>
+      withAdmin(async (admin) => {
+        await admin.deleteGroups([groupId]).catch((error: unknown) => {
+          if (!notFound(error)) throw error;
+        });
+        return true;
+      }),
+    { timeoutMs: 30_000 },
+  );
 }
 
 /** Records grouped by partition, in offset order. */
