@@ -5,31 +5,23 @@ import { childrenOf } from '../../../lib/graph/edges.ts';
 import { subtopologies } from '../../../lib/graph/subtopologies.ts';
 import type { InputBatch, InputRecord } from '../../../lib/runtime/client.ts';
 import { Task } from '../../../lib/runtime/task.ts';
-import type { TaskStores } from '../../../lib/state/task-stores.ts';
-
-/** A store kept in memory, standing in for the task's LevelDB stores. */
-class MemoryStores {
-  readonly maps = new Map<string, Map<unknown, unknown>>();
-  get(name: string) {
-    const map = this.maps.get(name) ?? new Map<unknown, unknown>();
-    this.maps.set(name, map);
-    return { name, get: (k: unknown) => map.get(k), put: (k: unknown, v: unknown) => void map.set(k, v), delete: (k: unknown) => void map.delete(k), range: () => { throw new Error('not here'); } };
-  }
-}
+import { storeSpecs } from '../../../lib/state/changelog.ts';
+import { MemoryStores } from '../../../lib/state/memory-stores.ts';
 
 /** A task over the first sub-topology of `t`, with the failures it reports. */
-function taskFor(t: Topology, maxOutputs = 1000) {
+async function taskFor(t: Topology, maxOutputs = 1000) {
   const graph = graphOf(t);
   const failures: StreamrunError[] = [];
-  const stores = new MemoryStores();
+  const nodes = subtopologies(graph)[0]!.nodes;
+  const stores = await MemoryStores.open(storeSpecs(graph.appId, nodes), 0);
   const task = new Task({
     id: '0_0',
     partition: 0,
-    nodes: subtopologies(graph)[0]!.nodes,
+    nodes,
     children: childrenOf(graph),
     onLate: () => {},
     breaker: () => ({ halfOpenAfterMs: 0, call: (fn) => fn(), onOpen: () => {} }),
-    stores: stores as unknown as TaskStores,
+    stores,
   });
   const run = (topic: string, values: (string | null)[], keys: (string | null)[] = []) => {
     const records: InputRecord[] = values.map((v, i) => ({
@@ -58,7 +50,7 @@ function taskFor(t: Topology, maxOutputs = 1000) {
 }
 
 describe('Task', () => {
-  it('runs records through map, filter, flatMap and branch into the right sinks, in order', () => {
+  it('runs records through map, filter, flatMap and branch into the right sinks, in order', async () => {
     const app = topology('t');
     const parts = app
       .stream('in', { key: serdes.string, value: serdes.string })
@@ -68,7 +60,7 @@ describe('Task', () => {
       .branch({ short: (n) => n <= 3, long: (n) => n > 3 });
     parts.short.to('short', { value: serdes.json<number>() });
     parts.long.mapValues((n) => `len ${n}`).to('long');
-    const { run, written, task } = taskFor(app);
+    const { run, written, task } = await taskFor(app);
 
     expect(run('in', ['a quick fox', 'skip', 'jumps'], ['k1', 'k2', 'k3'])).toBe(3);
     expect(written('short')).toEqual([['k1:a', '1'], ['k1:fox', '3']]);
@@ -77,26 +69,26 @@ describe('Task', () => {
     expect(task.takePositions()).toEqual([{ topic: 'in', partition: 0, offset: '103' }]);
   });
 
-  it('carries timestamp and headers to the outputs and passes null keys without the serde', () => {
+  it('carries timestamp and headers to the outputs and passes null keys without the serde', async () => {
     const app = topology('t').stream('in', { key: serdes.string, value: serdes.string }).to('out');
-    const { run, task } = taskFor(app);
+    const { run, task } = await taskFor(app);
     run('in', ['x'], [null]);
     const [out] = task.outputs.lanes.get('out')!;
     expect(out).toEqual({ key: null, value: Buffer.from('x'), timestamp: '1700000000000', headers: { trace: 't0' } });
   });
 
-  it('merges two sources of one task', () => {
+  it('merges two sources of one task', async () => {
     const app = topology('t');
     const a = app.stream('a', { key: serdes.string, value: serdes.string });
     const b = app.stream('b', { key: serdes.string, value: serdes.string });
     a.merge(b).to('out');
-    const { run, written } = taskFor(app);
+    const { run, written } = await taskFor(app);
     run('a', ['from a']);
     run('b', ['from b']);
     expect(written('out')).toEqual([[null, 'from a'], [null, 'from b']]);
   });
 
-  it('reports a record it cannot read or process with its node and offset, and goes on', () => {
+  it('reports a record it cannot read or process with its node and offset, and goes on', async () => {
     const app = topology('t')
       .stream('in', { key: serdes.string, value: serdes.json<{ n: number }>() })
       .mapValues((v) => {
@@ -104,7 +96,7 @@ describe('Task', () => {
         return v.n;
       }, { name: 'check' })
       .to('out', { value: serdes.json<number>() });
-    const { run, written, failures } = taskFor(app);
+    const { run, written, failures } = await taskFor(app);
     expect(run('in', ['{"n":1}', '{oops', '{"n":-1}', null, '{"n":2}'])).toBe(5);
     expect(written('out')).toEqual([[null, '1'], [null, '2']]);
     expect(failures.map((f) => [f.code, f.context.node, f.context.offset])).toEqual([
@@ -114,24 +106,25 @@ describe('Task', () => {
     expect(failures[1]!.message).toBe('check: negative');
   });
 
-  it('aggregates per key in the store and emits every new aggregate; keyless records are skipped', () => {
+  it('aggregates per key in the store and emits every new aggregate; keyless records are skipped', async () => {
     const app = topology('t');
     const grouped = app.stream('in', { key: serdes.string, value: serdes.string }).groupByKey();
     grouped.count({ name: 'n' }).toStream().to('counts');
     grouped.reduce((a, b) => `${a}+${b}`, { name: 'joined' }).toStream().to('joined');
-    const { run, written, stores } = taskFor(app);
+    const { run, written, stores } = await taskFor(app);
     run('in', ['a', 'b', 'c', 'd'], ['x', 'y', 'x', null]);
     expect(written('counts')).toEqual([['x', '1'], ['y', '1'], ['x', '2']]);
     expect(written('joined')).toEqual([['x', '"a"'], ['y', '"b"'], ['x', '"a+c"']]);
-    expect([...stores.maps.get('n')!]).toEqual([['x', 2], ['y', 1]]);
+    // Everything the store holds (all pending until a commit): no entry for the keyless record.
+    expect(stores.get('n').changes().map((c) => [c.key.toString(), c.value?.toString()])).toEqual([['x', '2'], ['y', '1']]);
   });
 
-  it('stops taking records once enough outputs wait, so a commit can bound memory', () => {
+  it('stops taking records once enough outputs wait, so a commit can bound memory', async () => {
     const app = topology('t')
       .stream('in', { key: serdes.string, value: serdes.string })
       .flatMapValues((v) => [v, v])
       .to('out');
-    const { run, task } = taskFor(app, 4);
+    const { run, task } = await taskFor(app, 4);
     expect(run('in', ['1', '2', '3', '4'])).toBe(2);
     expect(task.outputs.size).toBe(4);
     expect(task.takePositions()).toEqual([{ topic: 'in', partition: 0, offset: '102' }]);
