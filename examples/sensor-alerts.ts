@@ -6,10 +6,14 @@ interface Reading {
   ts: number;
 }
 
-const app = topology('sensor-alerts');
+// Names from the environment, these by default: several copies can share a broker.
+const env = (name: string, otherwise: string) => process.env[name] || otherwise;
+export const topics = { input: env('INPUT_TOPIC', 'temperatures'), alerts: env('ALERTS_TOPIC', 'sensor-alerts'), fahrenheit: env('FAHRENHEIT_TOPIC', 'temperatures-f') };
+
+const app = topology(env('APP_ID', 'sensor-alerts'));
 
 const readings = app
-  .stream('temperatures', { key: serdes.string, value: serdes.json<Reading>() })
+  .stream(topics.input, { key: serdes.string, value: serdes.json<Reading>() })
   .filter((r) => Number.isFinite(r.celsius), { name: 'valid-readings' })
   .map((r) => ({ key: r.sensorId, value: { ...r, fahrenheit: r.celsius * 1.8 + 32 } }));
 
@@ -18,8 +22,8 @@ const { hot, cold } = readings.branch({
   cold: (r) => r.celsius <= 0,
 });
 
-hot.mapValues((r) => `${r.sensorId} is hot: ${r.celsius} °C`).to('sensor-alerts', { key: serdes.string, value: serdes.string });
-cold.mapValues((r) => `${r.sensorId} is freezing: ${r.celsius} °C`).to('sensor-alerts', { key: serdes.string, value: serdes.string });
-readings.to('temperatures-f', { key: serdes.string, value: serdes.json() });
+hot.mapValues((r) => `${r.sensorId} is hot: ${r.celsius} °C`).to(topics.alerts, { key: serdes.string, value: serdes.string });
+cold.mapValues((r) => `${r.sensorId} is freezing: ${r.celsius} °C`).to(topics.alerts, { key: serdes.string, value: serdes.string });
+readings.to(topics.fahrenheit, { key: serdes.string, value: serdes.json() });
 
 export default app;

@@ -13,12 +13,16 @@ interface Totals {
   sum: number;
 }
 
+// Names from the environment, these by default: several copies can share a broker.
+const env = (name: string, otherwise: string) => process.env[name] || otherwise;
+export const topics = { input: env('INPUT_TOPIC', 'sensor-readings'), output: env('OUTPUT_TOPIC', 'sensor-stats') };
+
 /**
  * Per sensor and 10-second window (by the readings' own `ts`, 5 s grace for stragglers): count,
  * min, max and average, written once per window to `sensor-stats` when the window closes.
  */
-export default topology('sensor-windows')
-  .stream('sensor-readings', { key: serdes.string, value: serdes.json<Reading>() })
+export default topology(env('APP_ID', 'sensor-windows'))
+  .stream(topics.input, { key: serdes.string, value: serdes.json<Reading>() })
   .groupBy((reading) => reading.sensorId, { key: serdes.string })
   .windowedBy(tumbling(10_000).grace(5_000), { timestamp: (reading) => reading.ts })
   .aggregate<Totals>(
@@ -36,4 +40,4 @@ export default topology('sensor-windows')
     key: window.key,
     value: { sensorId: window.key, start: window.start, end: window.end, count: t.count, min: t.min, max: t.max, avg: t.sum / t.count },
   }))
-  .to('sensor-stats', { key: serdes.string, value: serdes.json() });
+  .to(topics.output, { key: serdes.string, value: serdes.json() });
