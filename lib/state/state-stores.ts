@@ -1,6 +1,7 @@
 import type { ProducedOffset, TopicPartitionOffset } from '../runtime/client.ts';
 import type { OutputBuffer } from '../runtime/output-buffer.ts';
 import type { KeyValueStore } from './key-value-store.ts';
+import type { StoreSpec } from './task-stores.ts';
 import type { WindowState } from './window-store.ts';
 
 /**
@@ -19,4 +20,42 @@ export interface StateStores {
   /** Forgets pending writes that could not be committed: their records come again. */
   discardPending(): void;
   close(): Promise<void>;
+}
+
+/** One open store of a task, with its spec and, for a window store, its open windows. */
+export interface NamedStore<S> {
+  readonly spec: StoreSpec;
+  readonly store: S;
+  readonly windows: WindowState | undefined;
+}
+
+/** Finds a task's stores by name; the kinds of task stores differ in how they keep and commit them. */
+export abstract class StoresByName<S extends KeyValueStore<unknown, unknown>, E extends NamedStore<S>> {
+  protected readonly partition: number;
+  protected readonly stores: ReadonlyMap<string, E>;
+
+  protected constructor(partition: number, stores: ReadonlyMap<string, E>) {
+    this.partition = partition;
+    this.stores = stores;
+  }
+
+  get(name: string): S {
+    return this.#open(name).store;
+  }
+
+  windows(name: string): WindowState {
+    const windows = this.#open(name).windows;
+    if (windows === undefined) throw new Error(`store ${name} is not a window store`);
+    return windows;
+  }
+
+  names(): string[] {
+    return [...this.stores.keys()];
+  }
+
+  #open(name: string): E {
+    const open = this.stores.get(name);
+    if (open === undefined) throw new Error(`no store ${name} in this task`);
+    return open;
+  }
 }

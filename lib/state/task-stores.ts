@@ -7,7 +7,7 @@ import type { Serde } from '../serde/serde.ts';
 import { stageChanges } from './changelog.ts';
 import { readCheckpoint, writeCheckpoint } from './checkpoint.ts';
 import { LevelKeyValueStore } from './level-store.ts';
-import type { StateStores } from './state-stores.ts';
+import { StoresByName, type NamedStore, type StateStores } from './state-stores.ts';
 import { WindowState, type WindowKey } from './window-store.ts';
 
 /** A store a sub-topology keeps, and the changelog topic behind it. */
@@ -39,28 +39,21 @@ export interface TaskStoresOptions {
   readonly onRestored: (records: number) => void;
 }
 
-interface OpenStore {
-  readonly spec: StoreSpec;
-  readonly store: LevelKeyValueStore<unknown, unknown>;
+interface OpenStore extends NamedStore<LevelKeyValueStore<unknown, unknown>> {
   readonly checkpointPath: string;
   /** The changelog offset up to which the store's files hold the changelog. */
   checkpoint: bigint;
   /** Changelog records handed to the outputs since the last flush. */
   staged: number;
-  readonly windows: WindowState | undefined;
 }
 
 /**
  * The stores of one task: opened and restored from their changelogs before the task sees a
  * record, written to disk (then checkpointed) on each commit, closed when the task goes.
  */
-export class TaskStores implements StateStores {
-  readonly #partition: number;
-  readonly #stores: Map<string, OpenStore>;
-
+export class TaskStores extends StoresByName<LevelKeyValueStore<unknown, unknown>, OpenStore> implements StateStores {
   private constructor(partition: number, stores: Map<string, OpenStore>) {
-    this.#partition = partition;
-    this.#stores = stores;
+    super(partition, stores);
   }
 
   static async open(options: TaskStoresOptions): Promise<TaskStores> {
@@ -74,30 +67,10 @@ export class TaskStores implements StateStores {
     return new TaskStores(options.partition, stores);
   }
 
-  get(name: string): LevelKeyValueStore<unknown, unknown> {
-    return this.#open(name).store;
-  }
-
-  windows(name: string): WindowState {
-    const windows = this.#open(name).windows;
-    if (windows === undefined) throw new Error(`store ${name} is not a window store`);
-    return windows;
-  }
-
-  names(): string[] {
-    return [...this.#stores.keys()];
-  }
-
-  #open(name: string): OpenStore {
-    const open = this.#stores.get(name);
-    if (open === undefined) throw new Error(`no store ${name} in this task`);
-    return open;
-  }
-
   stageChangelog(outputs: OutputBuffer): void {
-    for (const open of this.#stores.values()) {
+    for (const open of this.stores.values()) {
       if (open.spec.sourceTopic) continue;
-      const staged = stageChanges(outputs, open.spec.changelog, this.#partition, open.store.changes());
+      const staged = stageChanges(outputs, open.spec.changelog, this.partition, open.store.changes());
       if (staged > 0) open.staged = staged;
     }
   }
@@ -108,7 +81,7 @@ export class TaskStores implements StateStores {
    * table's checkpoint).
    */
   async flush(acks: readonly ProducedOffset[], positions: readonly TopicPartitionOffset[]): Promise<void> {
-    for (const open of this.#stores.values()) {
+    for (const open of this.stores.values()) {
       if (open.spec.sourceTopic) {
         const position = positions.find((p) => p.topic === open.spec.changelog);
         if (position === undefined) continue;
@@ -118,8 +91,8 @@ export class TaskStores implements StateStores {
         continue;
       }
       if (open.staged === 0) continue;
-      const ack = acks.find((a) => a.topic === open.spec.changelog && a.partition === this.#partition);
-      if (ack === undefined) throw new Error(`no acknowledgement for ${open.spec.changelog}[${this.#partition}]`);
+      const ack = acks.find((a) => a.topic === open.spec.changelog && a.partition === this.partition);
+      if (ack === undefined) throw new Error(`no acknowledgement for ${open.spec.changelog}[${this.partition}]`);
       await open.store.flush();
       open.checkpoint = BigInt(ack.baseOffset) + BigInt(open.staged);
       open.staged = 0;
@@ -128,7 +101,7 @@ export class TaskStores implements StateStores {
   }
 
   discardPending(): void {
-    for (const open of this.#stores.values()) {
+    for (const open of this.stores.values()) {
       open.store.discardPending();
       open.staged = 0;
     }
@@ -136,7 +109,7 @@ export class TaskStores implements StateStores {
 
   /** Between batches nothing is pending: the checkpoints on disk are current. */
   async close(): Promise<void> {
-    await Promise.all([...this.#stores.values()].map((open) => open.store.close()));
+    await Promise.all([...this.stores.values()].map((open) => open.store.close()));
   }
 }
 
