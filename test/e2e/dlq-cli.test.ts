@@ -1,9 +1,20 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serdes, topology, type Topology } from '../../lib/index.ts';
 import { runCli } from './helpers/cli.ts';
-import { brokers, createTopic, produce, readAll, recordCount, uniqueName, type ReadRecord } from './helpers/kafka.ts';
+import {
+  brokers,
+  createTopic,
+  deleteGroup,
+  groupProgress,
+  produce,
+  readAll,
+  readAllSettled,
+  recordCount,
+  uniqueName,
+  waitForCommitted,
+  type ReadRecord,
+} from './helpers/kafka.ts';
 import { useRunners } from './helpers/runners.ts';
-import { waitFor } from './helpers/wait.ts';
 
 interface Finished {
   readonly code: number | string;
@@ -47,6 +58,16 @@ describe('streamrun dlq', () => {
   const output = uniqueName('dlq-cli-out');
   const deadLetters = `${appId}-dlq`;
   const poison1At = '1700000000001';
+  // Replay ids are consumer groups on the broker: one of its own per use, removed afterwards.
+  const replayIds: string[] = [];
+  const replayId = (name: string) => {
+    const id = uniqueName(name);
+    replayIds.push(id);
+    return id;
+  };
+  afterAll(async () => {
+    for (const id of replayIds) await deleteGroup(`streamrun-dlq-replay-${id}`);
+  });
 
   // Dead letters made for real: the broken topology with no retries, then stopped.
   beforeAll(async () => {
@@ -62,10 +83,10 @@ describe('streamrun dlq', () => {
       { partition: 1, key: 'k5', value: 'poison 5' },
       { partition: 1, key: 'k6', value: 'ok 6' },
     ]);
-    await readAll(output, 4);
-    await readAll(deadLetters, 3);
-    await waitFor('the broken runner to see all 7', () => runner.stats().consumed === 7);
+    await waitForCommitted(appId, [input]);
+    expect(runner.stats()).toMatchObject({ consumed: 7, produced: 7, deadLettered: 3 });
     await runner.stop();
+    expect([await recordCount(output), await recordCount(deadLetters)]).toEqual([4, 3]);
   });
 
   it('inspect --json lists every dead letter with where it came from and why', async () => {
@@ -134,14 +155,19 @@ describe('streamrun dlq', () => {
   it('fix the cause, replay the DLQ: every dead-lettered record is processed once', async () => {
     // The fixed topology, same application id: it goes on after what the broken one committed.
     const runner = await startRunner(app(appId, input, output, true), { errors: { retries: 0 } });
-    const first = await dlq(['replay', deadLetters]);
+    const id = replayId('fix');
+    const first = await dlq(['replay', deadLetters, '--replay-id', id]);
     expect([first.code, first.out]).toEqual([0, 'replayed 3, skipped by filter 0, already replayed before 0\n']);
     // Not a terminal: nothing on stderr but (at most one a second) plain progress lines.
     expect(first.err.split('\n').filter((l) => l !== '' && !/^replaying: \d\/3$/.test(l))).toEqual([]);
 
-    await waitFor('the fixed runner to process the 3 replayed records', () => runner.stats().consumed === 3);
-    await waitFor('7 outputs', async () => (await recordCount(output)) >= 7);
-    const outputs = await readAll(output, 7);
+    // The replay id's group committed the dead-letter topic's ends.
+    expect((await groupProgress(`streamrun-dlq-replay-${id}`, [deadLetters])).map((p) => [p.partition, p.committed])).toEqual([
+      [0, 2n],
+      [1, 1n],
+    ]);
+    const outputs = await readAllSettled(output, { group: appId, inputs: [input] });
+    expect(runner.stats()).toMatchObject({ consumed: 3, produced: 3, deadLettered: 0 });
     expect(outputs.map((r) => r.value).sort()).toEqual(['OK 0', 'OK 2', 'OK 4', 'OK 6', 'POISON 1', 'POISON 5', 'REJECT 3']);
     expect(outputs.flatMap(streamrunHeaders)).toEqual([]);
 
@@ -157,7 +183,7 @@ describe('streamrun dlq', () => {
     expect(replayed[0]!.timestamp).toBe(poison1At);
 
     // The same replay id again: nothing new.
-    const again = await dlq(['replay', deadLetters]);
+    const again = await dlq(['replay', deadLetters, '--replay-id', id]);
     expect([again.code, again.out]).toEqual([0, 'replayed 0, skipped by filter 0, already replayed before 3\n']);
     expect(await recordCount(input)).toBe(10);
   });
@@ -167,18 +193,20 @@ describe('streamrun dlq', () => {
     const gateOnly = uniqueName('dlq-cli-gate');
     await Promise.all([createTopic(other, 1), createTopic(gateOnly, 1)]);
     const inputBefore = await recordCount(input);
+    const dryId = replayId('dry');
     const [toOther, toGate, dry] = await Promise.all([
-      dlq(['replay', deadLetters, '--to', other, '--replay-id', uniqueName('second')]),
-      dlq(['replay', deadLetters, '--to', gateOnly, '--replay-id', 'gate-only', '--where', 'node=gate']),
-      dlq(['replay', deadLetters, '--dry-run', '--where', 'node=digest', '--where', 'error-class=RangeError', '--replay-id', 'dry']),
+      dlq(['replay', deadLetters, '--to', other, '--replay-id', replayId('second')]),
+      dlq(['replay', deadLetters, '--to', gateOnly, '--replay-id', replayId('gate-only'), '--where', 'node=gate']),
+      dlq(['replay', deadLetters, '--dry-run', '--where', 'node=digest', '--where', 'error-class=RangeError', '--replay-id', dryId]),
     ]);
     expect([toOther.code, toOther.out]).toEqual([0, 'replayed 3, skipped by filter 0, already replayed before 0\n']);
     const inOther = await readAll(other, 3);
+    expect(inOther).toHaveLength(3);
     expect(inOther.map((r) => r.value).sort()).toEqual(['poison 1', 'poison 5', 'reject 3']);
     expect(inOther.flatMap(streamrunHeaders)).toEqual([]);
 
     expect([toGate.code, toGate.out]).toEqual([0, 'replayed 1, skipped by filter 2, already replayed before 0\n']);
-    expect((await readAll(gateOnly, 1)).map((r) => r.value)).toEqual(['reject 3']);
+    expect((await readAll(gateOnly, 1)).map((r) => [r.key, r.value])).toEqual([['k3', 'reject 3']]);
 
     expect([dry.code, dry.out]).toEqual([
       0,
@@ -188,8 +216,15 @@ describe('streamrun dlq', () => {
     ]);
     // A dry run sends and commits nothing.
     expect(await recordCount(input)).toBe(inputBefore);
-    const stillNew = await dlq(['replay', deadLetters, '--dry-run', '--replay-id', 'dry']);
+    const stillNew = await dlq(['replay', deadLetters, '--dry-run', '--replay-id', dryId]);
     expect(lines(stillNew.out).at(-1)).toBe('dry run: would replay 3, skipped by filter 0, already replayed before 0');
+  });
+
+  it('follows the replay id "default" unless --replay-id names another', async () => {
+    // Said by the help rather than used: the group streamrun-dlq-replay-default is shared by every test run on this broker.
+    const help = await cli(['dlq', 'replay', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.out.replace(/\s+/g, ' ')).toMatch(/--replay-id <id> names the progress: the same id never replays a dead letter twice \(default: "default"\)/);
   });
 
   it('fails with one line on stderr: bad --where, missing topics, no broker', async () => {
