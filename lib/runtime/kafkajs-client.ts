@@ -83,15 +83,26 @@ export function createKafkaClient(options: KafkaClientOptions): StreamClient {
 
     async createTopics(specs: readonly TopicSpec[]) {
       if (specs.length === 0) return;
-      // false means another instance created them first: what we want either way.
-      await admin.createTopics({
+      const request = {
         waitForLeaders: true,
         topics: specs.map((s) => ({
           topic: s.topic,
           numPartitions: s.partitions,
           configEntries: Object.entries(s.config ?? {}).map(([name, value]) => ({ name, value })),
         })),
-      });
+      };
+      // false means another instance created them first: what we want either way. A broker
+      // may answer the metadata request of KafkaJS's wait for leaders before it knows the new
+      // topics (UNKNOWN_TOPIC_OR_PARTITION), which KafkaJS does not retry: ask again.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await admin.createTopics(request);
+          return;
+        } catch (error) {
+          if ((error as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION' || attempt === 20) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 100 * Math.min(attempt, 5)));
+        }
+      }
     },
 
     async producer(): Promise<OutputProducer> {
