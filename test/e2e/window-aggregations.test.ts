@@ -60,7 +60,7 @@ interface Stats {
  * Sessions as the README has them: a key's records at most `gap` apart; a record within `gap` of
  * sessions joins (and merges) them; a session is passed on again under its new bounds and its
  * old bounds get a null. A session closes once stream time reaches end + gap + grace (the
- * README's semantics; see the data below for why the code's end + grace gives the same here).
+ * README's semantics; the data below gives the same outputs if it closed at end + grace).
  */
 function sessionStats(records: readonly Input[], gap: number, grace: number) {
   const open: { key: string; start: number; end: number; value: Stats }[] = [];
@@ -145,8 +145,8 @@ describe('session aggregate with merge', () => {
   it('keeps count, sum, min and max per session, merging two sessions a record bridges', async () => {
     // Gap 5 s, grace 10 s. Records of a session lie within 1 s of each other, or bridge two
     // sessions 7 s apart while both are open (stream time stays within 9 s of them); sessions
-    // are ≥ 50 s apart, far more than gap + grace. So a session closing at end + grace (what the
-    // code does now, a known bug) or at end + gap + grace (the README) gives the same outputs.
+    // are ≥ 50 s apart, far more than gap + grace. So a session closing at end + grace (a known
+    // bug when this was written) or at end + gap + grace (the README) gives the same outputs.
     const records = [
       at('a', 0, 3), at('a', 1, 5), at('b', 2, 10), at('a', 8, 1), at('b', 3, 20), at('a', 9, 7),
       at('a', 4.5, 2), // bridges a [0,1] and a [8,9]: one session a [0,9]
