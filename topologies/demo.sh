@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# npm run demo: the event pipeline with its API on :8080, on a local Kafka broker (unless
+# npm run demo: the event pipeline with its API on :8080 (or $PORT), on a local Kafka broker (unless
 # KAFKA_BROKERS names one) and the PostgreSQL in DATABASE_URL (else an embedded one). MQTT
 # sensors are bridged when a broker answers on 127.0.0.1:1883 (or MQTT_URL names one).
 set -euo pipefail
@@ -10,7 +10,9 @@ fi
 if [ -z "${MQTT_URL+set}" ] && (exec 3<>/dev/tcp/127.0.0.1/1883) 2>/dev/null; then
   export MQTT_URL=mqtt://127.0.0.1:1883
 fi
-cat <<'TRY'
+# PORT moves the API off 8080 (the pipeline's own default).
+port="${PORT:-8080}"
+sed "s/:8080/:${port}/g" <<'TRY'
 demo: starting the event pipeline; once it logs "events running", try:
 
   curl -X POST "http://localhost:8080/events?eventType=Temperature&eventData=30C"
@@ -23,4 +25,4 @@ demo: starting the event pipeline; once it logs "events running", try:
 
 Stop with Ctrl-C: it drains, commits and exits.
 TRY
-exec node bin/streamrun.js start topologies/events.ts --state-dir "${STREAMRUN_STATE_DIR:-.streamrun-state/demo}"
+exec node bin/streamrun.js start topologies/events.ts --state-dir "${STREAMRUN_STATE_DIR:-.streamrun-state/demo}" ${PORT:+--port "$PORT"}

@@ -4,8 +4,11 @@ import mqtt from 'mqtt';
 import { describe, expect, it } from 'vitest';
 import { connectPostgres } from '../../lib/connectors/postgres.ts';
 import { repoRoot } from './helpers/cli.ts';
-import { brokers, produce, readAll, recordCount, uniqueName, withAdmin } from './helpers/kafka.ts';
+import { useCleanup } from './helpers/cleanup.ts';
+import { brokers, produce, readAllSettled, uniqueName, waitForCommitted } from './helpers/kafka.ts';
 import { freshDatabase, usePipelines, type Pipeline } from './helpers/pipeline.ts';
+import { dropDatabase } from './helpers/postgres.ts';
+import { reservePorts } from './setup/ports.ts';
 import { waitFor } from './helpers/wait.ts';
 import type { EventView, TypeStats as Totals } from '../../topologies/events/queries.ts';
 
@@ -120,7 +123,7 @@ describe.each(['postgres', 'pglite'] as const)('the event pipeline on %s', (back
       { key: 'c', value: JSON.stringify({ type: 'ok', payload: '1C' }) },
       { key: 'd', value: JSON.stringify({ type: 'x', timestamp: -5 }) },
     ]);
-    const letters = await readAll(`${p.appId}-dlq`, 3);
+    const letters = await readAllSettled(`${p.appId}-dlq`, { group: p.appId, inputs: [`${setup.prefix}events.raw`] });
     expect(letters.map((r) => [r.key, String(r.headers?.['streamrun.node']), String(r.headers?.['streamrun.error.class']), String(r.headers?.['streamrun.attempts'])]).sort()).toEqual([
       ['a', 'validate', 'ValidationError', '1'],
       ['b', 'validate', 'ValidationError', '1'],
@@ -148,11 +151,7 @@ describe('the event pipeline', () => {
     expect(await first.stop()).toBe(0);
 
     const replay = await setup.start({ appId: uniqueName('events-replay') });
-    const size = await recordCount(`${setup.prefix}events.raw`);
-    await waitFor('the replay to commit every offset', async () => {
-      const [committed] = await withAdmin((admin) => admin.fetchOffsets({ groupId: replay.appId, topics: [`${setup.prefix}events.raw`] }));
-      return committed!.partitions.reduce((n, part) => n + Math.max(0, Number(part.offset)), 0) === size;
-    }, { timeoutMs: 90_000 });
+    await waitForCommitted(replay.appId, [`${setup.prefix}events.raw`]);
     const db = connectPostgres(setup.databaseUrl, 1);
     try {
       expect(await db.one('SELECT count(*)::int AS n, count(DISTINCT id)::int AS ids FROM events')).toEqual({ n: 1000, ids: 1000 });
@@ -193,24 +192,46 @@ describe('the event pipeline', () => {
 });
 
 describe('npm run demo', () => {
-  it('answers the original demo lines, verbatim, on :8080', async () => {
+  const cleanup = useCleanup();
+
+  it('serves the API on :8080 unless PORT says otherwise', async () => {
+    const events = (await import('../../topologies/events.ts')) as { options: { port?: number } };
+    expect(events.options.port).toBe(8080);
+    // Without PORT the script prints the :8080 lines and passes no --port; no broker answers, so nothing binds.
+    const run = await promisify(execFile)('bash', ['topologies/demo.sh'], {
+      cwd: repoRoot,
+      env: { ...process.env, KAFKA_BROKERS: '127.0.0.1:1', MQTT_URL: '', PORT: '' },
+    }).catch((error: { code: number; stdout: string; stderr: string }) => error);
+    expect('code' in run ? run.code : 0).toBe(1);
+    expect(run.stdout).toContain('curl -X POST "http://localhost:8080/events?eventType=Temperature&eventData=30C"');
+    expect(run.stdout.match(/localhost:\d+/g)).toEqual(Array.from({ length: 5 }, () => 'localhost:8080'));
+    expect(run.stderr).toMatch(/^streamrun: cannot reach Kafka at 127\.0\.0\.1:1: /);
+  });
+
+  it('answers the original demo lines, verbatim but for the port', async () => {
     const prefix = `${uniqueName('demo')}.`;
+    const [port] = await reservePorts(1);
+    const databaseUrl = await freshDatabase();
+    cleanup.defer(() => dropDatabase(databaseUrl));
+    const stateDir = await cleanup.tempDir('streamrun-demo-');
     const run = spawn('bash', ['topologies/demo.sh'], {
       cwd: repoRoot,
-      env: { ...process.env, KAFKA_BROKERS: brokers(), DATABASE_URL: await freshDatabase(), EVENTS_TOPIC_PREFIX: prefix, MQTT_URL: '', STREAMRUN_STATE_DIR: `/tmp/${prefix}state` },
+      env: { ...process.env, KAFKA_BROKERS: brokers(), DATABASE_URL: databaseUrl, EVENTS_TOPIC_PREFIX: prefix, MQTT_URL: '', STREAMRUN_STATE_DIR: stateDir, PORT: String(port) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
     run.stdout.on('data', (d: Buffer) => (output += d.toString()));
     run.stderr.on('data', (d: Buffer) => (output += d.toString()));
     const exited = new Promise<number | null>((resolve) => run.on('exit', (code) => resolve(code)));
+    const at = `http://localhost:${port}`;
     try {
       await waitFor('the demo to run', () => output.includes(`INFO  ${prefix}events running`), { timeoutMs: 90_000 });
-      expect(output).toContain('curl -X POST "http://localhost:8080/events?eventType=Temperature&eventData=30C"');
+      expect(output).toContain(`"http":"http://127.0.0.1:${port}"`);
+      expect(output).toContain(`curl -X POST "${at}/events?eventType=Temperature&eventData=30C"`);
       const shell = (line: string) => promisify(execFile)('bash', ['-c', line]).then((r) => r.stdout);
-      expect(await shell('curl -s -X POST "http://localhost:8080/events?eventType=Temperature&eventData=30C"')).toBe('Event published!');
+      expect(await shell(`curl -s -X POST "${at}/events?eventType=Temperature&eventData=30C"`)).toBe('Event published!');
       const listed = await waitFor('the event in GET /events', async () => {
-        const body = JSON.parse(await shell('curl -s http://localhost:8080/events')) as { events: EventView[] };
+        const body = JSON.parse(await shell(`curl -s ${at}/events`)) as { events: EventView[] };
         return body.events.length > 0 ? body.events : undefined;
       });
       expect(listed.map(({ type, payload, value, unit, source }) => ({ type, payload, value, unit, source }))).toEqual([
