@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { runCli } from './helpers/cli.ts';
+import { useCleanup } from './helpers/cleanup.ts';
 import { brokers, createTopic, produce, readAllSettled, uniqueName } from './helpers/kafka.ts';
 
 describe('examples/sensor-windows.ts through the CLI', () => {
+  const cleanup = useCleanup();
   it('writes one min/max/avg/count per sensor and closed 10 s window, and drops the late reading', async () => {
     const input = uniqueName('sensor-readings');
     const output = uniqueName('sensor-stats');
@@ -20,7 +22,7 @@ describe('examples/sensor-windows.ts through the CLI', () => {
       reading('s2', 1, 26_000), // stream time 26 s: [10 s, 20 s) closes
     ]);
 
-    const run = runCli(['start', 'examples/sensor-windows.ts', '--brokers', brokers(), '--app-id', appId], { INPUT_TOPIC: input, OUTPUT_TOPIC: output });
+    const run = runCli(['start', 'examples/sensor-windows.ts', '--brokers', brokers(), '--app-id', appId, '--state-dir', await cleanup.tempDir('streamrun-sensor-windows-')], { INPUT_TOPIC: input, OUTPUT_TOPIC: output });
     try {
       const stats = await readAllSettled(output, { group: appId, inputs: [input, `${appId}-sensor-totals-repartition`] });
       expect(stats.map((r) => [r.key, JSON.parse(r.value!)])).toEqual([

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { runCli } from './helpers/cli.ts';
+import { useCleanup } from './helpers/cleanup.ts';
 import { brokers, createTopic, produce, readAllSettled, uniqueName, waitForLatest } from './helpers/kafka.ts';
 
 describe('examples/wordcount.ts through the CLI', () => {
+  const cleanup = useCleanup();
   it('counts the words of a known text: the last count per word is the true count, one output per update', async () => {
     const input = uniqueName('text-lines');
     const output = uniqueName('word-counts');
@@ -22,7 +24,7 @@ describe('examples/wordcount.ts through the CLI', () => {
     for (const word of words) truth.set(word, String(Number(truth.get(word) ?? 0) + 1));
     expect(truth.get('the')).toBe('7');
 
-    const run = runCli(['start', 'examples/wordcount.ts', '--brokers', brokers(), '--app-id', appId], { INPUT_TOPIC: input, OUTPUT_TOPIC: output });
+    const run = runCli(['start', 'examples/wordcount.ts', '--brokers', brokers(), '--app-id', appId, '--state-dir', await cleanup.tempDir('streamrun-wordcount-')], { INPUT_TOPIC: input, OUTPUT_TOPIC: output });
     try {
       expect(await waitForLatest(output, truth)).toEqual(truth);
       // Every update is an output: each word's counts run 1, 2, … n, and nothing more comes.
