@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { connectPostgres } from '../../lib/connectors/postgres.ts';
 import { usePipelines, type Pipeline } from './helpers/pipeline.ts';
@@ -19,9 +20,11 @@ const list = async (p: Pipeline, query: string) => {
   return page.events.map((e) => e.id);
 };
 
-/** Databases the tests made, dropped after the file even when a test fails. */
+/** Databases and state dirs the tests made, dropped after the file even when a test fails. */
 const databases: string[] = [];
+const stateDirs: string[] = [];
 afterAll(async () => {
+  await Promise.all(stateDirs.map((dir) => rm(dir, { recursive: true, force: true })));
   const admin = connectPostgres(postgresUrl(), 1);
   try {
     for (const url of databases) await admin.none(`DROP DATABASE IF EXISTS ${new URL(url).pathname.slice(1)} WITH (FORCE)`);
@@ -36,6 +39,7 @@ describe('the event pipeline API', () => {
   it('GET /events filters by type, source, from and to, newest first; /events/all is /events/stats; event_stats windows exact', async () => {
     const setup = await pipelines('postgres');
     databases.push(setup.databaseUrl);
+    stateDirs.push(setup.stateDir);
     const p = await setup.start();
     // An hour ago, on a minute boundary: 40 events over the first minute, 10 in the first 5 s
     // of the next. The newest event time is 65 s in, before the first window's end + grace
@@ -110,6 +114,7 @@ describe('the event pipeline API', () => {
   it('/health answers 503 naming PostgreSQL while it is unreachable, and 200 once it is back', async () => {
     const setup = await pipelines('postgres');
     databases.push(setup.databaseUrl);
+    stateDirs.push(setup.stateDir);
     const proxy: TcpProxy = await tcpProxy(Number(new URL(postgresUrl()).port || 5432));
     try {
       const viaProxy = new URL(setup.databaseUrl);
@@ -138,6 +143,7 @@ describe('the event pipeline API', () => {
   it('creates the schema on a fresh database, and a restart on it runs no step again and keeps the rows', async () => {
     const setup = await pipelines('postgres');
     databases.push(setup.databaseUrl);
+    stateDirs.push(setup.stateDir);
     const db = connectPostgres(setup.databaseUrl, 1);
     try {
       const first = await setup.start();
