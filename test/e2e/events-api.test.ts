@@ -168,4 +168,21 @@ describe('the event pipeline API', () => {
       await db.$pool.end();
     }
   });
+
+  it('two instances starting together on one fresh database both run, and each schema step runs once', async () => {
+    const setup = await pipelines('postgres');
+    databases.push(setup.databaseUrl);
+    stateDirs.push(setup.stateDir);
+    const appId = `${setup.prefix}events`;
+    const [a, b] = await Promise.all([setup.start({ appId }), setup.start({ appId })]);
+    for (const p of [a, b]) expect(p.run.stderr()).toMatch(/INFO  events schema ready \{"version":1,/);
+    const db = connectPostgres(setup.databaseUrl, 1);
+    try {
+      expect(await db.any('SELECT version FROM events_schema ORDER BY version')).toEqual([{ version: 1 }]);
+    } finally {
+      await db.$pool.end();
+    }
+    expect(await a.stop()).toBe(0);
+    expect(await b.stop()).toBe(0);
+  });
 });
