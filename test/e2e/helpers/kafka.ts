@@ -67,8 +67,8 @@ export async function endOffsets(topic: string, admin?: Admin): Promise<Map<numb
 }
 
 /**
- * What `groupId` committed for each partition of `topics` (topic → partition → offset; -1 where
- * it never committed), and the topics' end offsets, read in one admin session.
+ * What `groupId` committed for each partition of `topics` (-1 where it never committed) and the
+ * partition's end offset, by topic and partition, read in one admin session.
  */
 export async function groupProgress(
   groupId: string,
@@ -80,7 +80,7 @@ export async function groupProgress(
     for (const topic of topics) {
       const ends = await endOffsets(topic, admin);
       const mine = committed.find((c) => c.topic === topic)?.partitions ?? [];
-      for (const [partition, end] of ends) {
+      for (const [partition, end] of [...ends].sort(([a], [b]) => a - b)) {
         rows.push({ topic, partition, end, committed: BigInt(mine.find((p) => p.partition === partition)?.offset ?? '-1') });
       }
     }
