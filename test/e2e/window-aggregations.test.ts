@@ -5,7 +5,8 @@ import { createTopic, produce, readAll, uniqueName, type ReadRecord } from './he
 import { useRunners } from './helpers/runners.ts';
 import { waitFor } from './helpers/wait.ts';
 
-const base = 1_700_000_000_000;
+// A recent hour (windows align to it): the broker's retention deletes records timestamped long ago.
+const base = Math.floor(Date.now() / 3_600_000) * 3_600_000;
 
 /** `a[10,20)=7`: key, window in seconds after `base`, value as JSON. */
 const show = (r: ReadRecord) => {

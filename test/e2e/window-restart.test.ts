@@ -6,7 +6,8 @@ import { createTopic, produce, readAll, recordCount, uniqueName } from './helper
 import { useRunners } from './helpers/runners.ts';
 import { waitFor } from './helpers/wait.ts';
 
-const base = 1_700_000_000_000;
+// A recent hour (windows align to it): the broker's retention deletes records timestamped long ago.
+const base = Math.floor(Date.now() / 3_600_000) * 3_600_000;
 const show = (r: { key: string | null; value: string | null }) => {
   const w = JSON.parse(r.key!) as { key: string; start: number; end: number };
   return `${w.key}[${(w.start - base) / 1000},${(w.end - base) / 1000})=${r.value}`;
