@@ -131,7 +131,7 @@ export class TaskHarness {
       value: bytes(input.value),
       timestamp: String(input.timestamp),
       offset: this.#nextOffset(topic),
-      ...(input.headers === undefined ? {} : { headers: input.headers }),
+      headers: input.headers,
     };
   }
 
@@ -141,7 +141,7 @@ export class TaskHarness {
       value: out.value,
       timestamp: out.timestamp ?? '0',
       offset: this.#nextOffset(topic),
-      ...(out.headers === undefined ? {} : { headers: out.headers }),
+      headers: out.headers,
     };
   }
 

@@ -95,6 +95,32 @@ describe('TaskHarness', () => {
     expect([...harness.late]).toEqual([['w', 2]]);
   });
 
+  it('ends a pipe with a failing enrich call’s error', async () => {
+    const app = topology('h')
+      .stream('in', text)
+      .enrich(async () => Promise.reject(new Error('unavailable')), { name: 'lookup' })
+      .to('out', text);
+    const harness = await TaskHarness.create(app);
+    await expect(harness.pipe('in', { key: 'k', value: 'v', timestamp: 0 })).rejects.toMatchObject({
+      code: 'PROCESSING',
+      message: 'lookup: unavailable',
+    });
+    expect(harness.take('out')).toEqual([]);
+  });
+
+  it('takes strings as UTF-8 and Buffers as they are', async () => {
+    const app = topology('h').stream('in', { key: serdes.string, value: serdes.buffer }).to('out', { key: serdes.string, value: serdes.buffer });
+    const harness = await TaskHarness.create(app);
+    await harness.pipe('in', { key: 'ключ', value: 'é', timestamp: 0 });
+    await harness.pipe('in', { key: Buffer.from('k'), value: Buffer.from([0xff]), timestamp: 0 });
+    const out = harness.take('out');
+    expect(out.map((r) => [r.key!.toString(), [...r.value!]])).toEqual([
+      ['ключ', [0xc3, 0xa9]],
+      ['k', [0xff]],
+    ]);
+    expect(out.every((r) => Buffer.isBuffer(r.value))).toBe(true);
+  });
+
   it('refuses a topic no sub-topology reads', async () => {
     const harness = await TaskHarness.create(topology('h').stream('in', text).to('out'));
     await expect(harness.pipe('elsewhere', { key: null, value: 'x', timestamp: 0 })).rejects.toThrow('no sub-topology reads elsewhere');
