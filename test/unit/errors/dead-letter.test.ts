@@ -71,3 +71,66 @@ describe('the streamrun.error.stack header', () => {
     });
   });
 });
+
+describe('dead-letter headers for unusual errors', () => {
+  it('names the error class by its constructor, even when the error calls itself something else', () => {
+    // pg's DatabaseError calls itself 'error'.
+    class DatabaseError extends Error {
+      override name = 'error';
+    }
+    const failure = new StreamrunError('PROCESSING', 'outer', { cause: new DatabaseError('duplicate key'), context: { node: 'db' } });
+    const headers = deadLetterRecord(source, failure, 1, 'shop', 0, 5).headers!;
+    expect(headers[deadLetterHeaders.errorClass]).toBe('DatabaseError');
+    expect(headers[deadLetterHeaders.errorMessage]).toBe('duplicate key');
+  });
+
+  it('falls back to the error\'s name when its class has none', () => {
+    const Anonymous = (() => class extends Error {})();
+    expect(Anonymous.name).toBe('');
+    const cause = new Anonymous('nameless');
+    cause.name = 'Nameless';
+    const failure = new StreamrunError('PROCESSING', 'outer', { cause });
+    expect(deadLetterRecord(source, failure, 1, 'shop', 0, 5).headers![deadLetterHeaders.errorClass]).toBe('Nameless');
+  });
+
+  it('uses the StreamrunError itself when it has no cause, an empty node without one, and an empty stack without one', () => {
+    const failure = new StreamrunError('DESERIALIZATION', 'bytes are not valid JSON');
+    failure.stack = undefined;
+    const letter = deadLetterRecord(source, failure, 1, 'shop', 2, 99);
+    expect(letter.partition).toBe(2);
+    expect(letter.headers).toMatchObject({
+      'streamrun.node': '',
+      'streamrun.attempts': '1',
+      'streamrun.error.class': 'StreamrunError',
+      'streamrun.error.message': 'bytes are not valid JSON',
+      'streamrun.error.stack': '',
+      'streamrun.dead.lettered.at': '99',
+    });
+  });
+
+  it('keeps a stack that fits exactly as it is, code unit for code unit', () => {
+    // A lone surrogate would become U+FFFD if the text went through UTF-8 and back.
+    const short = 'RangeError: boom \ud800';
+    expect(stackHeader(short)).toBe(short);
+    // 4,093 + 3 bytes: exactly the limit.
+    const exact = `${'x'.repeat(4093)}\ud800`;
+    expect(Buffer.byteLength(exact)).toBe(4096);
+    expect(stackHeader(exact)).toBe(exact);
+  });
+
+  it('lists the header names', () => {
+    expect(deadLetterHeaders).toEqual({
+      topic: 'streamrun.original.topic',
+      partition: 'streamrun.original.partition',
+      offset: 'streamrun.original.offset',
+      timestamp: 'streamrun.original.timestamp',
+      node: 'streamrun.node',
+      attempts: 'streamrun.attempts',
+      errorClass: 'streamrun.error.class',
+      errorMessage: 'streamrun.error.message',
+      errorStack: 'streamrun.error.stack',
+      appId: 'streamrun.app.id',
+      deadLetteredAt: 'streamrun.dead.lettered.at',
+    });
+  });
+});

@@ -96,3 +96,124 @@ describe('withRetries()', () => {
     expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
   });
 });
+
+describe('resolveErrorPolicy(): fields and their boundaries', () => {
+  const base = resolveErrorPolicy(
+    { retries: 5, backoff: { initialMs: 7, maxMs: 70, multiplier: 3, jitter: false }, onExhausted: 'skip', deadLetterTopic: 'runner-dlq' },
+    'shop',
+  );
+
+  it('a node\'s own values win over the runner\'s, field by field', () => {
+    const node = resolveErrorPolicy(
+      { retries: 1, backoff: { initialMs: 1, maxMs: 2, multiplier: 1, jitter: true }, onExhausted: 'fail', nonRetryable: [RangeError], deadLetterTopic: 'node-dlq' },
+      'shop',
+      base,
+    );
+    expect(node).toEqual({
+      retries: 1,
+      initialMs: 1,
+      maxMs: 2,
+      multiplier: 1,
+      jitter: true,
+      onExhausted: 'fail',
+      nonRetryable: [RangeError],
+      deadLetterTopic: 'node-dlq',
+    });
+  });
+
+  it('everything a node leaves out comes from the runner\'s policy, not from the defaults', () => {
+    expect(resolveErrorPolicy({}, 'other', base)).toEqual({
+      retries: 5,
+      initialMs: 7,
+      maxMs: 70,
+      multiplier: 3,
+      jitter: false,
+      onExhausted: 'skip',
+      nonRetryable: [],
+      deadLetterTopic: 'runner-dlq',
+    });
+    expect(resolveErrorPolicy({ backoff: {} }, 'other', base).jitter).toBe(false);
+  });
+
+  it('accepts each onExhausted value', () => {
+    for (const onExhausted of ['dlq', 'skip', 'fail'] as const) {
+      expect(resolveErrorPolicy({ onExhausted }, 'shop').onExhausted).toBe(onExhausted);
+    }
+  });
+
+  it('accepts 0 for retries and delays, and a multiplier of exactly 1', () => {
+    expect(resolveErrorPolicy({ retries: 0, backoff: { initialMs: 0, maxMs: 0, multiplier: 1 } }, 'shop')).toMatchObject({
+      retries: 0,
+      initialMs: 0,
+      maxMs: 0,
+      multiplier: 1,
+    });
+  });
+
+  it.each([
+    [{ retries: 1.5 }, 'errors.retries: expected a whole number ≥ 0, got 1.5'],
+    [{ retries: Number.NaN }, 'errors.retries: expected a whole number ≥ 0, got NaN'],
+    [{ backoff: { initialMs: -1 } }, 'errors.backoff.initialMs: expected a whole number ≥ 0, got -1'],
+    [{ backoff: { initialMs: 0.5 } }, 'errors.backoff.initialMs: expected a whole number ≥ 0, got 0.5'],
+    [{ backoff: { maxMs: -5 } }, 'errors.backoff.maxMs: expected a whole number ≥ 0, got -5'],
+    [{ backoff: { maxMs: 1.5 } }, 'errors.backoff.maxMs: expected a whole number ≥ 0, got 1.5'],
+    [{ backoff: { multiplier: 0.999 } }, 'errors.backoff.multiplier: expected ≥ 1, got 0.999'],
+    [{ backoff: { multiplier: Number.NaN } }, 'errors.backoff.multiplier: expected ≥ 1, got NaN'],
+  ] as const)('refuses %j with INVALID_OPTIONS', (given, message) => {
+    expect(() => resolveErrorPolicy(given as never, 'shop')).toThrow(
+      expect.objectContaining({ name: 'StreamrunError', code: 'INVALID_OPTIONS', message }),
+    );
+  });
+});
+
+describe('isRetriable(): an open circuit', () => {
+  it('is not retried: the caller waits for the breaker instead', async () => {
+    const { BrokenCircuitError } = await import('cockatiel');
+    expect(isRetriable(policy, new StreamrunError('PROCESSING', 'open', { cause: new BrokenCircuitError() }))).toBe(false);
+  });
+});
+
+describe('withRetries(): what it reports', () => {
+  it('wraps a thrown value that is no StreamrunError as PROCESSING, with the value as its cause', async () => {
+    const thrown = new Error('plain');
+    const outcome = await withRetries(policy, () => {
+      throw thrown;
+    });
+    // Not a StreamrunError, so not retried.
+    expect(outcome.attempts).toBe(1);
+    expect(outcome.error).toBeInstanceOf(StreamrunError);
+    expect(outcome.error).toMatchObject({ code: 'PROCESSING', message: 'Error: plain' });
+    expect(outcome.error?.cause).toBe(thrown);
+  });
+
+  it('returns the StreamrunError itself when every try threw one', async () => {
+    const error = failing(new InvalidOrder('no items'));
+    const outcome = await withRetries(policy, () => {
+      throw error;
+    });
+    expect(outcome).toEqual({ attempts: 1, error });
+    expect(outcome.error).toBe(error);
+  });
+
+  it('with a signal that is not aborted, runs to the end as without one', async () => {
+    const controller = new AbortController();
+    expect(await withRetries(policy, () => {}, controller.signal)).toEqual({ attempts: 1 });
+    let tries = 0;
+    const outcome = await withRetries(policy, () => {
+      if (++tries < 3) throw failing(new Error('flaky'));
+    }, controller.signal);
+    expect(outcome).toEqual({ attempts: 3 });
+  });
+
+  it('with a signal aborted before the start, runs no try', async () => {
+    const controller = new AbortController();
+    controller.abort(new Error('stopping'));
+    let tries = 0;
+    const outcome = await withRetries(policy, () => {
+      tries++;
+    }, controller.signal);
+    expect(tries).toBe(0);
+    expect(outcome.attempts).toBe(0);
+    expect(outcome.error).toBeInstanceOf(StreamrunError);
+  });
+});
