@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { topology } from '../../../lib/dsl/topology.ts';
+import { graphOf, topology } from '../../../lib/dsl/topology.ts';
+import { hopping, session, tumbling } from '../../../lib/dsl/windows.ts';
+import { describeGraph } from '../../../lib/graph/describe.ts';
+import { childrenOf } from '../../../lib/graph/edges.ts';
 import { serdes } from '../../../lib/serde/builtin.ts';
 
 const text = { key: serdes.string, value: serdes.string };
@@ -134,5 +137,149 @@ describe('describe() as JSON', () => {
 
   it('is frozen', () => {
     expect(Object.isFrozen(uppercase().describe())).toBe(true);
+  });
+});
+
+/** Every kind of stateful node and an external sink, in one sub-topology (the join ties the table in). */
+function stateful() {
+  const t = topology('shop');
+  const users = t.table('users', text, { name: 'users' });
+  const clicks = t.stream('clicks', text);
+  clicks.join(users, (c, u) => `${c}${u}`, { name: 'with-user' }).groupByKey().count({ name: 'counts' });
+  clicks.groupByKey().windowedBy(tumbling(1000).grace(50)).count({ name: 'per-second', emit: 'final' });
+  clicks.groupByKey().windowedBy(hopping(1000, 250)).reduce((a, b) => a + b, { name: 'hops' });
+  clicks.groupByKey().windowedBy(session(300)).count({ name: 'visits' });
+  clicks.sink({ name: 'postgres events', write: async () => {} }, { name: 'db' });
+  return t;
+}
+
+describe('describe() of stateful nodes and external sinks', () => {
+  it('text: tables, joins, aggregates, tumbling, hopping and session windows, external sinks', () => {
+    expect(String(stateful().describe())).toBe(
+      [
+        'Topology: shop',
+        '  Sub-topology: 0',
+        '    Source: users-source (topic: users, key: string, value: string)',
+        '      --> users',
+        '    Processor: users (table, store: users, changelog: its source topic users)',
+        '      --> none',
+        '      <-- users-source',
+        '    Source: source-1 (topic: clicks, key: string, value: string)',
+        '      --> with-user, per-second, hops, visits, db',
+        '    Processor: with-user (join, store: users)',
+        '      --> counts',
+        '      <-- source-1',
+        '    Processor: counts (aggregate, store: counts, key: string, value: json)',
+        '      --> none',
+        '      <-- with-user',
+        '    Processor: per-second (windowedAggregate, store: per-second, tumbling 1000 ms, grace 50 ms, emit final)',
+        '      --> none',
+        '      <-- source-1',
+        '    Processor: hops (windowedAggregate, store: hops, hopping 1000 ms every 250 ms, grace 0 ms, emit update)',
+        '      --> none',
+        '      <-- source-1',
+        '    Processor: visits (sessionAggregate, store: visits)',
+        '      --> none',
+        '      <-- source-1',
+        // An external sink ends the stream: no "-->" line, like a topic sink.
+        '    Sink: db (external: postgres events)',
+        '      <-- source-1',
+      ].join('\n'),
+    );
+  });
+
+  it('JSON: the store, windows, serdes and external sink of each node, nothing more', () => {
+    const d = stateful().describe();
+    expect(d.topics).toEqual({ sources: ['users', 'clicks'], sinks: [] });
+    expect(d.subtopologies).toHaveLength(1);
+    expect(d.subtopologies[0]).toMatchObject({ id: 0, sourceTopics: ['users', 'clicks'], sinkTopics: [] });
+    const nodes = JSON.parse(JSON.stringify(d)).subtopologies[0].nodes;
+    expect(nodes).toEqual([
+      {
+        name: 'users-source',
+        kind: 'source',
+        topic: 'users',
+        serdes: { key: 'string', value: 'string' },
+        parents: [],
+        children: ['users'],
+      },
+      { name: 'users', kind: 'materialize', store: 'users', topic: 'users', parents: ['users-source'], children: [] },
+      {
+        name: 'source-1',
+        kind: 'source',
+        topic: 'clicks',
+        serdes: { key: 'string', value: 'string' },
+        parents: [],
+        children: ['with-user', 'per-second', 'hops', 'visits', 'db'],
+      },
+      { name: 'with-user', kind: 'join', store: 'users', parents: ['source-1'], children: ['counts'] },
+      {
+        name: 'counts',
+        kind: 'aggregate',
+        store: 'counts',
+        serdes: { key: 'string', value: 'json' },
+        parents: ['with-user'],
+        children: [],
+      },
+      {
+        name: 'per-second',
+        kind: 'windowedAggregate',
+        store: 'per-second',
+        windows: { size: 1000, advance: 1000, grace: 50, emit: 'final' },
+        serdes: { key: 'string', value: 'json' },
+        parents: ['source-1'],
+        children: [],
+      },
+      {
+        name: 'hops',
+        kind: 'windowedAggregate',
+        store: 'hops',
+        windows: { size: 1000, advance: 250, grace: 0, emit: 'update' },
+        serdes: { key: 'string', value: 'json' },
+        parents: ['source-1'],
+        children: [],
+      },
+      { name: 'visits', kind: 'sessionAggregate', store: 'visits', parents: ['source-1'], children: [] },
+      { name: 'db', kind: 'externalSink', external: 'postgres events', parents: ['source-1'], children: [] },
+    ]);
+  });
+
+  it('an aggregate has no windows field; the description objects carry no undefined fields', () => {
+    const nodes = stateful().describe().subtopologies[0]!.nodes;
+    const counts = nodes.find((n) => n.name === 'counts')!;
+    expect(counts).toStrictEqual({
+      name: 'counts',
+      kind: 'aggregate',
+      store: 'counts',
+      serdes: { key: 'string', value: 'json' },
+      parents: ['with-user'],
+      children: [],
+    });
+  });
+
+  it('shows a custom aggregate value serde by its name', () => {
+    const t = topology('app');
+    const number = { name: 'number', serialize: (n: number) => Buffer.from(String(n)), deserialize: (b: Buffer) => Number(String(b)) };
+    t.stream('in', text).groupByKey().aggregate(() => 0, (n) => n + 1, { name: 'n', value: number });
+    expect(String(t.describe())).toContain('    Processor: n (aggregate, store: n, key: string, value: number)');
+  });
+});
+
+describe('childrenOf()', () => {
+  it('answers none for a node that is not in the graph', () => {
+    const t = topology('app');
+    t.stream('in', text).to('out');
+    const graph = graphOf(t);
+    const children = childrenOf(graph);
+    expect(children(graph.nodes[0]!).map((n) => n.name)).toEqual(['sink-1']);
+    expect(children({ kind: 'merge', name: 'elsewhere', parents: [] })).toEqual([]);
+  });
+
+  it('does not throw on a parent missing from the graph: describe() does not validate', () => {
+    const graph = { appId: 'x', nodes: [{ kind: 'peek', name: 'p', parents: ['missing'], fn: () => {} }] } as const;
+    expect(childrenOf(graph as never)(graph.nodes[0] as never)).toEqual([]);
+    expect(String(describeGraph(graph as never))).toBe(
+      ['Topology: x', '  Sub-topology: 0', '    Processor: p (peek)', '      --> none', '      <-- missing'].join('\n'),
+    );
   });
 });

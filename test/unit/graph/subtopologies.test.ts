@@ -73,3 +73,16 @@ describe('childrenOf()', () => {
     expect(names(2)).toEqual(['sink-3']);
   });
 });
+
+describe('subtopologies() of a graph that was not validated', () => {
+  it('keeps nodes apart whose parents are missing from the graph, each parent its own', () => {
+    const graph = {
+      appId: 'x',
+      nodes: [
+        { kind: 'merge', name: 'p1', parents: ['missing-1'] },
+        { kind: 'merge', name: 'p2', parents: ['missing-2'] },
+      ],
+    } as const;
+    expect(subtopologies(graph as never).map((s) => s.nodes.map((n) => n.name))).toEqual([['p1'], ['p2']]);
+  });
+});
