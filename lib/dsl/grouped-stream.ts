@@ -209,12 +209,13 @@ export class GroupedStreamImpl<K, V> implements GroupedStream<K, V> {
     windowing?: Windowing,
   ): Table<K, A> {
     const where = this.#where(operator);
+    // First: the `in` check below throws a TypeError on what is not an object.
+    if (options !== undefined) checkObject(options, where, 'options');
     if (options !== undefined && 'emit' in options && !['update', 'final', undefined].includes(options.emit as string)) {
       throw invalid(`${where}: emit must be 'update' or 'final', got ${show(options.emit)}`);
     }
     checkFunction(initializer, where, 'the initializer');
     checkFunction(aggregator, where, 'the aggregator');
-    if (options !== undefined) checkObject(options, where, 'options');
     const named = nameOption(options, where) !== undefined;
     const serdes = {
       key: this.#keySerde,
