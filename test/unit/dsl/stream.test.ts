@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import type { Stream } from '../../../lib/dsl/stream.ts';
+import type { Table } from '../../../lib/dsl/table.ts';
 import { graphOf, topology } from '../../../lib/dsl/topology.ts';
-import type { BranchNode, GraphNode, RecordContext } from '../../../lib/graph/nodes.ts';
+import type { AggregateNode, BranchNode, GraphNode, RecordContext } from '../../../lib/graph/nodes.ts';
 import { serdes } from '../../../lib/serde/builtin.ts';
 
 const text = { key: serdes.string, value: serdes.string };
@@ -267,5 +269,218 @@ describe('merge()', () => {
       'merge() after source-0: the stream from source-1 is given twice; each record would be doubled',
     );
     expect(() => a.merge(a)).toThrow(/source-0 is given twice/);
+  });
+});
+
+const invalid = (message: string) => expect.objectContaining({ name: 'StreamrunError', code: 'INVALID_TOPOLOGY', message });
+const named = {
+  key: { name: 'key', serialize: (s: string) => Buffer.from(s), deserialize: (b: Buffer) => b.toString() },
+  value: { name: 'value', serialize: (s: string) => Buffer.from(s), deserialize: (b: Buffer) => b.toString() },
+};
+
+describe('enrich()', () => {
+  it('appends an enrich node with the function, 16 calls at a time and the default breaker', () => {
+    const fn = async (v: string) => v.length;
+    const nodes = built((t) => t.stream('in', text).enrich(fn).to('out'));
+    expect(node(nodes, 'enrich-1')).toEqual({
+      kind: 'enrich',
+      name: 'enrich-1',
+      parents: ['source-0'],
+      fn,
+      concurrency: 16,
+      breaker: { failures: 3, halfOpenAfterMs: 1000 },
+    });
+  });
+
+  it('takes concurrency (1 at least), breaker settings and a name', () => {
+    const nodes = built((t) =>
+      t.stream('in', text).enrich(async (v) => v, { name: 'lookup', concurrency: 1, breaker: { failures: 5 } }).to('out'),
+    );
+    expect(node(nodes, 'lookup')).toMatchObject({ concurrency: 1, breaker: { failures: 5, halfOpenAfterMs: 1000 } });
+  });
+
+  it.each([0, -1, 1.5, Number.NaN])('rejects concurrency %s', (concurrency) => {
+    const input = topology('app').stream('in', text);
+    expect(() => input.enrich(async (v) => v, { concurrency })).toThrow(
+      invalid(`enrich() after source-0: concurrency must be a whole number ≥ 1, got ${concurrency}`),
+    );
+  });
+
+  it('rejects a function that is not one', () => {
+    const input = topology('app').stream('in', text);
+    expect(() => input.enrich('x' as never)).toThrow(invalid('enrich() after source-0: the callback must be a function; got "x"'));
+  });
+
+  it('keeps the key serde and forgets the value serde', () => {
+    const t = topology('app');
+    t.stream('in', named).enrich(async (v) => v).to('out');
+    expect(graphOf(t).nodes.at(-1)).toMatchObject({ kind: 'sink', serdes: { key: named.key, value: serdes.auto } });
+  });
+
+  it('keeps a re-key: a re-keyed, enriched stream is repartitioned before grouping', () => {
+    const nodes = built((t) =>
+      t.stream('in', text).map((v) => ({ key: v, value: v })).enrich(async (v) => v).groupByKey().count({ name: 'n' }),
+    );
+    expect(node(nodes, 'n-repartition-sink').parents).toEqual(['enrich-2']);
+  });
+});
+
+describe('join() and leftJoin()', () => {
+  function withTable(build: (input: Stream<string | null, string>, users: Table<string, string>) => void) {
+    const t = topology('app');
+    const users = t.table('users', text, { name: 'users' });
+    build(t.stream('clicks', named), users);
+    return [...graphOf(t).nodes];
+  }
+
+  it('appends a join node naming the table, inner or left', () => {
+    const joiner = (c: string, u: string) => c + u;
+    const left = (c: string, u: string | null) => c + String(u);
+    const nodes = withTable((clicks, users) => {
+      clicks.join(users, joiner).to('joined');
+      clicks.leftJoin(users, left).to('left-joined');
+    });
+    expect(node(nodes, 'join-2')).toEqual({ kind: 'join', name: 'join-2', parents: ['source-1'], table: 'users', left: false, joiner });
+    expect(node(nodes, 'join-4')).toEqual({ kind: 'join', name: 'join-4', parents: ['source-1'], table: 'users', left: true, joiner: left });
+  });
+
+  it('keeps the key serde and forgets the value serde', () => {
+    const nodes = withTable((clicks, users) => {
+      clicks.join(users, (c, u) => c + u, { name: 'j' }).to('out');
+    });
+    expect(nodes.at(-1)).toMatchObject({ kind: 'sink', parents: ['j'], serdes: { key: named.key, value: serdes.auto } });
+  });
+
+  it('rejects what is not a table of this topology', () => {
+    const t = topology('app');
+    const clicks = t.stream('clicks', text);
+    const foreign = topology('other').table('users', text, { name: 'users' });
+    expect(() => clicks.join({} as never, () => 1)).toThrow(invalid('join() after source-0: expected a table of topology "app"; got an object'));
+    expect(() => clicks.join(foreign, () => 1)).toThrow(invalid('join() after source-0: expected a table of topology "app"; got an object'));
+    expect(() => clicks.leftJoin(null as never, () => 1)).toThrow(invalid('leftJoin() after source-0: expected a table of topology "app"; got null'));
+  });
+
+  it('rejects a joiner that is not a function', () => {
+    withTable((clicks, users) => {
+      expect(() => clicks.join(users, 'x' as never)).toThrow(invalid('join() after source-1: the joiner must be a function; got "x"'));
+      expect(() => clicks.leftJoin(users, 'x' as never)).toThrow(invalid('leftJoin() after source-1: the joiner must be a function; got "x"'));
+      clicks.to('keep');
+    });
+  });
+
+  it('rejects a re-keyed stream: its records are not in their key\'s partition', () => {
+    const message = (op: string, after: string) =>
+      `${op}() after ${after}: the stream was re-keyed (map/flatMap), so its records are not in their key's partition; ` +
+      'write it to a topic with .to() and read that topic to join';
+    withTable((clicks, users) => {
+      const mapped = clicks.map((v, k) => ({ key: k, value: v }));
+      expect(() => mapped.join(users, (c) => c)).toThrow(invalid(message('join', 'map-2')));
+      const flat = clicks.flatMap((v, k) => [{ key: k, value: v }]);
+      expect(() => flat.leftJoin(users, (c) => c)).toThrow(invalid(message('leftJoin', 'flatMap-3')));
+      // Filtering or mapping values after a re-key does not undo it.
+      expect(() => mapped.filter(() => true).join(users, (c) => c)).toThrow(/re-keyed/);
+      // A stream read back from a topic is fine.
+      expect(() => clicks.mapValues((v) => v).join(users, (c) => c)).not.toThrow();
+      clicks.to('keep');
+    });
+  });
+});
+
+describe('sink()', () => {
+  const external = { name: 'audit service', write: async () => {} };
+
+  it('appends an external sink node with the default breaker and returns the topology', () => {
+    const t = topology('app');
+    expect(t.stream('in', text).sink(external)).toBe(t);
+    expect(graphOf(t).nodes[1]).toEqual({
+      kind: 'externalSink',
+      name: 'externalSink-1',
+      parents: ['source-0'],
+      sink: external,
+      breaker: { failures: 3, halfOpenAfterMs: 1000 },
+    });
+  });
+
+  it('takes a name, breaker settings and an error policy', () => {
+    const nodes = built((t) =>
+      t.stream('in', text).sink(external, { name: 'audit', breaker: { halfOpenAfterMs: 10 }, errors: { retries: 0 } }),
+    );
+    expect(node(nodes, 'audit')).toMatchObject({ breaker: { failures: 3, halfOpenAfterMs: 10 }, errors: { retries: 0 } });
+  });
+
+  it('rejects what is not a sink', () => {
+    const input = topology('app').stream('in', text);
+    expect(() => input.sink('db' as never)).toThrow(invalid('sink() after source-0: the sink must be an object; got "db"'));
+    expect(() => input.sink({ name: 'x' } as never)).toThrow(invalid('sink() after source-0: sink.write must be a function; got undefined'));
+  });
+});
+
+describe('groupByKey() and groupBy() arguments', () => {
+  it('groupByKey wants serdes that are an object, and a key serde that is one', () => {
+    const input = topology('app').stream('in', text);
+    expect(() => input.groupByKey('x' as never)).toThrow(invalid('groupByKey() after source-0: serdes must be an object; got "x"'));
+    expect(() => input.groupByKey({ key: 'x' as never })).toThrow(
+      invalid('groupByKey() after source-0: serdes.key must be a Serde (an object with name, serialize and deserialize); got "x"'),
+    );
+  });
+
+  it('groupBy wants a selector function', () => {
+    const input = topology('app').stream('in', text);
+    expect(() => input.groupBy('x' as never)).toThrow(invalid('groupBy() after source-0: the callback must be a function; got "x"'));
+  });
+
+  it('the key serde of a grouping: the one given, else the stream\'s, else serdes.auto', () => {
+    const nodes = built((t) => {
+      const input = t.stream('in', named);
+      input.groupByKey().count({ name: 'inherited' });
+      input.groupByKey({ key: serdes.string }).count({ name: 'given' });
+      input.map((v) => ({ key: v, value: v })).groupByKey().count({ name: 'unknown' });
+    });
+    expect((node(nodes, 'inherited') as AggregateNode).serdes.key).toBe(named.key);
+    expect((node(nodes, 'given') as AggregateNode).serdes.key).toBe(serdes.string);
+    expect((node(nodes, 'unknown') as AggregateNode).serdes.key).toBe(serdes.auto);
+  });
+
+  it('flatMap re-keys: its records are repartitioned, with the value serde of the stream when it is known', () => {
+    const nodes = built((t) => {
+      const input = t.stream('in', named);
+      input.flatMap((v, k) => [{ key: k, value: v }]).groupByKey().count({ name: 'f' });
+      input.filter(() => true).groupByKey().count({ name: 'in-place' });
+      input.groupBy((v) => v).count({ name: 'by-value' });
+    });
+    expect(node(nodes, 'f-repartition-sink')).toMatchObject({ parents: ['flatMap-1'], serdes: { key: serdes.auto, value: serdes.json() } });
+    expect(node(nodes, 'in-place').parents).toEqual(['filter-3']);
+    // groupBy makes new keys: their serde is unknown unless given; the values keep theirs.
+    expect(node(nodes, 'by-value-repartition-sink')).toMatchObject({ serdes: { key: serdes.auto, value: named.value } });
+  });
+});
+
+describe('to() arguments', () => {
+  it('rejects a key serde that is not one', () => {
+    const input = topology('app').stream('in', text);
+    expect(() => input.to('out', { key: 'x' as never })).toThrow(
+      invalid('to("out") after source-0: serdes.key must be a Serde (an object with name, serialize and deserialize); got "x"'),
+    );
+  });
+});
+
+describe('branch() arguments', () => {
+  it('rejects predicates that are not an object', () => {
+    const input = topology('app').stream('in', text);
+    expect(() => input.branch(5 as never)).toThrow(invalid('branch() after source-0: predicates must be an object; got 5'));
+    expect(() => input.branch(null as never)).toThrow(invalid('branch() after source-0: predicates must be an object; got null'));
+    expect(() => input.branch([() => true] as never)).toThrow(
+      invalid('branch() after source-0: predicates must be named, like { big: (v) => v > 100 }; got an array'),
+    );
+  });
+
+  it('explains an illegal branch name', () => {
+    const input = topology('app').stream('in', text);
+    expect(() => input.branch({ 'a b': () => true })).toThrow(
+      invalid(
+        `branch() after source-0: branch name "a b" must be a non-empty string of letters, digits, '.', '_' or '-' ` +
+          '(it becomes part of a node name); got "a b"',
+      ),
+    );
   });
 });
