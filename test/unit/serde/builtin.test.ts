@@ -96,3 +96,57 @@ function catchError(fn: () => unknown): unknown {
   }
   throw new Error('expected a throw');
 }
+
+describe('serdes.json: what cannot be written', () => {
+  it('a value whose toJSON throws: PROCESSING with the error\'s message, the error as its cause', () => {
+    const thrown = new Error('nope');
+    const error = catchError(() => serdes.json().serialize({ toJSON: () => { throw thrown; } }));
+    expect(error).toBeInstanceOf(StreamrunError);
+    expect(error).toMatchObject({ code: 'PROCESSING', message: 'cannot write value as JSON: nope' });
+    expect((error as Error).cause).toBe(thrown);
+  });
+
+  it('a thrown value that is not an Error is shown as a string', () => {
+    const error = catchError(() => serdes.json().serialize({ toJSON: () => { throw 'raw'; } }));
+    expect(error).toMatchObject({ code: 'PROCESSING', message: 'cannot write value as JSON: raw', cause: 'raw' });
+  });
+
+  it('a BigInt, through json and auto alike', () => {
+    for (const serde of [serdes.json(), serdes.auto]) {
+      const error = catchError(() => serde.serialize(1n));
+      expect(error).toMatchObject({ code: 'PROCESSING' });
+      expect((error as Error).cause).toBeInstanceOf(TypeError);
+    }
+  });
+
+  it('a symbol', () => {
+    expect(catchError(() => serdes.json().serialize(Symbol('s')))).toMatchObject({ code: 'PROCESSING', message: 'cannot write a symbol as JSON' });
+  });
+
+  it('writes non-ASCII text as UTF-8', () => {
+    expect(serdes.json().serialize({ s: 'é✓' })).toEqual(Buffer.from('{"s":"é✓"}', 'utf8'));
+    expect(serdes.auto.serialize({ s: 'é' })).toEqual(Buffer.from([0x7b, 0x22, 0x73, 0x22, 0x3a, 0x22, 0xc3, 0xa9, 0x22, 0x7d]));
+  });
+});
+
+describe('the built-in serdes by name', () => {
+  it('are named string, buffer, json and auto', () => {
+    expect([serdes.string.name, serdes.buffer.name, serdes.json().name, serdes.auto.name]).toEqual(['string', 'buffer', 'json', 'auto']);
+    expect(Object.isFrozen(serdes.buffer)).toBe(true);
+    expect(Object.isFrozen(serdes.json())).toBe(true);
+    expect(Object.isFrozen(serdes.auto)).toBe(true);
+  });
+
+  it('string and auto write strings as UTF-8 bytes', () => {
+    expect(serdes.string.serialize('é')).toEqual(Buffer.from([0xc3, 0xa9]));
+    expect(serdes.auto.serialize('é')).toEqual(Buffer.from([0xc3, 0xa9]));
+    expect(serdes.string.deserialize(Buffer.from([0xc3, 0xa9]))).toBe('é');
+  });
+
+  it('auto writes a Uint8Array as a view on the same bytes', () => {
+    const whole = new Uint8Array([9, 1, 2, 3, 9]);
+    const written = serdes.auto.serialize(whole.subarray(1, 4));
+    whole[2] = 7;
+    expect([...written]).toEqual([1, 7, 3]);
+  });
+});
