@@ -98,16 +98,18 @@ describe('withRetries()', () => {
 });
 
 describe('resolveErrorPolicy(): fields and their boundaries', () => {
-  const base = resolveErrorPolicy(
-    { retries: 5, backoff: { initialMs: 7, maxMs: 70, multiplier: 3, jitter: false }, onExhausted: 'skip', deadLetterTopic: 'runner-dlq' },
-    'shop',
-  );
+  // Resolved inside each test: a throw here would fail the file without failing a test.
+  const runner = () =>
+    resolveErrorPolicy(
+      { retries: 5, backoff: { initialMs: 7, maxMs: 70, multiplier: 3, jitter: false }, onExhausted: 'skip', deadLetterTopic: 'runner-dlq' },
+      'shop',
+    );
 
   it('a node\'s own values win over the runner\'s, field by field', () => {
     const node = resolveErrorPolicy(
       { retries: 1, backoff: { initialMs: 1, maxMs: 2, multiplier: 1, jitter: true }, onExhausted: 'fail', nonRetryable: [RangeError], deadLetterTopic: 'node-dlq' },
       'shop',
-      base,
+      runner(),
     );
     expect(node).toEqual({
       retries: 1,
@@ -122,7 +124,7 @@ describe('resolveErrorPolicy(): fields and their boundaries', () => {
   });
 
   it('everything a node leaves out comes from the runner\'s policy, not from the defaults', () => {
-    expect(resolveErrorPolicy({}, 'other', base)).toEqual({
+    expect(resolveErrorPolicy({}, 'other', runner())).toEqual({
       retries: 5,
       initialMs: 7,
       maxMs: 70,
@@ -132,7 +134,7 @@ describe('resolveErrorPolicy(): fields and their boundaries', () => {
       nonRetryable: [],
       deadLetterTopic: 'runner-dlq',
     });
-    expect(resolveErrorPolicy({ backoff: {} }, 'other', base).jitter).toBe(false);
+    expect(resolveErrorPolicy({ backoff: {} }, 'other', runner()).jitter).toBe(false);
   });
 
   it('accepts each onExhausted value', () => {
