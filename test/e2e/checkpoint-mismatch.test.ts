@@ -17,8 +17,15 @@ const counter = (appId: string, input: string) =>
     .toStream()
     .to(`${input}-out`, { value: serdes.json<number>() });
 
+/**
+ * The store's entries once a task serves it: the restore log line comes just before the task
+ * joins the ones queries ask, and until then the store answers with no entries.
+ */
 async function storeEntries(url: string): Promise<Record<string, unknown>> {
-  const body = (await (await fetch(`${url}/stores/counts?limit=1000`)).json()) as { entries: { key: string; value: unknown }[] };
+  const body = await waitFor('the restored store to be served', async () => {
+    const answer = (await (await fetch(`${url}/stores/counts?limit=1000`)).json()) as { entries: { key: string; value: unknown }[] };
+    return answer.entries.length > 0 && answer;
+  });
   return Object.fromEntries(body.entries.map((e) => [e.key, e.value]));
 }
 
