@@ -1,13 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { graphOf } from '../../../lib/dsl/topology.ts';
 import { serdes, StreamrunError, topology, type SinkRecord, type Topology } from '../../../lib/index.ts';
-import { childrenOf } from '../../../lib/graph/edges.ts';
-import { subtopologies } from '../../../lib/graph/subtopologies.ts';
 import type { InputBatch } from '../../../lib/runtime/client.ts';
 import type { Failed, Settled } from '../../../lib/runtime/failures.ts';
-import { Task } from '../../../lib/runtime/task.ts';
-import { storeSpecs } from '../../../lib/state/changelog.ts';
-import { MemoryStores } from '../../../lib/state/memory-stores.ts';
+import type { Task } from '../../../lib/runtime/task.ts';
+import { newTask } from './new-task.ts';
 
 /**
  * The Task's asynchronous side, driven as the runner drives it: enrich calls bounded by their
@@ -17,20 +13,7 @@ import { MemoryStores } from '../../../lib/state/memory-stores.ts';
 
 const text = { key: serdes.string, value: serdes.string };
 
-async function taskFor(t: Topology) {
-  const graph = graphOf(t);
-  const nodes = subtopologies(graph)[0]!.nodes;
-  const stores = await MemoryStores.open(storeSpecs(graph.appId, nodes), 0);
-  return new Task({
-    id: '0_3',
-    partition: 3,
-    nodes,
-    children: childrenOf(graph),
-    onLate: () => {},
-    breaker: () => ({ halfOpenAfterMs: 0, call: (fn) => fn(), onOpen: () => {} }),
-    stores,
-  });
-}
+const taskFor = async (t: Topology) => (await newTask(t, 3)).task;
 
 const batchOf = (values: string[], lastOffset?: string): InputBatch => ({
   topic: 'in',

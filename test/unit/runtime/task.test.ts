@@ -1,28 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { graphOf } from '../../../lib/dsl/topology.ts';
 import { serdes, StreamrunError, topology, type Topology } from '../../../lib/index.ts';
-import { childrenOf } from '../../../lib/graph/edges.ts';
-import { subtopologies } from '../../../lib/graph/subtopologies.ts';
 import type { InputBatch, InputRecord } from '../../../lib/runtime/client.ts';
-import { Task } from '../../../lib/runtime/task.ts';
-import { storeSpecs } from '../../../lib/state/changelog.ts';
-import { MemoryStores } from '../../../lib/state/memory-stores.ts';
+import { newTask } from './new-task.ts';
 
 /** A task over the first sub-topology of `t`, with the failures it reports. */
 async function taskFor(t: Topology, maxOutputs = 1000) {
-  const graph = graphOf(t);
   const failures: StreamrunError[] = [];
-  const nodes = subtopologies(graph)[0]!.nodes;
-  const stores = await MemoryStores.open(storeSpecs(graph.appId, nodes), 0);
-  const task = new Task({
-    id: '0_0',
-    partition: 0,
-    nodes,
-    children: childrenOf(graph),
-    onLate: () => {},
-    breaker: () => ({ halfOpenAfterMs: 0, call: (fn) => fn(), onOpen: () => {} }),
-    stores,
-  });
+  const { task, stores } = await newTask(t);
   const run = (topic: string, values: (string | null)[], keys: (string | null)[] = []) => {
     const records: InputRecord[] = values.map((v, i) => ({
       key: keys[i] === undefined || keys[i] === null ? null : Buffer.from(keys[i]!),
