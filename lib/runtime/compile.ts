@@ -1,7 +1,7 @@
 import { StreamrunError } from '../errors/streamrun-error.ts';
 import type { EnrichNode, ExternalSinkNode, GraphNode, KeyValue, RecordContext, SourceNode } from '../graph/nodes.ts';
 import type { KeyValueStore } from '../state/key-value-store.ts';
-import type { WindowState } from '../state/window-store.ts';
+import type { WindowKey, WindowState } from '../state/window-store.ts';
 import type { InputRecord } from './client.ts';
 import type { OutputBuffer } from './output-buffer.ts';
 import type { MutableRecordContext } from './record-context.ts';
@@ -139,11 +139,16 @@ export function compile(
           if (key === null || key === undefined) return;
           const time = timestamp === undefined ? context.timestamp : guard(() => timestamp(value, key, context));
           windows.observe(time);
-          const merging = windows
-            .windowsOf(key)
-            .filter((s) => s.end >= time - gap && s.start <= time + gap && !windows.closed(s.end));
-          const start = Math.min(time, ...merging.map((s) => s.start));
-          const end = Math.max(time, ...merging.map((s) => s.end));
+          // One pass over the key's sessions: those within gap of the record, still open.
+          const merging: WindowKey[] = [];
+          let start = time;
+          let end = time;
+          for (const s of windows.windowsOf(key)) {
+            if (s.end < time - gap || s.start > time + gap || windows.closed(s.end)) continue;
+            merging.push(s);
+            if (s.start < start) start = s.start;
+            if (s.end > end) end = s.end;
+          }
           // As Kafka Streams: late only if the session it would make or join closed before now.
           if (windows.closedBefore(end)) {
             state.late(node.name, time);
