@@ -1,10 +1,12 @@
 import { StreamrunError } from '../errors/streamrun-error.ts';
-import type { EnrichNode, ExternalSinkNode, GraphNode, KeyValue, RecordContext, SourceNode } from '../graph/nodes.ts';
+import type { EnrichNode, ExternalSinkNode, GraphNode, KeyValue, RecordContext, SinkNode, SourceNode } from '../graph/nodes.ts';
 import type { KeyValueStore } from '../state/key-value-store.ts';
-import type { WindowKey, WindowState } from '../state/window-store.ts';
+import type { Timestamped, WindowKey, WindowState } from '../state/window-store.ts';
 import type { InputRecord } from './client.ts';
+import { EventClock } from './event-clock.ts';
 import type { OutputBuffer } from './output-buffer.ts';
-import type { MutableRecordContext } from './record-context.ts';
+import { noHeaders, type MutableRecordContext } from './record-context.ts';
+import { readWriterTime, TIME_HEADER, WATERMARK_HEADER, writerTime } from './watermarks.ts';
 
 /** Receives one record's key and value at a node; the context says which record it is. */
 type Forward = (value: unknown, key: unknown) => void;
@@ -19,10 +21,35 @@ export interface TaskState {
   defer(node: EnrichNode, call: (context: RecordContext) => Promise<unknown>, then: (result: unknown) => void): void;
   /** Keeps a record for the external sink's next batch. */
   sink(node: ExternalSinkNode, value: unknown, key: unknown): void;
+  /** This task's partition: who it is as a writer of repartition topics. */
+  readonly partition: number;
+  readonly time: EventTimeRules;
+}
+
+/** What the event clocks need to know: who writes the repartition topics, and when a writer is idle. */
+export interface EventTimeRules {
+  /** How many tasks write a repartition topic (0 for any other topic). */
+  writers(topic: string): number;
+  readonly idleMs: number;
+  now(): number;
 }
 
 /** Runs one consumed record through the graph; what the sinks emit lands in the buffer. */
 export type SourceProcessor = (record: InputRecord) => void;
+
+export interface CompiledGraph {
+  readonly processors: Map<string, SourceProcessor>;
+  /** The event clock of each repartition sink: its time goes to every partition after a commit. */
+  readonly repartitions: readonly RepartitionClock[];
+}
+
+export interface RepartitionClock {
+  readonly topic: string;
+  readonly clock: EventClock;
+}
+
+/** A watermark reached a node from a repartition topic. */
+type Tick = (topic: string, writer: number, time: number) => void;
 
 /**
  * Turns a sub-topology into one plain function per source topic, built once per task: no
@@ -34,8 +61,50 @@ export function compile(
   context: MutableRecordContext,
   outputs: OutputBuffer,
   state: TaskState,
-): Map<string, SourceProcessor> {
+): CompiledGraph {
   const forwards = new Map<string, Forward>();
+  const repartitions: RepartitionClock[] = [];
+  const ticks = new Map<string, Tick[]>();
+  const byName = new Map(nodes.map((n) => [n.name, n]));
+  const sources = new Map<string, readonly SourceNode[]>();
+
+  /** The sources whose records can reach `node` (a join's table is read, not reached). */
+  const sourcesOf = (node: GraphNode): readonly SourceNode[] => {
+    if (node.kind === 'source') return [node];
+    let found = sources.get(node.name);
+    if (found === undefined) {
+      const all = node.parents.flatMap((p) => sourcesOf(byName.get(p)!));
+      sources.set(node.name, (found = [...new Set(all)]));
+    }
+    return found;
+  };
+
+  /** A node's event clock; `onWatermark` hears what the repartition topics before it say. */
+  const clockOf = (node: GraphNode, floor: number, onWatermark?: Tick): EventClock => {
+    const topics = new Map(sourcesOf(node).map((s) => [s.topic, s.internal === true ? state.time.writers(s.topic) : 0]));
+    const clock = new EventClock(topics, { floor, idleMs: state.time.idleMs, now: state.time.now });
+    const tick: Tick = onWatermark ?? ((topic, writer, time) => void clock.observe(topic, writer, time));
+    for (const source of sourcesOf(node)) {
+      if (source.internal !== true) continue;
+      const list = ticks.get(source.topic);
+      if (list === undefined) ticks.set(source.topic, [tick]);
+      else list.push(tick);
+    }
+    return clock;
+  };
+
+  /** Passes a record on stamped with `timestamp` (a window's newest record's), as Kafka Streams does. */
+  const forwardAt = (next: Forward, value: unknown, key: unknown, timestamp: number): void => {
+    if (timestamp === context.timestamp) return next(value, key);
+    const { timestamp: before, rawTimestamp } = context;
+    context.stamp(timestamp);
+    try {
+      next(value, key);
+    } finally {
+      context.timestamp = before;
+      context.rawTimestamp = rawTimestamp;
+    }
+  };
 
   const forwardTo = (node: GraphNode): Forward => {
     const built = forwards.get(node.name);
@@ -135,10 +204,27 @@ export function compile(
         // until then, by a record within gap of its end.
         const windows = state.windows(node.store);
         const { initializer, aggregator, merger, timestamp, emit, gap } = node;
+        // A session's newest record is its end: Kafka Streams stamps its results with it.
+        const emitClosed = () => {
+          for (const closed of windows.expire()) {
+            if (emit === 'final') forwardAt(next, closed.value, { key: closed.key, start: closed.start, end: closed.end }, closed.end);
+          }
+        };
+        const clock = clockOf(
+          node,
+          windows.streamTime,
+          timestamp === undefined
+            ? (topic, writer, time) => {
+                windows.advanceTo(clock.observe(topic, writer, time));
+                emitClosed();
+              }
+            : undefined,
+        );
         return (value, key) => {
           if (key === null || key === undefined) return;
           const time = timestamp === undefined ? context.timestamp : guard(() => timestamp(value, key, context));
-          windows.observe(time);
+          const laneTime = timestamp === undefined ? (context.watermark ?? time) : time;
+          windows.advanceTo(clock.observe(context.topic, context.writer, laneTime));
           // One pass over the key's sessions: those within gap of the record, still open.
           const merging: WindowKey[] = [];
           let start = time;
@@ -156,20 +242,18 @@ export function compile(
             let aggregate = guard(initializer);
             for (const session of merging) {
               const merged = aggregate;
-              aggregate = guard(() => merger(merged, windows.get(session), key));
+              aggregate = guard(() => merger(merged, windows.get(session)!.value, key));
               windows.remove(session);
               // The merged-away session is gone: a null value says so downstream.
-              if (emit === 'update') next(null, { key, start: session.start, end: session.end });
+              if (emit === 'update') forwardAt(next, null, { key, start: session.start, end: session.end }, session.end);
             }
             const before = aggregate;
             aggregate = guard(() => aggregator(before, value, key));
             const window = { key, start, end };
-            windows.put(window, aggregate);
-            if (emit === 'update') next(aggregate, window);
+            windows.put(window, aggregate, end);
+            if (emit === 'update') forwardAt(next, aggregate, window, end);
           }
-          for (const closed of windows.expire()) {
-            if (emit === 'final') next(closed.value, { key: closed.key, start: closed.start, end: closed.end });
-          }
+          emitClosed();
         };
       }
       case 'materialize': {
@@ -189,24 +273,31 @@ export function compile(
         const next = fanOut(node);
         const store = state.store(node.table);
         const { joiner, left } = node;
+        // An aggregate's store keeps each value with its time (storeSpecs); a table's keeps it bare.
+        const timestamped = byName.get(node.table)?.kind === 'aggregate';
+        const lookup = (key: unknown): unknown => {
+          const stored = store.get(key);
+          return timestamped && stored !== undefined ? (stored as Timestamped).value : stored;
+        };
         return (value, key) => {
-          const tableValue = key === null || key === undefined ? undefined : guard(() => store.get(key));
+          const tableValue = key === null || key === undefined ? undefined : guard(() => lookup(key));
           if (tableValue === undefined && !left) return;
           next(guard(() => joiner(value, tableValue ?? null, key)), key);
         };
       }
       case 'aggregate': {
         const next = fanOut(node);
-        const store = state.store(node.store);
+        const store = state.store(node.store) as KeyValueStore<unknown, Timestamped>;
         const { initializer, aggregator } = node;
         return (value, key) => {
           if (key === null || key === undefined) return;
-          const updated = guard(() => {
-            const current = store.get(key);
-            return aggregator(current === undefined ? initializer() : current, value, key);
-          });
-          store.put(key, updated);
-          next(updated, key);
+          const current = guard(() => store.get(key));
+          const updated = guard(() => aggregator(current === undefined ? initializer() : current.value, value, key));
+          // Like a window, an aggregate carries the newest time of its records (Kafka Streams).
+          const time = context.timestamp;
+          const stamp = current === undefined || current.timestamp < time ? time : current.timestamp;
+          store.put(key, { value: updated, timestamp: stamp });
+          forwardAt(next, updated, key, stamp);
         };
       }
       case 'windowedAggregate': {
@@ -214,10 +305,26 @@ export function compile(
         const windows = state.windows(node.store);
         const { initializer, aggregator, timestamp, emit } = node;
         const { size, advance } = node.windows;
+        const emitClosed = () => {
+          for (const closed of windows.expire()) {
+            if (emit === 'final') forwardAt(next, closed.value, { key: closed.key, start: closed.start, end: closed.end }, closed.timestamp);
+          }
+        };
+        const clock = clockOf(
+          node,
+          windows.streamTime,
+          timestamp === undefined
+            ? (topic, writer, time) => {
+                windows.advanceTo(clock.observe(topic, writer, time));
+                emitClosed();
+              }
+            : undefined,
+        );
         return (value, key) => {
           if (key === null || key === undefined) return;
           const time = timestamp === undefined ? context.timestamp : guard(() => timestamp(value, key, context));
-          windows.observe(time);
+          const laneTime = timestamp === undefined ? (context.watermark ?? time) : time;
+          windows.advanceTo(clock.observe(context.topic, context.writer, laneTime));
           let counted = false;
           // Every window with start <= time < start + size, oldest first (as Kafka Streams updates them).
           const first = Math.max(0, (Math.floor((time - size) / advance) + 1) * advance);
@@ -225,17 +332,15 @@ export function compile(
             const window = { key, start, end: start + size };
             if (windows.closed(window.end)) continue;
             counted = true;
-            const updated = guard(() => {
-              const current = windows.get(window);
-              return aggregator(current === undefined ? initializer() : current, value, key);
-            });
-            windows.put(window, updated);
-            if (emit === 'update') next(updated, window);
+            const current = windows.get(window);
+            const updated = guard(() => aggregator(current === undefined ? initializer() : current.value, value, key));
+            // An aggregate carries the newest time of its records, as in Kafka Streams.
+            const stamp = current === undefined || current.timestamp < time ? time : current.timestamp;
+            windows.put(window, updated, stamp);
+            if (emit === 'update') forwardAt(next, updated, window, stamp);
           }
           if (!counted) state.late(node.name, time);
-          for (const closed of windows.expire()) {
-            if (emit === 'final') next(closed.value, { key: closed.key, start: closed.start, end: closed.end });
-          }
+          emitClosed();
         };
       }
       case 'externalSink':
@@ -243,6 +348,7 @@ export function compile(
       case 'sink': {
         const lane = outputs.lane(node.topic);
         const { key: keySerde, value: valueSerde } = node.serdes;
+        if (node.internal === true) return repartitionSink(node.topic);
         return (value, key) => {
           const record = guard(() => ({
             key: key === null || key === undefined ? null : keySerde.serialize(key),
@@ -257,11 +363,76 @@ export function compile(
     }
   };
 
+  /** Writes a repartition topic: each record carries this task's event time for the readers. */
+  const repartitionSink = (topic: string): Forward => {
+    const node = nodes.find((n) => n.kind === 'sink' && n.topic === topic) as SinkNode;
+    const lane = outputs.lane(topic);
+    const { key: keySerde, value: valueSerde } = node.serdes;
+    const clock = clockOf(node, Number.NEGATIVE_INFINITY);
+    repartitions.push({ topic, clock });
+    const writer = state.partition;
+    return (value, key) => {
+      const time = clock.observe(context.topic, context.writer, context.watermark ?? context.timestamp);
+      const record = guardAt(node.name, () => ({
+        key: key === null || key === undefined ? null : keySerde.serialize(key),
+        value: value === null || value === undefined ? null : valueSerde.serialize(value),
+        timestamp: context.rawTimestamp,
+        headers: { ...context.headers, [TIME_HEADER]: writerTime(writer, time) },
+      }));
+      lane.push(record);
+      outputs.size++;
+    };
+  };
+
+  const guardAt = <R>(name: string, call: () => R): R => {
+    try {
+      return call();
+    } catch (error) {
+      throw failure('PROCESSING', name, context, error);
+    }
+  };
+
+  // Everything is built before the processors, so each source knows every node its watermarks reach.
+  const entries = nodes.flatMap((node) => (node.kind === 'source' ? [[node, fanOut(node)] as const] : []));
   const processors = new Map<string, SourceProcessor>();
-  for (const node of nodes) {
-    if (node.kind === 'source') processors.set(node.topic, sourceProcessor(node, fanOut(node), context));
+  for (const [node, next] of entries) {
+    const read = sourceProcessor(node, next, context);
+    processors.set(node.topic, node.internal === true ? repartitionSource(read, ticks.get(node.topic) ?? [], context) : read);
   }
-  return processors;
+  return { processors, repartitions };
+}
+
+/**
+ * Reads a repartition topic: a watermark record moves the clocks of the nodes after it and
+ * goes no further; a record's `streamrun.time` becomes its writer's time, and comes off.
+ */
+function repartitionSource(read: SourceProcessor, ticks: readonly Tick[], context: MutableRecordContext): SourceProcessor {
+  return (record) => {
+    const headers = record.headers;
+    if (headers !== undefined) {
+      const mark = headers[WATERMARK_HEADER];
+      if (mark !== undefined) {
+        const said = readWriterTime(mark);
+        if (said === undefined) return;
+        context.writer = said.writer;
+        context.watermark = said.time;
+        context.headers = noHeaders;
+        for (const tick of ticks) tick(context.topic, said.writer, said.time);
+        return;
+      }
+      const stamped = headers[TIME_HEADER];
+      if (stamped !== undefined) {
+        const said = readWriterTime(stamped);
+        if (said !== undefined) {
+          context.writer = said.writer;
+          context.watermark = said.time;
+        }
+        const { [TIME_HEADER]: _, ...rest } = headers;
+        context.headers = rest;
+      }
+    }
+    read(record);
+  };
 }
 
 function sourceProcessor(node: SourceNode, next: Forward, context: MutableRecordContext): SourceProcessor {

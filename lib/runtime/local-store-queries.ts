@@ -2,7 +2,7 @@ import { StreamrunError } from '../errors/streamrun-error.ts';
 import type { StoreQueries } from '../server/store-queries.ts';
 import type { StateStores } from '../state/state-stores.ts';
 import type { StoreSpec } from '../state/task-stores.ts';
-import type { WindowKey } from '../state/window-store.ts';
+import type { Timestamped, WindowKey } from '../state/window-store.ts';
 
 /**
  * Answers store queries from the tasks this instance runs now: a key lives in one task's store,
@@ -26,7 +26,7 @@ export function localStoreQueries(specs: ReadonlyMap<string, StoreSpec>, tasks: 
       const key = readKey(spec(store), keyText);
       for (const task of holding(store)) {
         const value = task.get(store).get(key);
-        if (value !== undefined) return value;
+        if (value !== undefined) return valueOf(spec(store), value);
       }
       return undefined;
     },
@@ -41,7 +41,7 @@ export function localStoreQueries(specs: ReadonlyMap<string, StoreSpec>, tasks: 
           for await (const entry of task.get(store).range()) {
             const window = entry.key as WindowKey;
             if (window.start >= from && window.start <= to) {
-              entries.push({ key: window, value: entry.value, order: timeOrder(window) });
+              entries.push({ key: window, value: valueOf(found, entry.value), order: timeOrder(window) });
             }
           }
         }
@@ -53,7 +53,7 @@ export function localStoreQueries(specs: ReadonlyMap<string, StoreSpec>, tasks: 
         };
         for (const task of holding(store)) {
           for await (const entry of task.get(store).range(range)) {
-            entries.push({ ...entry, order: found.serdes.key.serialize(entry.key) });
+            entries.push({ key: entry.key, value: valueOf(found, entry.value), order: found.serdes.key.serialize(entry.key) });
           }
         }
       }
@@ -63,6 +63,11 @@ export function localStoreQueries(specs: ReadonlyMap<string, StoreSpec>, tasks: 
         .map(({ key, value }) => ({ key, value }));
     },
   };
+}
+
+/** What a query answers for a stored value: an aggregate without the time kept beside it. */
+function valueOf(spec: StoreSpec, stored: unknown): unknown {
+  return spec.timestamped === true ? (stored as Timestamped).value : stored;
 }
 
 /** URL text is the key's serialized form for text serdes (string, JSON): read it with the store's key serde. */

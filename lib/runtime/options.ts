@@ -19,6 +19,11 @@ export interface RunnerOptions {
   maxBufferedOutputs?: number;
   /** How long `stop()` may take to drain and commit before it gives up. Default 30 s. */
   shutdownTimeoutMs?: number;
+  /**
+   * How long a task writing a repartition topic may go without news of its event time before
+   * the tasks reading that topic stop waiting for it to close windows. Default 10 s.
+   */
+  watermarkIdleMs?: number;
   /** Port of the embedded HTTP server (health, store queries); 0 = any free port. Default: off. */
   port?: number;
   /** Interface the HTTP server binds. Default 127.0.0.1: stores are served without authentication. */
@@ -37,6 +42,7 @@ export interface ResolvedRunnerOptions {
   readonly sourcePartitions: number;
   readonly maxBufferedOutputs: number;
   readonly shutdownTimeoutMs: number;
+  readonly watermarkIdleMs: number;
   readonly port: number | undefined;
   readonly host: string | undefined;
   readonly errors: ResolvedErrorPolicy;
@@ -58,6 +64,7 @@ export function resolveRunnerOptions(options: RunnerOptions, topologyAppId: stri
     sourcePartitions: positiveInteger('sourcePartitions', options.sourcePartitions ?? 1),
     maxBufferedOutputs: positiveInteger('maxBufferedOutputs', options.maxBufferedOutputs ?? 10_000),
     shutdownTimeoutMs: positiveInteger('shutdownTimeoutMs', options.shutdownTimeoutMs ?? 30_000),
+    watermarkIdleMs: positiveInteger('watermarkIdleMs', options.watermarkIdleMs ?? 10_000),
     port: options.port === undefined ? undefined : port(options.port),
     host: options.host,
     logger: options.logger ?? consoleLogger(),

@@ -69,6 +69,10 @@ export class Runner {
   #server: HttpServer | undefined;
   /** What the topology module's setup registered: routes, health checks, stop hooks. */
   #setup: SetupRun | undefined;
+  /** Partitions of every topic the topology reads or writes, known once they exist. */
+  #partitions = new Map<string, number>();
+  /** How many tasks write each repartition topic: its readers wait for the event time of each. */
+  readonly #writers = new Map<string, number>();
   /** Partitions of each dead-letter topic, known once they exist. */
   readonly #deadLetterPartitions = new Map<string, number>();
   readonly #breakers = new Map<string, Breaker>();
@@ -123,6 +127,11 @@ export class Runner {
       // A table read from a topic has that topic for changelog: it exists as a source already.
       const changelogsOf = (sub: Subtopology) => specsOf(sub).flatMap((s) => (s.sourceTopic ? [] : [s.changelog]));
       const counts = await ensureTopics(this.#client, subs, changelogsOf, this.#options.sourcePartitions, logger);
+      this.#partitions = counts;
+      for (const sub of subs) {
+        const tasks = Math.max(...sub.sourceTopics.map((t) => counts.get(t) ?? 1));
+        for (const node of sub.nodes) if (node.kind === 'sink' && node.internal === true) this.#writers.set(node.topic, tasks);
+      }
       const widest = Math.max(...subs.flatMap((sub) => sub.sourceTopics.map((t) => counts.get(t) ?? 1)));
       for (const policy of [this.#options.errors, ...this.#policies.values()]) {
         if (policy.onExhausted !== 'dlq' || this.#deadLetterPartitions.has(policy.deadLetterTopic)) continue;
@@ -389,6 +398,8 @@ export class Runner {
         this.#options.logger.debug(`dropped a late record at ${node}: its windows closed`, { timestamp, ...at });
       },
       stores,
+      time: { writers: (topic) => this.#writers.get(topic) ?? 0, idleMs: this.#options.watermarkIdleMs, now: Date.now },
+      partitions: (topic) => this.#partitions.get(topic) ?? 1,
     });
     this.#ready.set(id, task);
     return task;

@@ -5,7 +5,8 @@ import { writeSinkBatch, type SinkBatch } from './sink-writes.ts';
 import type { Failed, Settled } from './failures.ts';
 import type { StateStores } from '../state/state-stores.ts';
 import type { InputBatch, ProducedOffset, TopicPartitionOffset } from './client.ts';
-import { compile, type SourceProcessor } from './compile.ts';
+import { compile, type EventTimeRules, type RepartitionClock, type SourceProcessor } from './compile.ts';
+import { watermarkRecords } from './watermarks.ts';
 import { OutputBuffer } from './output-buffer.ts';
 import { MutableRecordContext, type RecordContextSnapshot } from './record-context.ts';
 
@@ -21,6 +22,10 @@ export interface TaskOptions {
   readonly breaker: (node: EnrichNode | ExternalSinkNode) => Breaker;
   /** The task's state stores, opened and restored; absent when the sub-topology keeps none. */
   readonly stores?: StateStores | undefined;
+  /** Who writes the repartition topics the task reads, and when a silent writer stops counting. */
+  readonly time: EventTimeRules;
+  /** Partitions of each repartition topic the task writes: its watermarks go to all of them. */
+  readonly partitions: (topic: string) => number;
 }
 
 /**
@@ -33,6 +38,10 @@ export class Task {
   readonly outputs = new OutputBuffer();
   readonly #context = new MutableRecordContext();
   readonly #processors: Map<string, SourceProcessor>;
+  readonly #repartitions: readonly RepartitionClock[];
+  /** The time each repartition topic last heard from this task. */
+  readonly #sentWatermarks = new Map<string, number>();
+  readonly #partitionsOf: (topic: string) => number;
   /** Enrich calls started during `process`, taken in record order by `drain`. */
   readonly #deferred: Deferred[] = [];
   /** Records for external sinks since the last flush, by node. */
@@ -63,7 +72,10 @@ export class Task {
     const context = this.#context;
     const concurrency = options.nodes.flatMap((n) => (n.kind === 'enrich' ? [n.concurrency] : []));
     this.#maxInFlight = Math.min(Number.POSITIVE_INFINITY, ...concurrency);
-    this.#processors = compile(options.nodes, options.children, context, this.outputs, {
+    this.#partitionsOf = options.partitions;
+    const compiled = compile(options.nodes, options.children, context, this.outputs, {
+      partition: options.partition,
+      time: options.time,
       store: (name) => stores().get(name),
       windows: (name) => stores().windows(name),
       late: (node, timestamp) => options.onLate(node, timestamp, context),
@@ -83,6 +95,8 @@ export class Task {
         this.#sinkItems++;
       },
     });
+    this.#processors = compiled.processors;
+    this.#repartitions = compiled.repartitions;
   }
 
   /**
@@ -196,9 +210,20 @@ export class Task {
     return processor;
   }
 
-  /** Adds the stores' pending writes to the outputs, for the changelog. */
+  /**
+   * Adds what goes out besides the outputs: the stores' pending writes, for the changelog, and
+   * a watermark to every partition of each repartition topic whose time moved on.
+   */
   stageChangelog(): void {
     this.#stores?.stageChangelog(this.outputs);
+    for (const { topic, clock } of this.#repartitions) {
+      const time = clock.refresh();
+      if (time === Number.NEGATIVE_INFINITY || time <= (this.#sentWatermarks.get(topic) ?? Number.NEGATIVE_INFINITY)) continue;
+      const records = watermarkRecords(this.partition, time, this.#partitionsOf(topic));
+      this.outputs.lane(topic).push(...records);
+      this.outputs.size += records.length;
+      this.#sentWatermarks.set(topic, time);
+    }
   }
 
   /** Once the outputs are acknowledged: the stores' writes go to disk, then their checkpoints. */

@@ -2,7 +2,7 @@ import type { GraphNode } from '../graph/nodes.ts';
 import type { OutputBuffer } from '../runtime/output-buffer.ts';
 import type { StoreChange } from './level-store.ts';
 import type { StoreSpec } from './task-stores.ts';
-import { windowKeySerde } from './window-store.ts';
+import { timestampedSerde, windowKeySerde } from './window-store.ts';
 
 /** The compacted topic every write of a store also goes to, one partition per task. */
 export function changelogTopic(appId: string, store: string): string {
@@ -15,13 +15,19 @@ export const changelogConfig: Readonly<Record<string, string>> = Object.freeze({
 export function storeSpecs(appId: string, nodes: readonly GraphNode[]): StoreSpec[] {
   return nodes.flatMap((node): StoreSpec[] => {
     const changelog = 'store' in node ? changelogTopic(appId, node.store) : '';
-    if (node.kind === 'aggregate') return [{ store: node.store, changelog, serdes: node.serdes }];
+    if (node.kind === 'aggregate') {
+      const value = timestampedSerde(node.serdes.value) as StoreSpec['serdes']['value'];
+      return [{ store: node.store, changelog, serdes: { key: node.serdes.key, value }, timestamped: true }];
+    }
     if (node.kind === 'materialize') return [{ store: node.store, changelog: node.topic, serdes: node.serdes, sourceTopic: true }];
     if (node.kind === 'windowedAggregate' || node.kind === 'sessionAggregate') {
-      const serdes = { key: windowKeySerde(node.serdes.key) as StoreSpec['serdes']['key'], value: node.serdes.value };
+      const serdes = {
+        key: windowKeySerde(node.serdes.key) as StoreSpec['serdes']['key'],
+        value: timestampedSerde(node.serdes.value) as StoreSpec['serdes']['value'],
+      };
       // A session can still grow by a record within gap of its end: it closes at end + gap + grace.
       const grace = node.kind === 'sessionAggregate' ? node.gap + node.grace : node.windows.grace;
-      return [{ store: node.store, changelog, serdes, window: { grace, key: node.serdes.key } }];
+      return [{ store: node.store, changelog, serdes, window: { grace, key: node.serdes.key }, timestamped: true }];
     }
     return [];
   });

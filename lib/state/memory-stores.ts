@@ -3,7 +3,7 @@ import { stageChanges } from './changelog.ts';
 import { MemoryKeyValueStore } from './memory-store.ts';
 import { StoresByName, type NamedStore, type StateStores } from './state-stores.ts';
 import type { StoreSpec } from './task-stores.ts';
-import { WindowState, type WindowKey } from './window-store.ts';
+import { WindowState, type Timestamped, type WindowKey } from './window-store.ts';
 
 type MemoryStore = NamedStore<MemoryKeyValueStore<unknown, unknown>>;
 
@@ -23,7 +23,7 @@ export class MemoryStores extends StoresByName<MemoryKeyValueStore<unknown, unkn
       const windows =
         spec.window === undefined
           ? undefined
-          : await WindowState.load(store as unknown as MemoryKeyValueStore<WindowKey, unknown>, spec.window);
+          : await WindowState.load(store as unknown as MemoryKeyValueStore<WindowKey, Timestamped>, spec.window);
       stores.set(spec.store, { spec, store, windows });
     }
     return new MemoryStores(partition, stores);

@@ -8,7 +8,7 @@ import { stageChanges } from './changelog.ts';
 import { readCheckpoint, writeCheckpoint } from './checkpoint.ts';
 import { LevelKeyValueStore } from './level-store.ts';
 import { StoresByName, type NamedStore, type StateStores } from './state-stores.ts';
-import { WindowState, type WindowKey } from './window-store.ts';
+import { WindowState, type Timestamped, type WindowKey } from './window-store.ts';
 
 /** A store a sub-topology keeps, and the changelog topic behind it. */
 export interface StoreSpec {
@@ -25,6 +25,8 @@ export interface StoreSpec {
    * it, and the checkpoint is the task's committed position in it.
    */
   readonly sourceTopic?: boolean;
+  /** Set for an aggregate's store: values are `Timestamped`, the aggregate with its newest record's time. */
+  readonly timestamped?: boolean;
 }
 
 export interface TaskStoresOptions {
@@ -149,7 +151,7 @@ async function openAndRestore(spec: StoreSpec, options: TaskStoresOptions): Prom
     const windows =
       spec.window === undefined
         ? undefined
-        : await WindowState.load(store as unknown as LevelKeyValueStore<WindowKey, unknown>, spec.window);
+        : await WindowState.load(store as unknown as LevelKeyValueStore<WindowKey, Timestamped>, spec.window);
     return { spec, store, checkpointPath, checkpoint: BigInt(offsets.high), staged: 0, windows };
   } catch (error) {
     await store.close();

@@ -34,10 +34,31 @@ export function windowKeySerde(keySerde: Serde<unknown>): Serde<WindowKey> {
   };
 }
 
-/** A closed window and its final aggregate. */
-export interface ClosedWindow extends WindowKey {
+/** An aggregate and the newest event time among its records, as Kafka Streams keeps them. */
+export interface Timestamped {
   readonly value: unknown;
+  readonly timestamp: number;
 }
+
+/** Stores an aggregate as [timestamp][value], like Kafka Streams' timestamped window stores. */
+export function timestampedSerde(valueSerde: Serde<unknown>): Serde<Timestamped> {
+  return {
+    name: `timestamped(${valueSerde.name})`,
+    serialize({ value, timestamp }) {
+      const valueBytes = valueSerde.serialize(value);
+      const bytes = Buffer.allocUnsafe(8 + valueBytes.length);
+      bytes.writeBigInt64BE(BigInt(timestamp), 0);
+      valueBytes.copy(bytes, 8);
+      return bytes;
+    },
+    deserialize(bytes) {
+      return { timestamp: Number(bytes.readBigInt64BE(0)), value: valueSerde.deserialize(bytes.subarray(8)) };
+    },
+  };
+}
+
+/** A closed window, its final aggregate and that aggregate's timestamp. */
+export interface ClosedWindow extends WindowKey, Timestamped {}
 
 /**
  * The open windows of one store in one task. The store holds only open windows (a closed one
@@ -45,7 +66,7 @@ export interface ClosedWindow extends WindowKey {
  * also kept in memory, so finding the windows that close needs no disk scan.
  */
 export class WindowState {
-  readonly #store: KeyValueStore<WindowKey, unknown>;
+  readonly #store: KeyValueStore<WindowKey, Timestamped>;
   readonly #grace: number;
   readonly #keySerde: Serde<unknown>;
   /** Open windows by end time; `#ends` lists those end times in ascending order. */
@@ -53,27 +74,30 @@ export class WindowState {
   readonly #ends: number[] = [];
   /** The open windows of each key, for session windows, which merge with their neighbours. */
   readonly #byKey = new Map<string, Map<string, WindowKey>>();
-  /** The largest event time seen; windows close against it, not against the wall clock. */
+  /** How far event time has got (the node's EventClock); windows close against it, not the wall clock. */
   streamTime = Number.NEGATIVE_INFINITY;
 
-  private constructor(store: KeyValueStore<WindowKey, unknown>, grace: number, keySerde: Serde<unknown>) {
+  private constructor(store: KeyValueStore<WindowKey, Timestamped>, grace: number, keySerde: Serde<unknown>) {
     this.#store = store;
     this.#grace = grace;
     this.#keySerde = keySerde;
   }
 
-  /** Reads the open windows back after a restore; stream time resumes from the latest window. */
-  static async load(store: KeyValueStore<WindowKey, unknown>, windows: { grace: number; key: Serde<unknown> }): Promise<WindowState> {
+  /**
+   * Reads the open windows back after a restore. Stream time resumes from the newest record in
+   * them: it was at least that, and windows it had closed are gone from the store.
+   */
+  static async load(store: KeyValueStore<WindowKey, Timestamped>, windows: { grace: number; key: Serde<unknown> }): Promise<WindowState> {
     const state = new WindowState(store, windows.grace, windows.key);
-    for await (const { key } of store.range()) {
+    for await (const { key, value } of store.range()) {
       state.#track(key);
-      state.streamTime = Math.max(state.streamTime, key.start);
+      state.streamTime = Math.max(state.streamTime, value.timestamp);
     }
     return state;
   }
 
-  observe(timestamp: number): void {
-    if (timestamp > this.streamTime) this.streamTime = timestamp;
+  advanceTo(time: number): void {
+    if (time > this.streamTime) this.streamTime = time;
   }
 
   /** Whether a window ending at `end` closed: stream time reached its end plus the grace. */
@@ -89,12 +113,12 @@ export class WindowState {
     return end + this.#grace < this.streamTime;
   }
 
-  get(window: WindowKey): unknown {
+  get(window: WindowKey): Timestamped | undefined {
     return this.#store.get(window);
   }
 
-  put(window: WindowKey, value: unknown): void {
-    this.#store.put(window, value);
+  put(window: WindowKey, value: unknown, timestamp: number): void {
+    this.#store.put(window, { value, timestamp });
     this.#track(window);
   }
 
@@ -122,7 +146,8 @@ export class WindowState {
         .sort((a, b) => Buffer.compare(a.bytes, b.bytes) || a.window.start - b.window.start)
         .map((w) => w.window);
       for (const window of bucket) {
-        closed.push({ ...window, value: this.#store.get(window) });
+        const { value, timestamp } = this.#store.get(window)!;
+        closed.push({ ...window, value, timestamp });
         this.remove(window);
       }
     }

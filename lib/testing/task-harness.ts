@@ -6,6 +6,7 @@ import { subtopologies } from '../graph/subtopologies.ts';
 import type { InputRecord, OutputRecord } from '../runtime/client.ts';
 import type { Failed, Settled } from '../runtime/failures.ts';
 import { Task } from '../runtime/task.ts';
+import { WATERMARK_HEADER } from '../runtime/watermarks.ts';
 import { storeSpecs } from '../state/changelog.ts';
 import { MemoryStores } from '../state/memory-stores.ts';
 
@@ -56,6 +57,7 @@ export class TaskHarness {
     const children = childrenOf(graph);
     const tasks = new Map<string, Task>();
     let harness: TaskHarness | undefined;
+    const repartitions = new Set(graph.nodes.flatMap((n) => (n.kind === 'source' && n.internal === true ? [n.topic] : [])));
     for (const sub of subtopologies(graph)) {
       const specs = storeSpecs(graph.appId, sub.nodes);
       const task = new Task({
@@ -66,6 +68,9 @@ export class TaskHarness {
         onLate: (node) => harness!.late.set(node, (harness!.late.get(node) ?? 0) + 1),
         breaker: () => ({ halfOpenAfterMs: 0, call: (fn) => fn(), onOpen: () => {} }),
         stores: specs.length === 0 ? undefined : await MemoryStores.open(specs, 0),
+        // One task per sub-topology writes each repartition topic; nobody goes idle in a test.
+        time: { writers: (topic) => (repartitions.has(topic) ? 1 : 0), idleMs: Number.POSITIVE_INFINITY, now: () => 0 },
+        partitions: () => 1,
       });
       for (const topic of sub.sourceTopics) tasks.set(topic, task);
     }
@@ -82,8 +87,10 @@ export class TaskHarness {
       const task = this.#tasks.get(from);
       if (task === undefined) throw new Error(`no sub-topology reads ${from}`);
       for (const [to, out] of await this.#run(task, from, record)) {
-        this.#written.push({ topic: to, key: out.key, value: out.value, timestamp: Number(out.timestamp), headers: out.headers, after });
         if (this.#tasks.has(to)) queue.push({ topic: to, record: this.#asInput(to, out) });
+        // Watermarks belong to the runtime, not to what a topology wrote.
+        if (out.headers?.[WATERMARK_HEADER] !== undefined) continue;
+        this.#written.push({ topic: to, key: out.key, value: out.value, timestamp: Number(out.timestamp), headers: out.headers, after });
       }
     }
   }

@@ -3,7 +3,8 @@ import { serdes } from '../../../lib/index.ts';
 import { OutputBuffer } from '../../../lib/runtime/output-buffer.ts';
 import { MemoryStores } from '../../../lib/state/memory-stores.ts';
 import type { StoreSpec } from '../../../lib/state/task-stores.ts';
-import { windowKeySerde } from '../../../lib/state/window-store.ts';
+import type { Serde } from '../../../lib/serde/serde.ts';
+import { timestampedSerde, windowKeySerde } from '../../../lib/state/window-store.ts';
 
 const specs: StoreSpec[] = [
   { store: 'counts', changelog: 'app-counts-changelog', serdes: { key: serdes.string, value: serdes.json() } },
@@ -11,7 +12,10 @@ const specs: StoreSpec[] = [
   {
     store: 'w',
     changelog: 'app-w-changelog',
-    serdes: { key: windowKeySerde(serdes.string) as StoreSpec['serdes']['key'], value: serdes.json() },
+    serdes: {
+      key: windowKeySerde(serdes.string) as StoreSpec['serdes']['key'],
+      value: timestampedSerde(serdes.json() as Serde<unknown>) as StoreSpec['serdes']['value'],
+    },
     window: { grace: 0, key: serdes.string },
   },
 ];
@@ -34,7 +38,7 @@ describe('MemoryStores', () => {
     stores.get('counts').put('a', 1);
     stores.get('counts').delete('b');
     stores.get('users').put('u', { name: 'Ann' });
-    stores.windows('w').put({ key: 'k', start: 0, end: 10 }, 5);
+    stores.windows('w').put({ key: 'k', start: 0, end: 10 }, 5, 3);
     const outputs = new OutputBuffer();
     stores.stageChangelog(outputs);
     expect([...outputs.lanes.keys()]).toEqual(['app-counts-changelog', 'app-w-changelog']);
@@ -43,7 +47,12 @@ describe('MemoryStores', () => {
       { partition: 2, key: Buffer.from('b'), value: null },
     ]);
     expect(outputs.lanes.get('app-w-changelog')).toEqual([
-      { partition: 2, key: windowKeySerde(serdes.string).serialize({ key: 'k', start: 0, end: 10 }), value: Buffer.from('5') },
+      {
+        partition: 2,
+        key: windowKeySerde(serdes.string).serialize({ key: 'k', start: 0, end: 10 }),
+        // [timestamp 3 as int64][the aggregate's JSON]
+        value: Buffer.concat([Buffer.from([0, 0, 0, 0, 0, 0, 0, 3]), Buffer.from('5')]),
+      },
     ]);
     expect(outputs.size).toBe(3);
   });

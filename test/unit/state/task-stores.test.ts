@@ -7,7 +7,8 @@ import type { ChangelogReader, InputRecord, PartitionOffsets, ProducedOffset } f
 import type { LogFields, Logger } from '../../../lib/runtime/logger.ts';
 import { OutputBuffer } from '../../../lib/runtime/output-buffer.ts';
 import { TaskStores, type StoreSpec, type TaskStoresOptions } from '../../../lib/state/task-stores.ts';
-import { windowKeySerde } from '../../../lib/state/window-store.ts';
+import type { Serde } from '../../../lib/serde/serde.ts';
+import { timestampedSerde, windowKeySerde } from '../../../lib/state/window-store.ts';
 
 const PARTITION = 1;
 const COUNTS = 'app-counts-changelog';
@@ -92,7 +93,7 @@ const windowSerde = windowKeySerde(serdes.string);
 const windowSpec: StoreSpec = {
   store: 'w',
   changelog: 'app-w-changelog',
-  serdes: { key: windowSerde as StoreSpec['serdes']['key'], value: serdes.json() },
+  serdes: { key: windowSerde as StoreSpec['serdes']['key'], value: timestampedSerde(serdes.json() as Serde<unknown>) as StoreSpec['serdes']['value'] },
   window: { grace: 5, key: serdes.string },
 };
 
@@ -336,18 +337,19 @@ describe('TaskStores: lookups', () => {
     expect(stores.windows('w').windowsOf('k')).toEqual([]);
   });
 
-  it('a window store reads its open windows back after the restore; stream time resumes from the latest start', async () => {
+  it('a window store reads its open windows back after the restore; stream time resumes from their newest record', async () => {
     const w = (key: string, start: number, end: number) => windowSerde.serialize({ key, start, end });
-    changelog.append('app-w-changelog', PARTITION, w('k', 0, 10), json(1));
-    changelog.append('app-w-changelog', PARTITION, w('k', 10, 20), json(2));
-    changelog.append('app-w-changelog', PARTITION, w('j', 30, 40), json(3));
+    const at = (value: number, timestamp: number) => timestampedSerde(serdes.json() as Serde<unknown>).serialize({ value, timestamp });
+    changelog.append('app-w-changelog', PARTITION, w('k', 0, 10), at(1, 9));
+    changelog.append('app-w-changelog', PARTITION, w('k', 10, 20), at(2, 19));
+    changelog.append('app-w-changelog', PARTITION, w('j', 30, 40), at(3, 33));
     changelog.append('app-w-changelog', PARTITION, w('k', 0, 10), null);
     const stores = await openStores([windowSpec]);
     const windows = stores.windows('w');
     expect(windows.windowsOf('k')).toEqual([{ key: 'k', start: 10, end: 20 }]);
     expect(windows.windowsOf('j')).toEqual([{ key: 'j', start: 30, end: 40 }]);
-    expect(windows.streamTime).toBe(30);
-    expect(windows.get({ key: 'j', start: 30, end: 40 })).toBe(3);
+    expect(windows.streamTime).toBe(33);
+    expect(windows.get({ key: 'j', start: 30, end: 40 })).toEqual({ value: 3, timestamp: 33 });
   });
 });
 

@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { serdes } from '../../../lib/index.ts';
 import type { Serde } from '../../../lib/serde/serde.ts';
 import { MemoryKeyValueStore } from '../../../lib/state/memory-store.ts';
-import { WindowState, windowKeySerde, type WindowKey } from '../../../lib/state/window-store.ts';
+import { timestampedSerde, WindowState, windowKeySerde, type Timestamped, type WindowKey } from '../../../lib/state/window-store.ts';
 
 function windowStore(keySerde: Serde<unknown> = serdes.string as Serde<unknown>) {
-  return new MemoryKeyValueStore<WindowKey, unknown>('w', { key: windowKeySerde(keySerde), value: serdes.json() });
+  return new MemoryKeyValueStore<WindowKey, Timestamped>('w', { key: windowKeySerde(keySerde), value: timestampedSerde(serdes.json() as Serde<unknown>) });
 }
 const win = (key: unknown, start: number, end: number): WindowKey => ({ key, start, end });
 
@@ -40,13 +40,13 @@ describe('WindowState', () => {
     const state = await WindowState.load(windowStore(), { grace: 5, key: serdes.string as Serde<unknown> });
     expect(state.streamTime).toBe(Number.NEGATIVE_INFINITY);
     expect(state.closed(-1_000)).toBe(false);
-    state.observe(15);
+    state.advanceTo(15);
     expect(state.streamTime).toBe(15);
     expect([state.closed(9), state.closed(10), state.closed(11)]).toEqual([true, true, false]);
     expect([state.closedBefore(9), state.closedBefore(10), state.closedBefore(11)]).toEqual([true, false, false]);
-    state.observe(12);
+    state.advanceTo(12);
     expect(state.streamTime).toBe(15);
-    state.observe(16);
+    state.advanceTo(16);
     expect(state.streamTime).toBe(16);
     expect(state.closedBefore(10)).toBe(true);
   });
@@ -54,24 +54,24 @@ describe('WindowState', () => {
   it('expires the closed windows by end time, then key bytes, then start, with their aggregates', async () => {
     const store = windowStore();
     const state = await WindowState.load(store, { grace: 0, key: serdes.string as Serde<unknown> });
-    state.put(win('z', 20, 30), 'z30');
-    state.put(win('b', 0, 10), 'b10');
-    state.put(win('c', 7, 10), 'c7');
-    state.put(win('a', 5, 10), 'a10');
-    state.put(win('c', 3, 10), 'c3');
-    state.put(win('c', 5, 10), 'c5');
-    state.put(win('a', 15, 20), 'a20');
+    state.put(win('z', 20, 30), 'z30', 20 + 1);
+    state.put(win('b', 0, 10), 'b10', 0 + 1);
+    state.put(win('c', 7, 10), 'c7', 7 + 1);
+    state.put(win('a', 5, 10), 'a10', 5 + 1);
+    state.put(win('c', 3, 10), 'c3', 3 + 1);
+    state.put(win('c', 5, 10), 'c5', 5 + 1);
+    state.put(win('a', 15, 20), 'a20', 15 + 1);
     expect(state.expire()).toEqual([]);
-    state.observe(9);
+    state.advanceTo(9);
     expect(state.expire()).toEqual([]);
-    state.observe(20);
+    state.advanceTo(20);
     expect(state.expire()).toEqual([
-      { key: 'a', start: 5, end: 10, value: 'a10' },
-      { key: 'b', start: 0, end: 10, value: 'b10' },
-      { key: 'c', start: 3, end: 10, value: 'c3' },
-      { key: 'c', start: 5, end: 10, value: 'c5' },
-      { key: 'c', start: 7, end: 10, value: 'c7' },
-      { key: 'a', start: 15, end: 20, value: 'a20' },
+      { key: 'a', start: 5, end: 10, value: 'a10', timestamp: 6 },
+      { key: 'b', start: 0, end: 10, value: 'b10', timestamp: 1 },
+      { key: 'c', start: 3, end: 10, value: 'c3', timestamp: 4 },
+      { key: 'c', start: 5, end: 10, value: 'c5', timestamp: 6 },
+      { key: 'c', start: 7, end: 10, value: 'c7', timestamp: 8 },
+      { key: 'a', start: 15, end: 20, value: 'a20', timestamp: 16 },
     ]);
     // Expired windows are deleted from the store and forgotten; the open one stays.
     expect(store.get(win('a', 5, 10))).toBeUndefined();
@@ -80,91 +80,91 @@ describe('WindowState', () => {
     expect(state.windowsOf('c')).toEqual([]);
     expect(state.windowsOf('z')).toEqual([win('z', 20, 30)]);
     expect(state.expire()).toEqual([]);
-    state.observe(30);
-    expect(state.expire()).toEqual([{ key: 'z', start: 20, end: 30, value: 'z30' }]);
+    state.advanceTo(30);
+    expect(state.expire()).toEqual([{ key: 'z', start: 20, end: 30, value: 'z30', timestamp: 21 }]);
     expect(state.expire()).toEqual([]);
   });
 
   it('orders windows closing together by the key serde’s bytes, not by the key’s value', async () => {
     const state = await WindowState.load(windowStore(serdes.json() as Serde<unknown>), { grace: 0, key: serdes.json() as Serde<unknown> });
-    state.put(win(9, 0, 10), 'nine');
-    state.put(win(10, 0, 10), 'ten');
-    state.observe(10);
+    state.put(win(9, 0, 10), 'nine', 0 + 1);
+    state.put(win(10, 0, 10), 'ten', 0 + 1);
+    state.advanceTo(10);
     // JSON bytes: "10" < "9".
     expect(state.expire().map((w) => w.value)).toEqual(['ten', 'nine']);
   });
 
   it('expires windows by end time whatever order they were put in, within the grace', async () => {
     const state = await WindowState.load(windowStore(), { grace: 3, key: serdes.string as Serde<unknown> });
-    for (const end of [50, 10, 30, 20, 40]) state.put(win('k', end - 10, end), end);
-    state.observe(32);
+    for (const end of [50, 10, 30, 20, 40]) state.put(win('k', end - 10, end), end, end - 10 + 1);
+    state.advanceTo(32);
     expect(state.expire().map((w) => w.end)).toEqual([10, 20]);
-    state.observe(33);
+    state.advanceTo(33);
     expect(state.expire().map((w) => w.end)).toEqual([30]);
-    state.observe(1_000);
+    state.advanceTo(1_000);
     expect(state.expire().map((w) => w.end)).toEqual([40, 50]);
   });
 
   it('lists the open windows of a key; none for a key without any', async () => {
     const state = await WindowState.load(windowStore(), { grace: 0, key: serdes.string as Serde<unknown> });
     expect(state.windowsOf('a')).toEqual([]);
-    state.put(win('a', 0, 10), 1);
-    state.put(win('a', 10, 20), 2);
-    state.put(win('a', 0, 10), 3);
-    state.put(win('b', 0, 10), 4);
+    state.put(win('a', 0, 10), 1, 0 + 1);
+    state.put(win('a', 10, 20), 2, 10 + 1);
+    state.put(win('a', 0, 10), 3, 0 + 1);
+    state.put(win('b', 0, 10), 4, 0 + 1);
     expect(state.windowsOf('a')).toEqual([win('a', 0, 10), win('a', 10, 20)]);
     expect(state.windowsOf('b')).toEqual([win('b', 0, 10)]);
     expect(state.windowsOf('c')).toEqual([]);
-    expect(state.get(win('a', 0, 10))).toBe(3);
+    expect(state.get(win('a', 0, 10))).toEqual({ value: 3, timestamp: 1 });
   });
 
   it('remove deletes a merged window from the store and from the open windows; its neighbours stay', async () => {
     const store = windowStore();
     const state = await WindowState.load(store, { grace: 0, key: serdes.string as Serde<unknown> });
-    state.put(win('a', 0, 10), 1);
-    state.put(win('b', 0, 10), 2);
-    state.put(win('a', 20, 30), 3);
+    state.put(win('a', 0, 10), 1, 0 + 1);
+    state.put(win('b', 0, 10), 2, 0 + 1);
+    state.put(win('a', 20, 30), 3, 20 + 1);
     state.remove(win('a', 0, 10));
     expect(state.get(win('a', 0, 10))).toBeUndefined();
     expect(state.windowsOf('a')).toEqual([win('a', 20, 30)]);
     expect(state.windowsOf('b')).toEqual([win('b', 0, 10)]);
     state.remove(win('a', 20, 30));
     expect(state.windowsOf('a')).toEqual([]);
-    state.observe(100);
-    expect(state.expire()).toEqual([{ key: 'b', start: 0, end: 10, value: 2 }]);
+    state.advanceTo(100);
+    expect(state.expire()).toEqual([{ key: 'b', start: 0, end: 10, value: 2, timestamp: 1 }]);
   });
 
   it('remove of a window it does not know only deletes it from the store', async () => {
     const store = windowStore();
-    store.put(win('x', 0, 10), 1);
+    store.put(win('x', 0, 10), { value: 1, timestamp: 0 });
     store.flush();
     const state = await WindowState.load(windowStore(), { grace: 0, key: serdes.string as Serde<unknown> });
     expect(() => state.remove(win('x', 0, 10))).not.toThrow();
-    state.put(win('y', 0, 10), 1);
+    state.put(win('y', 0, 10), 1, 0 + 1);
     expect(() => state.remove(win('x', 0, 10))).not.toThrow();
     expect(state.windowsOf('y')).toEqual([win('y', 0, 10)]);
     expect(() => state.remove(win('y', 50, 60))).not.toThrow();
     expect(state.windowsOf('y')).toEqual([win('y', 0, 10)]);
   });
 
-  it('load reads back the open windows a store holds; stream time resumes from the latest start', async () => {
+  it('load reads back the open windows a store holds; stream time resumes from their newest record', async () => {
     const store = windowStore();
-    store.put(win('a', 30, 40), 'a');
-    store.put(win('b', 10, 20), 'b');
-    store.put(win('b', 0, 10), 'b0');
+    store.put(win('a', 30, 40), { value: 'a', timestamp: 37 });
+    store.put(win('b', 10, 20), { value: 'b', timestamp: 11 });
+    store.put(win('b', 0, 10), { value: 'b0', timestamp: 1 });
     store.flush();
     const state = await WindowState.load(store, { grace: 2, key: serdes.string as Serde<unknown> });
-    expect(state.streamTime).toBe(30);
+    expect(state.streamTime).toBe(37);
     expect(state.windowsOf('a')).toEqual([win('a', 30, 40)]);
     expect(state.windowsOf('b')).toEqual([win('b', 0, 10), win('b', 10, 20)]);
-    // Stream time 30 with grace 2: ends 10 and 20 closed, 40 not yet.
+    // Stream time 37 with grace 2: ends 10 and 20 closed, 40 not yet.
     expect(state.expire()).toEqual([
-      { key: 'b', start: 0, end: 10, value: 'b0' },
-      { key: 'b', start: 10, end: 20, value: 'b' },
+      { key: 'b', start: 0, end: 10, value: 'b0', timestamp: 1 },
+      { key: 'b', start: 10, end: 20, value: 'b', timestamp: 11 },
     ]);
-    state.observe(41);
+    state.advanceTo(41);
     expect(state.expire()).toEqual([]);
-    state.observe(42);
-    expect(state.expire()).toEqual([{ key: 'a', start: 30, end: 40, value: 'a' }]);
+    state.advanceTo(42);
+    expect(state.expire()).toEqual([{ key: 'a', start: 30, end: 40, value: 'a', timestamp: 37 }]);
   });
 });

@@ -38,7 +38,7 @@ describe('TaskHarness', () => {
       [3, 'a'],
       [4, 'b'],
     ]);
-    expect(await harness.taskOf('h-per-site-repartition').stores!.get('per-site').get('a')).toBe(3);
+    expect(await harness.taskOf('h-per-site-repartition').stores!.get('per-site').get('a')).toEqual({ value: 3, timestamp: 1003 });
     await harness.close();
   });
 

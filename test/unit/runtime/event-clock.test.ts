@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import { EventClock } from '../../../lib/runtime/event-clock.ts';
+
+const NONE = Number.NEGATIVE_INFINITY;
+
+function clock(topics: Record<string, number>, options: { floor?: number; idleMs?: number } = {}) {
+  let wall = 1_000;
+  const c = new EventClock(new Map(Object.entries(topics)), {
+    floor: options.floor ?? NONE,
+    idleMs: options.idleMs ?? 5_000,
+    now: () => wall,
+  });
+  return { c, pass: (ms: number) => (wall += ms) };
+}
+
+describe('EventClock', () => {
+  it('a user topic: the latest record time, never moving back', () => {
+    const { c } = clock({ in: 0 });
+    expect(c.time).toBe(NONE);
+    expect(c.observe('in', 0, 10)).toBe(10);
+    expect(c.observe('in', 0, 4)).toBe(10);
+    expect(c.observe('in', 7, 12)).toBe(12);
+  });
+
+  it('several user topics: the latest over all of them, as Kafka Streams’ task time', () => {
+    const { c } = clock({ a: 0, b: 0 });
+    c.observe('a', 0, 100);
+    expect(c.observe('b', 0, 5)).toBe(100);
+  });
+
+  it('a repartition topic: the earliest over its writers, waiting for each it has not heard', () => {
+    const { c } = clock({ r: 3 });
+    expect(c.observe('r', 0, 100)).toBe(NONE);
+    expect(c.observe('r', 2, 50)).toBe(NONE);
+    expect(c.observe('r', 1, 70)).toBe(50);
+    expect(c.observe('r', 2, 200)).toBe(70);
+    expect(c.observe('r', 1, 300)).toBe(100);
+    // A writer's time never goes back.
+    expect(c.observe('r', 0, 10)).toBe(100);
+  });
+
+  it('a writer silent for longer than idleMs stops holding the topic back; it counts again once it speaks', () => {
+    const { c, pass } = clock({ r: 2 }, { idleMs: 5_000 });
+    c.observe('r', 0, 100);
+    pass(5_000);
+    expect(c.refresh()).toBe(NONE);
+    pass(1);
+    // Writer 1 never said anything and writer 0 moved at the start: both idle, the latest counts.
+    expect(c.refresh()).toBe(100);
+    c.observe('r', 0, 150);
+    expect(c.time).toBe(150);
+    c.observe('r', 1, 120);
+    // Writer 1 is back at 120, but the time does not go back.
+    expect(c.time).toBe(150);
+    expect(c.observe('r', 0, 400)).toBe(150);
+    expect(c.observe('r', 1, 300)).toBe(300);
+  });
+
+  it('only moving counts as being heard: a writer repeating its time goes idle', () => {
+    const { c, pass } = clock({ r: 2 }, { idleMs: 1_000 });
+    c.observe('r', 0, 10);
+    c.observe('r', 1, 50);
+    pass(600);
+    c.observe('r', 0, 10);
+    c.observe('r', 1, 60);
+    pass(600);
+    expect(c.refresh()).toBe(60);
+  });
+
+  it('a writer beyond those expected is waited for as well', () => {
+    const { c } = clock({ r: 1 });
+    c.observe('r', 0, 100);
+    expect(c.time).toBe(100);
+    c.observe('r', 3, 40);
+    expect(c.observe('r', 0, 200)).toBe(100);
+  });
+
+  it('starts from the floor restored with the state, and a topic it was not told of counts as a user topic', () => {
+    const { c } = clock({ r: 2 }, { floor: 500 });
+    expect(c.time).toBe(500);
+    expect(c.observe('r', 0, 900)).toBe(500);
+    expect(c.observe('other', 0, 800)).toBe(800);
+  });
+
+  it('the latest over topics, each a user topic’s latest or a repartition topic’s earliest', () => {
+    const { c } = clock({ r: 2, in: 0 });
+    c.observe('r', 0, 100);
+    c.observe('r', 1, 30);
+    expect(c.time).toBe(30);
+    expect(c.observe('in', 0, 60)).toBe(60);
+  });
+});
