@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { serdes, topology } from '../../lib/index.ts';
 import { committedOffsets, useStateDirs } from './helpers/claims.ts';
-import { createTopic, produce, readAll, recordCount, uniqueName, withAdmin, type ReadRecord } from './helpers/kafka.ts';
+import { aggregateText, createTopic, produce, readAll, recordCount, uniqueName, withAdmin, type ReadRecord } from './helpers/kafka.ts';
 import { collectingLogger } from './helpers/logger.ts';
 import { useRunners } from './helpers/runners.ts';
 import { waitFor } from './helpers/wait.ts';
@@ -34,7 +34,7 @@ function latest(records: readonly ReadRecord[]): Record<string, unknown> {
   const state = new Map<string, unknown>();
   for (const r of records) {
     if (r.value === null) state.delete(r.key!);
-    else state.set(r.key!, JSON.parse(r.value));
+    else state.set(r.key!, JSON.parse(aggregateText(r)!));
   }
   return Object.fromEntries([...state].sort(([a], [b]) => (a < b ? -1 : 1)));
 }
@@ -84,7 +84,7 @@ describe('a checkpoint that does not fit the changelog', () => {
     await withAdmin((admin) =>
       admin.createTopics({ waitForLeaders: true, topics: [{ topic: s.changelog, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }] }),
     );
-    await produce(s.changelog, kept.map((r) => ({ key: r.key, value: r.value })));
+    await produce(s.changelog, kept.map((r) => ({ key: r.key, value: r.valueBytes })));
 
     const runner = await startRunner(counter(s.appId, s.input), { stateDir: s.dir, port: 0 });
     await waitFor('the store restored', () => runner.stats().restoredRecords === kept.length);

@@ -55,9 +55,16 @@ export interface ReadRecord {
   offset: string;
   key: string | null;
   value: string | null;
+  /** The value's bytes, for what is not text (an aggregate's changelog value: [timestamp][aggregate]). */
+  valueBytes: Buffer | null;
   /** Milliseconds since the epoch, as the broker sent it. */
   timestamp: string;
   headers: KafkaMessage['headers'];
+}
+
+/** An aggregate's changelog value: the aggregate's text after its 8-byte timestamp. */
+export function aggregateText(record: ReadRecord): string | null {
+  return record.valueBytes === null ? null : record.valueBytes.subarray(8).toString();
 }
 
 /** The end offset (high watermark) of each partition of `topic`, by partition. */
@@ -193,6 +200,7 @@ async function readTopic(topic: string, ends: ReadonlyMap<number, bigint>, timeo
               offset: m.offset,
               key: m.key?.toString() ?? null,
               value: m.value?.toString() ?? null,
+              valueBytes: m.value ?? null,
               timestamp: m.timestamp,
               headers: m.headers,
             });
