@@ -55,11 +55,18 @@ export interface WindowedGroupedStream<K, V> {
 /** Where event time comes from: the record's timestamp unless an extractor is given. */
 export interface WindowingOptions<K, V> {
   readonly timestamp?: (value: V, key: K, context: RecordContext) => number;
+  /**
+   * What becomes of a record that comes after every window it belongs to closed: dropped and
+   * counted (the default), or also sent to the dead-letter topic, with the window and the
+   * stream time in its headers.
+   */
+  readonly late?: 'drop' | 'dead-letter';
 }
 
 interface Windowing {
   readonly windows: TimeWindows | SessionWindows;
   readonly timestamp: WindowedAggregateNode['timestamp'];
+  readonly late: 'drop' | 'dead-letter';
   readonly emit: 'update' | 'final';
   readonly merger: ((left: never, right: never, key: never) => unknown) | undefined;
 }
@@ -170,9 +177,12 @@ export class GroupedStreamImpl<K, V> implements GroupedStream<K, V> {
     checkObject(windows, where, 'windows (tumbling(ms), hopping(ms, ms) or session(ms))');
     if (options?.timestamp !== undefined) checkFunction(options.timestamp, where, 'options.timestamp');
     const timestamp = options?.timestamp as WindowedAggregateNode['timestamp'];
+    const late = options?.late ?? 'drop';
+    if (late !== 'drop' && late !== 'dead-letter') throw invalid(`${where}: late must be 'drop' or 'dead-letter', got ${show(late)}`);
     const windowed = (emit: 'update' | 'final' | undefined, merger?: Windowing['merger']): Windowing => ({
       windows,
       timestamp,
+      late,
       emit: emit ?? 'update',
       merger,
     });
@@ -244,6 +254,7 @@ export class GroupedStreamImpl<K, V> implements GroupedStream<K, V> {
                 grace: windowing.windows.graceMs,
                 emit: windowing.emit,
                 timestamp: windowing.timestamp,
+                late: windowing.late,
                 merger: windowing.merger as unknown as SessionAggregateNode['merger'],
               }
             : {
@@ -253,6 +264,7 @@ export class GroupedStreamImpl<K, V> implements GroupedStream<K, V> {
               windows: { size: windowing.windows.size, advance: windowing.windows.advance, grace: windowing.windows.graceMs },
               emit: windowing.emit,
               timestamp: windowing.timestamp,
+              late: windowing.late,
             };
       if (repartition === undefined) return [aggregate(this.#parent)];
       const topic = repartitionTopic(this.#builder.appId, name);

@@ -14,6 +14,9 @@ export const deadLetterHeaders = {
   errorStack: 'streamrun.error.stack',
   appId: 'streamrun.app.id',
   deadLetteredAt: 'streamrun.dead.lettered.at',
+  /** For a late record: the newest window it belonged to (`<start>,<end>` in ms) and the stream time that had closed it. */
+  window: 'streamrun.window',
+  streamTime: 'streamrun.stream.time',
 } as const;
 
 /** Long enough for the frames that matter, short enough that a storm of dead letters stays small: bytes of UTF-8. */

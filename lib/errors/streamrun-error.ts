@@ -13,6 +13,8 @@ export const errorCodes = [
   'TOPIC_SETUP',
   'SHUTDOWN_TIMEOUT',
   'TOPOLOGY_LOAD',
+  /** A record came after every window it belongs to had closed (with `late: 'dead-letter'`). */
+  'LATE_RECORD',
 ] as const;
 
 export type ErrorCode = (typeof errorCodes)[number];

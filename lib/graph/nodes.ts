@@ -122,6 +122,8 @@ export interface WindowedAggregateNode extends NodeBase {
   readonly emit: 'update' | 'final';
   /** Event time in ms; the record's timestamp when absent. */
   readonly timestamp?: ((value: unknown, key: unknown, context: RecordContext) => number) | undefined;
+  /** Late records are dropped and counted; with 'dead-letter' they also go to the dead-letter topic. */
+  readonly late?: 'drop' | 'dead-letter';
   readonly initializer: () => unknown;
   readonly aggregator: (aggregate: unknown, value: unknown, key: unknown) => unknown;
   /** How the group's keys and the aggregates are kept; the store adds the window to the key. */
@@ -161,6 +163,7 @@ export interface SessionAggregateNode extends NodeBase {
   readonly grace: number;
   readonly emit: 'update' | 'final';
   readonly timestamp?: ((value: unknown, key: unknown, context: RecordContext) => number) | undefined;
+  readonly late?: 'drop' | 'dead-letter';
   readonly initializer: () => unknown;
   readonly aggregator: (aggregate: unknown, value: unknown, key: unknown) => unknown;
   /** Combines the aggregates of two sessions that a record bridges. */

@@ -15,8 +15,8 @@ type Forward = (value: unknown, key: unknown) => void;
 export interface TaskState {
   store(name: string): KeyValueStore<unknown, unknown>;
   windows(name: string): WindowState;
-  /** A record arrived for windows that all closed already. */
-  late(node: string, timestamp: number): void;
+  /** A record arrived for windows that all closed already; `window` is the newest of them. */
+  late(node: string, timestamp: number, window: { readonly start: number; readonly end: number }, streamTime: number): void;
   /** Starts an asynchronous call now; `then` takes its result later, in record order. */
   defer(node: EnrichNode, call: (context: RecordContext) => Promise<unknown>, then: (result: unknown) => void): void;
   /** Keeps a record for the external sink's next batch. */
@@ -237,7 +237,7 @@ export function compile(
           }
           // As Kafka Streams: late only if the session it would make or join closed before now.
           if (windows.closedBefore(end)) {
-            state.late(node.name, time);
+            state.late(node.name, time, { start, end }, windows.streamTime);
           } else {
             let aggregate = guard(initializer);
             for (const session of merging) {
@@ -339,7 +339,10 @@ export function compile(
             windows.put(window, updated, stamp);
             if (emit === 'update') forwardAt(next, updated, window, stamp);
           }
-          if (!counted) state.late(node.name, time);
+          if (!counted) {
+            const start = Math.floor(time / advance) * advance;
+            state.late(node.name, time, { start, end: start + size }, windows.streamTime);
+          }
           emitClosed();
         };
       }

@@ -133,10 +133,15 @@ export class Runner {
         for (const node of sub.nodes) if (node.kind === 'sink' && node.internal === true) this.#writers.set(node.topic, tasks);
       }
       const widest = Math.max(...subs.flatMap((sub) => sub.sourceTopics.map((t) => counts.get(t) ?? 1)));
-      for (const policy of [this.#options.errors, ...this.#policies.values()]) {
-        if (policy.onExhausted !== 'dlq' || this.#deadLetterPartitions.has(policy.deadLetterTopic)) continue;
-        const partitions = await ensureTopic(this.#client, policy.deadLetterTopic, widest, logger);
-        this.#deadLetterPartitions.set(policy.deadLetterTopic, partitions);
+      const lateTopics = subs
+        .flatMap((s) => s.nodes)
+        .flatMap((n) => ((n.kind === 'windowedAggregate' || n.kind === 'sessionAggregate') && n.late === 'dead-letter' ? [this.#deadLetterTopicOf(n.name)] : []));
+      const deadLetterTopics = [
+        ...[this.#options.errors, ...this.#policies.values()].flatMap((p) => (p.onExhausted === 'dlq' ? [p.deadLetterTopic] : [])),
+        ...lateTopics,
+      ];
+      for (const topic of new Set(deadLetterTopics)) {
+        this.#deadLetterPartitions.set(topic, await ensureTopic(this.#client, topic, widest, logger));
       }
       checkCopartitioned(subs, counts);
       const changelogs = [...new Set(subs.flatMap((sub) => specsOf(sub).map((s) => s.changelog)))];
@@ -260,6 +265,11 @@ export class Runner {
     await this.#producer?.close();
     await this.#setup?.close();
     await this.#client.close();
+  }
+
+  /** The dead-letter topic of a node: its own policy's, else the runner's (late records go there too). */
+  #deadLetterTopicOf(node: string): string {
+    return (this.#policies.get(node) ?? this.#options.errors).deadLetterTopic;
   }
 
   #warnUnnamedStores(subs: readonly Subtopology[]): void {
@@ -400,6 +410,10 @@ export class Runner {
       stores,
       time: { writers: (topic) => this.#writers.get(topic) ?? 0, idleMs: this.#options.watermarkIdleMs, now: Date.now },
       partitions: (topic) => this.#partitions.get(topic) ?? 1,
+      lateDeadLetters: (node) => {
+        const topic = this.#deadLetterTopicOf(node);
+        return { topic, partitions: this.#deadLetterPartitions.get(topic) ?? 1, appId: this.appId };
+      },
     });
     this.#ready.set(id, task);
     return task;

@@ -7,6 +7,14 @@ import type { StateStores } from '../state/state-stores.ts';
 import type { InputBatch, ProducedOffset, TopicPartitionOffset } from './client.ts';
 import { compile, type EventTimeRules, type RepartitionClock, type SourceProcessor } from './compile.ts';
 import { watermarkRecords } from './watermarks.ts';
+import { deadLetterHeaders, deadLetterRecord } from '../errors/dead-letter.ts';
+
+/** A dead-letter topic, its partitions, and the app id its records name. */
+export interface DeadLetterTarget {
+  readonly topic: string;
+  readonly partitions: number;
+  readonly appId: string;
+}
 import { OutputBuffer } from './output-buffer.ts';
 import { MutableRecordContext, type RecordContextSnapshot } from './record-context.ts';
 
@@ -18,6 +26,8 @@ export interface TaskOptions {
   readonly children: (node: GraphNode) => readonly GraphNode[];
   /** A record came after every window it belongs to had closed. */
   readonly onLate: (node: string, timestamp: number, context: { topic: string; partition: number; offset: string }) => void;
+  /** Where the late records of a node with `late: 'dead-letter'` go. */
+  readonly lateDeadLetters: (node: string) => DeadLetterTarget;
   /** The circuit breaker guarding an enrich node's or external sink's dependency (shared by the runner's tasks). */
   readonly breaker: (node: EnrichNode | ExternalSinkNode) => Breaker;
   /** The task's state stores, opened and restored; absent when the sub-topology keeps none. */
@@ -73,12 +83,18 @@ export class Task {
     const concurrency = options.nodes.flatMap((n) => (n.kind === 'enrich' ? [n.concurrency] : []));
     this.#maxInFlight = Math.min(Number.POSITIVE_INFINITY, ...concurrency);
     this.#partitionsOf = options.partitions;
+    const deadLettering = new Set(
+      options.nodes.flatMap((n) => ((n.kind === 'windowedAggregate' || n.kind === 'sessionAggregate') && n.late === 'dead-letter' ? [n.name] : [])),
+    );
     const compiled = compile(options.nodes, options.children, context, this.outputs, {
       partition: options.partition,
       time: options.time,
       store: (name) => stores().get(name),
       windows: (name) => stores().windows(name),
-      late: (node, timestamp) => options.onLate(node, timestamp, context),
+      late: (node, timestamp, window, streamTime) => {
+        options.onLate(node, timestamp, context);
+        if (deadLettering.has(node)) this.#deadLetterLate(options.lateDeadLetters(node), node, window, streamTime);
+      },
       defer: (node, call, then) => {
         const snapshot = context.snapshot();
         const breaker = options.breaker(node);
@@ -183,6 +199,24 @@ export class Task {
       if (settled !== 'done') return settled;
     }
     return 'done';
+  }
+
+  /** A late record as a dead letter, beside the outputs: it is acknowledged before its offset is committed. */
+  #deadLetterLate(target: DeadLetterTarget, node: string, window: { start: number; end: number }, streamTime: number): void {
+    const source = this.#current!;
+    const error = new StreamrunError(
+      'LATE_RECORD',
+      `${node}: late record at ${this.#context.timestamp}: window [${window.start}, ${window.end}) closed at stream time ${streamTime}`,
+      { context: { topic: source.topic, partition: source.partition, offset: source.record.offset, node } },
+    );
+    const record = deadLetterRecord(source, error, 0, target.appId, source.partition % target.partitions);
+    record.headers = {
+      ...record.headers,
+      [deadLetterHeaders.window]: `${window.start},${window.end}`,
+      [deadLetterHeaders.streamTime]: String(streamTime),
+    };
+    this.outputs.lane(target.topic).push(record);
+    this.outputs.size++;
   }
 
   /** Runs one record again; throws what it throws. */

@@ -71,6 +71,7 @@ export class TaskHarness {
         // One task per sub-topology writes each repartition topic; nobody goes idle in a test.
         time: { writers: (topic) => (repartitions.has(topic) ? 1 : 0), idleMs: Number.POSITIVE_INFINITY, now: () => 0 },
         partitions: () => 1,
+        lateDeadLetters: () => ({ topic: `${graph.appId}-dlq`, partitions: 1, appId: graph.appId }),
       });
       for (const topic of sub.sourceTopics) tasks.set(topic, task);
     }

@@ -158,7 +158,7 @@ describe('windowed aggregate nodes', () => {
   it('time windows: size, advance, grace, emit and the timestamp extractor', () => {
     const { g, nodes } = grouped();
     const timestamp = () => 5;
-    g.windowedBy(hopping(1000, 250).grace(50), { timestamp }).count({ name: 'c', emit: 'final' });
+    g.windowedBy(hopping(1000, 250).grace(50), { timestamp, late: 'dead-letter' }).count({ name: 'c', emit: 'final' });
     const node = nodeNamed(nodes(), 'c') as WindowedAggregateNode;
     expect(node).toEqual({
       kind: 'windowedAggregate',
@@ -172,6 +172,7 @@ describe('windowed aggregate nodes', () => {
       windows: { size: 1000, advance: 250, grace: 50 },
       emit: 'final',
       timestamp,
+      late: 'dead-letter',
     });
     expect(node.aggregator(node.aggregator(node.initializer(), 'a', 'k'), 'b', 'k')).toBe(2);
   });
@@ -180,7 +181,7 @@ describe('windowed aggregate nodes', () => {
     const { g, nodes } = grouped();
     g.windowedBy(tumbling(10)).count();
     const node = nodeNamed(nodes(), 'aggregate-1') as WindowedAggregateNode;
-    expect(node).toMatchObject({ emit: 'update', windows: { size: 10, advance: 10, grace: 0 }, named: false });
+    expect(node).toMatchObject({ emit: 'update', windows: { size: 10, advance: 10, grace: 0 }, named: false, late: 'drop' });
     expect(node.timestamp).toBeUndefined();
     g.windowedBy(tumbling(10)).count({ emit: undefined, name: 'explicit' });
     expect(nodeNamed(nodes(), 'explicit')).toMatchObject({ emit: 'update' });
@@ -216,6 +217,7 @@ describe('windowed aggregate nodes', () => {
       grace: 20,
       emit: 'final',
       timestamp,
+      late: 'drop',
     });
     expect(count.merger(2, 3, 'k')).toBe(5);
 

@@ -131,6 +131,8 @@ describe('dead-letter headers for unusual errors', () => {
       errorStack: 'streamrun.error.stack',
       appId: 'streamrun.app.id',
       deadLetteredAt: 'streamrun.dead.lettered.at',
+      window: 'streamrun.window',
+      streamTime: 'streamrun.stream.time',
     });
   });
 });

@@ -32,6 +32,7 @@ describe('StreamrunError', () => {
       'TOPIC_SETUP',
       'SHUTDOWN_TIMEOUT',
       'TOPOLOGY_LOAD',
+      'LATE_RECORD',
     ]);
   });
 });

@@ -32,6 +32,7 @@ export async function newTask(t: Topology, partition = 0, options: NewTaskOption
     stores,
     time: options.time ?? { writers: () => 0, idleMs: Number.POSITIVE_INFINITY, now: () => 0 },
     partitions: () => options.partitions ?? 1,
+    lateDeadLetters: () => ({ topic: 'app-dlq', partitions: 1, appId: 'app' }),
   });
   return { task, stores };
 }

@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { serdes, session, topology, tumbling, type Topology } from '../../../lib/index.ts';
+import { TaskHarness } from '../../../lib/testing/task-harness.ts';
+
+const text = { key: serdes.string, value: serdes.string };
+
+function counted(late: 'drop' | 'dead-letter' | undefined, windows: 'tumbling' | 'session'): Topology {
+  const app = topology('late');
+  app
+    .stream('in', text)
+    .groupByKey()
+    .windowedBy(windows === 'tumbling' ? tumbling(10) : session(5), late === undefined ? undefined : { late })
+    .count({ name: 'counts' })
+    .toStream()
+    .mapValues(String)
+    .to('out', { key: serdes.json(), value: serdes.string });
+  return app;
+}
+
+async function run(t: Topology, records: [string, number][]) {
+  const harness = await TaskHarness.create(t);
+  for (const [key, timestamp] of records) {
+    await harness.pipe('in', { key, value: `v${timestamp}`, timestamp, headers: { trace: `t${timestamp}` } });
+  }
+  const result = { dlq: harness.take('late-dlq'), late: harness.late.get('counts') ?? 0, out: harness.take('out').length };
+  await harness.close();
+  return result;
+}
+
+describe('late records', () => {
+  it('are dropped and counted by default, and with late: drop', async () => {
+    for (const late of [undefined, 'drop'] as const) {
+      const { dlq, late: count, out } = await run(counted(late, 'tumbling'), [['a', 15], ['a', 3]]);
+      expect([dlq, count, out]).toEqual([[], 1, 1]);
+    }
+  });
+
+  it('with late: dead-letter also go to the dead-letter topic, as they came, with the window and the stream time', async () => {
+    const { dlq, late, out } = await run(counted('dead-letter', 'tumbling'), [['a', 15], ['b', 23], ['a', 3], ['a', 12]]);
+    expect([late, out]).toEqual([2, 2]);
+    expect(dlq.map((r) => [r.key?.toString(), r.value?.toString(), r.timestamp])).toEqual([
+      ['a', 'v3', 3],
+      ['a', 'v12', 12],
+    ]);
+    const headers = dlq[1]!.headers!;
+    expect(headers).toMatchObject({
+      trace: 't12',
+      'streamrun.original.topic': 'in',
+      'streamrun.original.partition': '0',
+      'streamrun.original.offset': '3',
+      'streamrun.original.timestamp': '12',
+      'streamrun.node': 'counts',
+      'streamrun.attempts': '0',
+      'streamrun.error.class': 'StreamrunError',
+      'streamrun.error.message': 'counts: late record at 12: window [10, 20) closed at stream time 23',
+      'streamrun.app.id': 'late',
+      'streamrun.window': '10,20',
+      'streamrun.stream.time': '23',
+    });
+  });
+
+  it('of a session name the session they would have made', async () => {
+    const { dlq } = await run(counted('dead-letter', 'session'), [['a', 20], ['a', 2]]);
+    expect(dlq.map((r) => r.headers!['streamrun.window'])).toEqual(['2,2']);
+  });
+
+  it('late must be drop or dead-letter', () => {
+    const grouped = topology('x').stream('in', text).groupByKey();
+    expect(() => grouped.windowedBy(tumbling(10), { late: 'keep' as 'drop' })).toThrow("late must be 'drop' or 'dead-letter', got \"keep\"");
+  });
+});
