@@ -45,6 +45,10 @@ export interface NodeDescription {
   readonly store?: string;
   /** Windowed aggregates only. */
   readonly windows?: { readonly size: number; readonly advance: number; readonly grace: number; readonly emit: 'update' | 'final' };
+  /** Session aggregates only: a session closes once stream time passes its end + gap + grace. */
+  readonly session?: { readonly gap: number; readonly grace: number; readonly emit: 'update' | 'final' };
+  /** Windowed and session aggregates: what happens to late records. */
+  readonly late?: 'drop' | 'dead-letter';
   /** External sinks only: what the sink calls itself. */
   readonly external?: string;
   /** Branch outputs only: which branch this output carries. */
@@ -116,7 +120,15 @@ function describeNode(node: GraphNode, children: readonly GraphNode[]): NodeDesc
     case 'materialize':
       return { name: node.name, kind: node.kind, store: node.store, topic: node.topic, ...edges };
     case 'sessionAggregate':
-      return { name: node.name, kind: node.kind, store: node.store, ...edges };
+      return {
+        name: node.name,
+        kind: node.kind,
+        store: node.store,
+        session: { gap: node.gap, grace: node.grace, emit: node.emit },
+        late: node.late ?? 'drop',
+        serdes: { key: node.serdes.key.name, value: node.serdes.value.name },
+        ...edges,
+      };
     case 'join':
       return { name: node.name, kind: node.kind, store: node.table, ...edges };
     case 'aggregate':
@@ -125,7 +137,7 @@ function describeNode(node: GraphNode, children: readonly GraphNode[]): NodeDesc
         name: node.name,
         kind: node.kind,
         store: node.store,
-        ...(node.kind === 'windowedAggregate' ? { windows: { ...node.windows, emit: node.emit } } : {}),
+        ...(node.kind === 'windowedAggregate' ? { windows: { ...node.windows, emit: node.emit }, late: node.late ?? 'drop' } : {}),
         serdes: { key: node.serdes.key.name, value: node.serdes.value.name },
         ...edges,
       };
@@ -157,8 +169,10 @@ function headline(node: NodeDescription): string {
       return `Processor: ${node.name} (branchOutput: ${node.branch})`;
     case 'aggregate':
       return `Processor: ${node.name} (aggregate, store: ${node.store}, key: ${node.serdes?.key}, value: ${node.serdes?.value})`;
-    case 'sessionAggregate':
-      return `Processor: ${node.name} (sessionAggregate, store: ${node.store})`;
+    case 'sessionAggregate': {
+      const s = node.session!;
+      return `Processor: ${node.name} (sessionAggregate, store: ${node.store}, gap ${s.gap} ms, grace ${s.grace} ms: closes at end + ${s.gap + s.grace} ms, emit ${s.emit}${lateNote(node)})`;
+    }
     case 'materialize':
       return `Processor: ${node.name} (table, store: ${node.store}, changelog: its source topic ${node.topic})`;
     case 'join':
@@ -166,11 +180,15 @@ function headline(node: NodeDescription): string {
     case 'windowedAggregate': {
       const w = node.windows!;
       const windows = w.advance === w.size ? `tumbling ${w.size} ms` : `hopping ${w.size} ms every ${w.advance} ms`;
-      return `Processor: ${node.name} (windowedAggregate, store: ${node.store}, ${windows}, grace ${w.grace} ms, emit ${w.emit})`;
+      return `Processor: ${node.name} (windowedAggregate, store: ${node.store}, ${windows}, grace ${w.grace} ms, emit ${w.emit}${lateNote(node)})`;
     }
     default:
       return `Processor: ${node.name} (${node.kind})`;
   }
+}
+
+function lateNote(node: NodeDescription): string {
+  return node.late === 'dead-letter' ? ', late records to the dead-letter topic' : '';
 }
 
 function list(names: readonly string[]): string {

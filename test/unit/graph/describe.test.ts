@@ -147,8 +147,8 @@ function stateful() {
   const clicks = t.stream('clicks', text);
   clicks.join(users, (c, u) => `${c}${u}`, { name: 'with-user' }).groupByKey().count({ name: 'counts' });
   clicks.groupByKey().windowedBy(tumbling(1000).grace(50)).count({ name: 'per-second', emit: 'final' });
-  clicks.groupByKey().windowedBy(hopping(1000, 250)).reduce((a, b) => a + b, { name: 'hops' });
-  clicks.groupByKey().windowedBy(session(300)).count({ name: 'visits' });
+  clicks.groupByKey().windowedBy(hopping(1000, 250), { late: 'dead-letter' }).reduce((a, b) => a + b, { name: 'hops' });
+  clicks.groupByKey().windowedBy(session(300).grace(20)).count({ name: 'visits', emit: 'final' });
   clicks.sink({ name: 'postgres events', write: async () => {} }, { name: 'db' });
   return t;
 }
@@ -175,10 +175,10 @@ describe('describe() of stateful nodes and external sinks', () => {
         '    Processor: per-second (windowedAggregate, store: per-second, tumbling 1000 ms, grace 50 ms, emit final)',
         '      --> none',
         '      <-- source-1',
-        '    Processor: hops (windowedAggregate, store: hops, hopping 1000 ms every 250 ms, grace 0 ms, emit update)',
+        '    Processor: hops (windowedAggregate, store: hops, hopping 1000 ms every 250 ms, grace 0 ms, emit update, late records to the dead-letter topic)',
         '      --> none',
         '      <-- source-1',
-        '    Processor: visits (sessionAggregate, store: visits)',
+        '    Processor: visits (sessionAggregate, store: visits, gap 300 ms, grace 20 ms: closes at end + 320 ms, emit final)',
         '      --> none',
         '      <-- source-1',
         // An external sink ends the stream: no "-->" line, like a topic sink.
@@ -226,6 +226,7 @@ describe('describe() of stateful nodes and external sinks', () => {
         kind: 'windowedAggregate',
         store: 'per-second',
         windows: { size: 1000, advance: 1000, grace: 50, emit: 'final' },
+        late: 'drop',
         serdes: { key: 'string', value: 'json' },
         parents: ['source-1'],
         children: [],
@@ -235,11 +236,21 @@ describe('describe() of stateful nodes and external sinks', () => {
         kind: 'windowedAggregate',
         store: 'hops',
         windows: { size: 1000, advance: 250, grace: 0, emit: 'update' },
+        late: 'dead-letter',
         serdes: { key: 'string', value: 'json' },
         parents: ['source-1'],
         children: [],
       },
-      { name: 'visits', kind: 'sessionAggregate', store: 'visits', parents: ['source-1'], children: [] },
+      {
+        name: 'visits',
+        kind: 'sessionAggregate',
+        store: 'visits',
+        session: { gap: 300, grace: 20, emit: 'final' },
+        late: 'drop',
+        serdes: { key: 'string', value: 'json' },
+        parents: ['source-1'],
+        children: [],
+      },
       { name: 'db', kind: 'externalSink', external: 'postgres events', parents: ['source-1'], children: [] },
     ]);
   });
