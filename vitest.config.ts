@@ -12,6 +12,17 @@ export default defineConfig({
       'vitest.unit.config.ts',
       {
         test: {
+          name: 'conformance',
+          include: ['test/conformance/**/*.test.ts'],
+          sequence: { groupOrder: 0 },
+          // Kafka Streams' own output for every case, computed once with Java before the tests.
+          globalSetup: ['test/conformance/kafka-streams-twin.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 300_000,
+        },
+      },
+      {
+        test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
           sequence: { groupOrder: 1 },

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TaskHarness } from '../../../lib/testing/task-harness.ts';
-import { goldenCase, goldenCaseNames, goldenExpectedNames, goldenKey, goldenOutput, type GoldenCase, type GoldenRecord } from '../../golden/golden.ts';
+import { goldenCase, goldenCaseNames, goldenExpectedNames, goldenOutput } from '../../golden/golden.ts';
+import { runStreamrun } from './run-streamrun.ts';
 import { caseTopology, type CaseTopology } from './topologies.ts';
 
 /**
@@ -9,18 +10,6 @@ import { caseTopology, type CaseTopology } from './topologies.ts';
  * `npm run golden`): the same records, in the same order, after the same input record.
  * Timestamps too: an aggregate carries the newest timestamp of its records, a join the stream record's.
  */
-async function runStreamrun(spec: GoldenCase<CaseTopology>): Promise<GoldenRecord[]> {
-  const harness = await TaskHarness.create(caseTopology(spec.topology));
-  try {
-    for (const r of spec.input) await harness.pipe(r.topic, { key: r.key, value: r.value, timestamp: r.timestamp });
-    return harness
-      .take('out')
-      .map((o) => ({ after: o.after, key: goldenKey(o.key), value: o.value?.toString() ?? null, timestamp: o.timestamp }));
-  } finally {
-    await harness.close();
-  }
-}
-
 describe('the same records as Kafka Streams 4.4 (TopologyTestDriver)', () => {
   const names = goldenCaseNames();
 

@@ -10,6 +10,7 @@ export interface CaseTopology {
     | 'windowed-reduce-sum'
     | 'windowed-aggregate-concat'
     | 'session-count'
+    | 'session-reduce-sum'
     | 'session-aggregate-concat'
     | 'join'
     | 'left-join';
@@ -18,6 +19,8 @@ export interface CaseTopology {
   readonly advance?: number;
   readonly grace?: number;
   readonly emit?: 'update' | 'final';
+  /** Group by `g<value % 3>` through a repartition topic instead of by the record's key. */
+  readonly regroup?: boolean;
 }
 
 const text = { key: serdes.string, value: serdes.string };
@@ -31,13 +34,14 @@ const concat = (agg: string, v: string) => agg + v;
 export function caseTopology(spec: CaseTopology): Topology {
   const app = topology('golden');
   const input = app.stream('in', text);
+  const grouped = () => (spec.regroup === true ? input.groupBy((v) => `g${Number(v) % 3}`, { key: serdes.string }) : input.groupByKey());
   switch (spec.kind) {
     case 'count':
-      return input.groupByKey().count({ name: 'counts' }).toStream().mapValues(String).to('out', text);
+      return grouped().count({ name: 'counts' }).toStream().mapValues(String).to('out', text);
     case 'reduce-sum':
-      return input.groupByKey().reduce(sum, { name: 'sums' }).toStream().to('out', text);
+      return grouped().reduce(sum, { name: 'sums' }).toStream().to('out', text);
     case 'aggregate-concat':
-      return input.groupByKey().aggregate(() => '', concat, { name: 'concat', value: serdes.string }).toStream().to('out', text);
+      return grouped().aggregate(() => '', concat, { name: 'concat', value: serdes.string }).toStream().to('out', text);
     case 'join':
     case 'left-join': {
       const table = app.table('table', text, { name: 'table' });
@@ -46,19 +50,22 @@ export function caseTopology(spec: CaseTopology): Topology {
       return joined.to('out', text);
     }
     case 'session-count':
+    case 'session-reduce-sum':
     case 'session-aggregate-concat': {
-      const windowed = input.groupByKey().windowedBy(session(spec.gap!).grace(spec.grace ?? 0));
+      const windowed = grouped().windowedBy(session(spec.gap!).grace(spec.grace ?? 0));
       const emit = spec.emit ?? 'update';
       const table =
         spec.kind === 'session-count'
           ? windowed.count({ name: 'counts', emit }).toStream().mapValues((n) => (n === null ? null : String(n)))
-          : windowed.aggregate(() => '', concat, { name: 'concat', emit, value: serdes.string, merge: (a, b) => a + b }).toStream();
+          : spec.kind === 'session-reduce-sum'
+            ? windowed.reduce(sum, { name: 'sums', emit, value: serdes.string }).toStream()
+            : windowed.aggregate(() => '', concat, { name: 'concat', emit, value: serdes.string, merge: (a, b) => a + b }).toStream();
       return table.to('out', { key: serdes.json(), value: serdes.string });
     }
     default: {
       const size = spec.size!;
       const windows = (spec.advance === undefined ? tumbling(size) : hopping(size, spec.advance)).grace(spec.grace ?? 0);
-      const windowed = input.groupByKey().windowedBy(windows);
+      const windowed = grouped().windowedBy(windows);
       const emit = spec.emit ?? 'update';
       const table =
         spec.kind === 'windowed-count'
