@@ -225,12 +225,13 @@ export function compile(
           const time = timestamp === undefined ? context.timestamp : guard(() => timestamp(value, key, context));
           const laneTime = timestamp === undefined ? (context.watermark ?? time) : time;
           windows.advanceTo(clock.observe(context.topic, context.writer, laneTime));
-          // One pass over the key's sessions: those within gap of the record, still open.
+          // One pass over the key's sessions within gap of the record. As in Kafka Streams, one
+          // whose close this record's time reaches still merges: closing comes after the record.
           const merging: WindowKey[] = [];
           let start = time;
           let end = time;
           for (const s of windows.windowsOf(key)) {
-            if (s.end < time - gap || s.start > time + gap || windows.closed(s.end)) continue;
+            if (s.end < time - gap || s.start > time + gap) continue;
             merging.push(s);
             if (s.start < start) start = s.start;
             if (s.end > end) end = s.end;
@@ -240,11 +241,14 @@ export function compile(
             state.late(node.name, time, { start, end }, windows.streamTime);
           } else {
             let aggregate = guard(initializer);
+            // A record at the very time of a one-record session updates it in place; otherwise
+            // every session it touches is replaced, and a null value says so downstream.
+            const inPlace = start === time && end === time;
             for (const session of merging) {
               const merged = aggregate;
               aggregate = guard(() => merger(merged, windows.get(session)!.value, key));
+              if (inPlace) continue;
               windows.remove(session);
-              // The merged-away session is gone: a null value says so downstream.
               if (emit === 'update') forwardAt(next, null, { key, start: session.start, end: session.end }, session.end);
             }
             const before = aggregate;
