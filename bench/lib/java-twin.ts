@@ -28,7 +28,7 @@ let building: Promise<void> | undefined;
  * startProcessor(command, args, env, /^ready$/m);
  */
 export async function javaTwinCommand(
-  mode: 'stateless' | 'windowed',
+  mode: 'stateless' | 'windowed' | 'catch-up',
   log: (line: string) => void,
 ): Promise<{ command: string; args: string[] }> {
   building ??= build(log).catch((error: unknown) => {

@@ -24,8 +24,10 @@ import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.TopologyConfig;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
 import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.Grouped;
 import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.kstream.Suppressed;
 import org.apache.kafka.streams.kstream.TimeWindows;
 import org.apache.kafka.streams.state.WindowStore;
 
@@ -36,7 +38,10 @@ import org.apache.kafka.streams.state.WindowStore;
  *   <li>{@code stateless}: parse the JSON event, drop {@code value < 0}, add {@code fahrenheit =
  *       value * 1.8 + 32}, write it out;
  *   <li>{@code windowed}: count events per sensor in one-minute tumbling windows (record time, no
- *       grace), emit every update as (sensor, count).
+ *       grace), emit every update as (sensor, count);
+ *   <li>{@code catch-up}: test/e2e/catch-up.test.ts's topology: regroup by the value (a region),
+ *       count in hopping(30 s, 10 s) windows with 5 s grace, emit each window once when it closes,
+ *       keys as streamrun's JSON {@code {key, start, end}}.
  * </ul>
  *
  * <p>Configured by the same environment variables as every bench processor (BENCH_BROKERS,
@@ -61,8 +66,8 @@ public final class StreamsBench {
     // whatever the app sets. No global tables here: quiet that class.
     System.setProperty("org.slf4j.simpleLogger.log.org.apache.kafka.streams.StreamsConfig", "error");
 
-    if (args.length != 1 || !(args[0].equals("stateless") || args[0].equals("windowed"))) {
-      System.err.println("usage: StreamsBench stateless|windowed");
+    if (args.length != 1 || !(args[0].equals("stateless") || args[0].equals("windowed") || args[0].equals("catch-up"))) {
+      System.err.println("usage: StreamsBench stateless|windowed|catch-up");
       System.exit(2);
     }
     Properties config;
@@ -85,7 +90,11 @@ public final class StreamsBench {
     // The builder sees the app's config rather than an empty one.
     StreamsBuilder builder = new StreamsBuilder(new TopologyConfig(new StreamsConfig(config)));
     Topology topology =
-        args[0].equals("stateless") ? stateless(builder, input, output) : windowed(builder, input, output);
+        switch (args[0]) {
+          case "stateless" -> stateless(builder, input, output);
+          case "windowed" -> windowed(builder, input, output);
+          default -> catchUp(builder, input, output);
+        };
     KafkaStreams streams = new KafkaStreams(topology, config);
     client.set(streams);
     start(streams, failed);
@@ -139,6 +148,21 @@ public final class StreamsBench {
         .count(Materialized.<String, Long, WindowStore<Bytes, byte[]>>as("counts"))
         .toStream()
         .map((window, count) -> KeyValue.pair(window.key(), count == null ? null : Long.toString(count)))
+        .to(output, Produced.with(Serdes.String(), Serdes.String()));
+    return builder.build();
+  }
+
+  /** stream → groupBy(value) → hopping(30 s, 10 s), grace 5 s → count → suppress until close → to. */
+  static Topology catchUp(StreamsBuilder builder, String input, String output) {
+    builder.stream(input, Consumed.with(Serdes.String(), Serdes.String()))
+        .groupBy((user, region) -> region, Grouped.with(Serdes.String(), Serdes.String()))
+        .windowedBy(TimeWindows.ofSizeAndGrace(Duration.ofSeconds(30), Duration.ofSeconds(5)).advanceBy(Duration.ofSeconds(10)))
+        .count(Materialized.<String, Long, WindowStore<Bytes, byte[]>>as("views-per-region"))
+        .suppress(Suppressed.untilWindowCloses(Suppressed.BufferConfig.unbounded()))
+        .toStream()
+        .map((w, count) -> KeyValue.pair(
+            "{\"key\":\"" + w.key() + "\",\"start\":" + w.window().start() + ",\"end\":" + w.window().end() + "}",
+            Long.toString(count)))
         .to(output, Produced.with(Serdes.String(), Serdes.String()));
     return builder.build();
   }
