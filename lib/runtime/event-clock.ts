@@ -15,6 +15,8 @@ export class EventClock {
   readonly #topics = new Map<string, TopicTime>();
   readonly #idleMs: number;
   readonly #now: () => number;
+  /** Whether a repartition topic is among the topics: only then does the wall clock matter. */
+  readonly #waits: boolean;
   #time: number;
 
   /**
@@ -28,6 +30,7 @@ export class EventClock {
     this.#time = options.floor;
     const startedAt = options.now();
     for (const [topic, writers] of topics) this.#topics.set(topic, new TopicTime(writers, startedAt));
+    this.#waits = [...topics.values()].some((writers) => writers > 0);
   }
 
   get time(): number {
@@ -46,12 +49,17 @@ export class EventClock {
       return this.#time;
     }
     lanes.observe(writer, time, this.#now);
+    // A user topic's time is its latest: the node's moves with it, no need to look at the others.
+    if (!this.#waits) {
+      if (time > this.#time) this.#time = time;
+      return this.#time;
+    }
     return this.refresh();
   }
 
   /** Recomputes the time, as writers may have gone idle since the last record. */
   refresh(): number {
-    const now = this.#now();
+    const now = this.#waits ? this.#now() : 0;
     let latest = Number.NEGATIVE_INFINITY;
     for (const lanes of this.#topics.values()) {
       const time = lanes.time(now, this.#idleMs);

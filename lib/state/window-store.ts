@@ -44,15 +44,19 @@ export interface Timestamped {
 export function timestampedSerde(valueSerde: Serde<unknown>): Serde<Timestamped> {
   return {
     name: `timestamped(${valueSerde.name})`,
+    // A signed 64-bit big-endian integer, written as two halves: no BigInt per record.
     serialize({ value, timestamp }) {
       const valueBytes = valueSerde.serialize(value);
       const bytes = Buffer.allocUnsafe(8 + valueBytes.length);
-      bytes.writeBigInt64BE(BigInt(timestamp), 0);
+      const high = Math.floor(timestamp / 2 ** 32);
+      bytes.writeInt32BE(high, 0);
+      bytes.writeUInt32BE(timestamp - high * 2 ** 32, 4);
       valueBytes.copy(bytes, 8);
       return bytes;
     },
     deserialize(bytes) {
-      return { timestamp: Number(bytes.readBigInt64BE(0)), value: valueSerde.deserialize(bytes.subarray(8)) };
+      const timestamp = bytes.readInt32BE(0) * 2 ** 32 + bytes.readUInt32BE(4);
+      return { timestamp, value: valueSerde.deserialize(bytes.subarray(8)) };
     },
   };
 }

@@ -168,3 +168,16 @@ describe('WindowState', () => {
     expect(state.expire()).toEqual([{ key: 'a', start: 30, end: 40, value: 'a', timestamp: 37 }]);
   });
 });
+
+describe('timestampedSerde', () => {
+  it('keeps the timestamp as a signed 64-bit big-endian integer before the value, for any time', () => {
+    const serde = timestampedSerde(serdes.json() as Serde<unknown>);
+    for (const timestamp of [0, 1, -1, 1_700_000_000_123, 2 ** 32, -(2 ** 40) - 7, Number.MAX_SAFE_INTEGER]) {
+      const bytes = serde.serialize({ value: { n: 1 }, timestamp });
+      expect(bytes.readBigInt64BE(0)).toBe(BigInt(timestamp));
+      expect(bytes.subarray(8).toString()).toBe('{"n":1}');
+      expect(serde.deserialize(bytes)).toEqual({ value: { n: 1 }, timestamp });
+    }
+    expect(serde.name).toBe('timestamped(json)');
+  });
+});
