@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { hopping, serdes, session, topology, tumbling } from '../../lib/index.ts';
 import { createTopic, produce, readAllSettled, uniqueName } from './helpers/kafka.ts';
 import { useRunners } from './helpers/runners.ts';
-import { goldenOutput } from '../golden/golden.ts';
+import { goldenCase, goldenOutput } from '../golden/golden.ts';
 
 // Ten records, out of order and late: [key, event time in seconds].
 const events: [string, number][] = [
@@ -75,6 +75,32 @@ describe('windowed counts over a fixed data set with out-of-order and late recor
     expect((await settled(`${input}-su`)).map(show(recordTimeShift))).toEqual(kafkaStreams('e2e-session-update'));
     expect((await settled(`${input}-sf`)).map(show(recordTimeShift))).toEqual(kafkaStreams('e2e-session-final'));
     expect(runner.stats().consumed).toBe(10);
+    expect(runner.stats().lateRecords).toBe(0);
+  });
+
+  it('make one session of four from views 10 s apart with session(60 s) and no grace, stamped as Kafka Streams stamps it', async () => {
+    const input = uniqueName('session-minimal-in');
+    await createTopic(input, 1);
+    const app = topology(uniqueName('session-minimal'));
+    app
+      .stream(input, { key: serdes.string, value: serdes.string })
+      .groupByKey()
+      .windowedBy(session(60_000))
+      .count({ name: 'visits', emit: 'final' })
+      .toStream()
+      .mapValues(String)
+      .to(`${input}-out`);
+    const runner = await startRunner(app);
+    const spec = goldenCase<{ kind: string }>('session-gap-no-grace');
+    await produce(input, spec.input.map((r) => ({ key: r.key, value: r.value, timestamp: String(r.timestamp + recordTimeShift) })));
+    const out = await readAllSettled(`${input}-out`, { group: runner.appId, inputs: [input] });
+    // Kafka Streams' own output (test/golden/expected/session-gap-no-grace.json), shifted to the recent hour.
+    const shifted = goldenOutput('session-gap-no-grace').map((r) => {
+      const w = r.key as { key: string; start: number; end: number };
+      return { key: { key: w.key, start: w.start + recordTimeShift, end: w.end + recordTimeShift }, value: r.value, timestamp: r.timestamp + recordTimeShift };
+    });
+    expect(out.map((r) => ({ key: JSON.parse(r.key!), value: r.value, timestamp: Number(r.timestamp) }))).toEqual(shifted);
+    expect(shifted[0]).toMatchObject({ key: { key: 'u', start: recordTimeShift, end: recordTimeShift + 30_000 }, value: '4' });
     expect(runner.stats().lateRecords).toBe(0);
   });
 });
