@@ -1,7 +1,17 @@
 import { StreamrunError } from '../errors/streamrun-error.ts';
-import type { EnrichNode, ExternalSinkNode, GraphNode, KeyValue, RecordContext, SinkNode, SourceNode } from '../graph/nodes.ts';
+import type {
+  EnrichNode,
+  ExternalSinkNode,
+  GraphNode,
+  KeyValue,
+  RecordContext,
+  SessionAggregateNode,
+  SinkNode,
+  SourceNode,
+  WindowedAggregateNode,
+} from '../graph/nodes.ts';
 import type { KeyValueStore } from '../state/key-value-store.ts';
-import type { Timestamped, WindowKey, WindowState } from '../state/window-store.ts';
+import type { ClosedWindow, Timestamped, WindowKey, WindowState } from '../state/window-store.ts';
 import type { InputRecord } from './client.ts';
 import { EventClock } from './event-clock.ts';
 import type { OutputBuffer } from './output-buffer.ts';
@@ -91,6 +101,37 @@ export function compile(
       else list.push(tick);
     }
     return clock;
+  };
+
+  /**
+   * A windowed node's stream time and the closing of its windows. Records move the time (for a
+   * repartition topic, by their writer's watermark, unless the node extracts event time itself),
+   * and so do watermark records; what closes is passed on with `emit: 'final'`, stamped by `stampOf`.
+   */
+  const windowTime = (
+    node: WindowedAggregateNode | SessionAggregateNode,
+    windows: WindowState,
+    next: Forward,
+    stampOf: (closed: ClosedWindow) => number,
+  ) => {
+    const final = node.emit === 'final';
+    const emitClosed = (): void => {
+      for (const closed of windows.expire()) {
+        if (final) forwardAt(next, closed.value, { key: closed.key, start: closed.start, end: closed.end }, stampOf(closed));
+      }
+    };
+    const extracts = node.timestamp !== undefined;
+    const onWatermark: Tick | undefined = extracts
+      ? undefined
+      : (topic, writer, time) => {
+          windows.advanceTo(clock.observe(topic, writer, time));
+          emitClosed();
+        };
+    const clock = clockOf(node, windows.streamTime, onWatermark);
+    /** Takes a record's event time into the clock. */
+    const observe = (time: number): void =>
+      windows.advanceTo(clock.observe(context.topic, context.writer, extracts ? time : (context.watermark ?? time)));
+    return { observe, emitClosed };
   };
 
   /** Passes a record on stamped with `timestamp` (a window's newest record's), as Kafka Streams does. */
@@ -205,26 +246,11 @@ export function compile(
         const windows = state.windows(node.store);
         const { initializer, aggregator, merger, timestamp, emit, gap } = node;
         // A session's newest record is its end: Kafka Streams stamps its results with it.
-        const emitClosed = () => {
-          for (const closed of windows.expire()) {
-            if (emit === 'final') forwardAt(next, closed.value, { key: closed.key, start: closed.start, end: closed.end }, closed.end);
-          }
-        };
-        const clock = clockOf(
-          node,
-          windows.streamTime,
-          timestamp === undefined
-            ? (topic, writer, time) => {
-                windows.advanceTo(clock.observe(topic, writer, time));
-                emitClosed();
-              }
-            : undefined,
-        );
+        const { observe, emitClosed } = windowTime(node, windows, next, (closed) => closed.end);
         return (value, key) => {
           if (key === null || key === undefined) return;
           const time = timestamp === undefined ? context.timestamp : guard(() => timestamp(value, key, context));
-          const laneTime = timestamp === undefined ? (context.watermark ?? time) : time;
-          windows.advanceTo(clock.observe(context.topic, context.writer, laneTime));
+          observe(time);
           // One pass over the key's sessions within gap of the record. As in Kafka Streams, one
           // whose close this record's time reaches still merges: closing comes after the record.
           const merging: WindowKey[] = [];
@@ -309,26 +335,11 @@ export function compile(
         const windows = state.windows(node.store);
         const { initializer, aggregator, timestamp, emit } = node;
         const { size, advance } = node.windows;
-        const emitClosed = () => {
-          for (const closed of windows.expire()) {
-            if (emit === 'final') forwardAt(next, closed.value, { key: closed.key, start: closed.start, end: closed.end }, closed.timestamp);
-          }
-        };
-        const clock = clockOf(
-          node,
-          windows.streamTime,
-          timestamp === undefined
-            ? (topic, writer, time) => {
-                windows.advanceTo(clock.observe(topic, writer, time));
-                emitClosed();
-              }
-            : undefined,
-        );
+        const { observe, emitClosed } = windowTime(node, windows, next, (closed) => closed.timestamp);
         return (value, key) => {
           if (key === null || key === undefined) return;
           const time = timestamp === undefined ? context.timestamp : guard(() => timestamp(value, key, context));
-          const laneTime = timestamp === undefined ? (context.watermark ?? time) : time;
-          windows.advanceTo(clock.observe(context.topic, context.writer, laneTime));
+          observe(time);
           let counted = false;
           // Every window with start <= time < start + size, oldest first (as Kafka Streams updates them).
           const first = Math.max(0, (Math.floor((time - size) / advance) + 1) * advance);
