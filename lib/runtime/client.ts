@@ -138,5 +138,10 @@ export interface StreamClient {
   changelogReader(topics: readonly string[]): Promise<ChangelogReader>;
   producer(): Promise<OutputProducer>;
   consumer(groupId: string): InputConsumer;
+  /**
+   * Names the broker's answer (e.g. `LEADER_NOT_AVAILABLE`) when `error`, thrown by one of
+   * these methods, is a transient one that asking again may clear; undefined otherwise.
+   */
+  transient(error: unknown): string | undefined;
   close(): Promise<void>;
 }

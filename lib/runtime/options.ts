@@ -17,6 +17,11 @@ export interface RunnerOptions {
   sourcePartitions?: number;
   /** A task commits once this many outputs wait, even mid-batch. Default 10,000. */
   maxBufferedOutputs?: number;
+  /**
+   * How long start-up may retry what a busy or fresh cluster answers transiently (a topic's
+   * metadata not there yet, a coordinator still loading) before it gives up. Default 60 s.
+   */
+  startupTimeoutMs?: number;
   /** How long `stop()` may take to drain and commit before it gives up. Default 30 s. */
   shutdownTimeoutMs?: number;
   /** Port of the embedded HTTP server (health, store queries); 0 = any free port. Default: off. */
@@ -36,6 +41,7 @@ export interface ResolvedRunnerOptions {
   readonly stateDir: string;
   readonly sourcePartitions: number;
   readonly maxBufferedOutputs: number;
+  readonly startupTimeoutMs: number;
   readonly shutdownTimeoutMs: number;
   readonly port: number | undefined;
   readonly host: string | undefined;
@@ -57,6 +63,7 @@ export function resolveRunnerOptions(options: RunnerOptions, topologyAppId: stri
     stateDir: resolve(options.stateDir ?? '.streamrun-state'),
     sourcePartitions: positiveInteger('sourcePartitions', options.sourcePartitions ?? 1),
     maxBufferedOutputs: positiveInteger('maxBufferedOutputs', options.maxBufferedOutputs ?? 10_000),
+    startupTimeoutMs: positiveInteger('startupTimeoutMs', options.startupTimeoutMs ?? 60_000),
     shutdownTimeoutMs: positiveInteger('shutdownTimeoutMs', options.shutdownTimeoutMs ?? 30_000),
     port: options.port === undefined ? undefined : port(options.port),
     host: options.host,
