@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
 // Before kafkajs: it swaps KafkaJS's quadratic per-partition grouping for a linear one.
 import { linearGrouping } from './kafkajs-grouping.ts';
 import {
@@ -356,6 +357,16 @@ const transientTypes: Readonly<Record<string, string>> = {
   GROUP_COORDINATOR_NOT_AVAILABLE: 'COORDINATOR_NOT_AVAILABLE',
 };
 /**
+ * KafkaJS wraps some answers in a plain KafkaJSError that keeps only the text (a coordinator
+ * moving during a join, say): KafkaJS's own table of answers, by text, tells them apart again.
+ */
+const transientTexts: ReadonlyMap<string, string> = new Map(
+  (createRequire(import.meta.url)('kafkajs/src/protocol/error.js') as { errorCodes: { type: string; message: string }[] }).errorCodes
+    .filter(({ type }) => type in transientTypes)
+    .map(({ type, message }) => [message, transientTypes[type]!]),
+);
+
+/**
  * KafkaJS's own errors for a connection that failed or timed out, which KafkaJS retries too, and
  * for a search of the group coordinator on which every broker failed (the reasons are dropped).
  */
@@ -375,6 +386,9 @@ export function transientAnswer(error: unknown): string | undefined {
     const { type, errors } = e as { type?: unknown; errors?: unknown };
     if (typeof type === 'string' && type in transientTypes) return transientTypes[type];
     if (transientErrorClasses.has(e.name)) return e.name;
+    if (e.name === 'KafkaJSError' && transientTexts.has(e.message)) return transientTexts.get(e.message);
+    // What KafkaJS throws, as a plain Error, for a request to a broker whose connection is down.
+    if (e.message === 'Broker not connected') return 'broker not connected';
     if (Array.isArray(errors) && errors.length > 0) {
       const answers = errors.map((inner) => transientAnswer(inner));
       return answers.every((a) => a !== undefined) ? answers[0] : undefined;

@@ -1,5 +1,7 @@
+import { createRequire } from 'node:module';
 import {
   KafkaJSAggregateError,
+  KafkaJSError,
   KafkaJSConnectionError,
   KafkaJSGroupCoordinatorNotFound,
   KafkaJSNonRetriableError,
@@ -11,28 +13,26 @@ import { describe, expect, it } from 'vitest';
 import { StreamrunError } from '../../../lib/errors/streamrun-error.ts';
 import { transientAnswer } from '../../../lib/runtime/kafkajs-client.ts';
 
-/** A broker's error answer as KafkaJS raises it (its type, code and text from KafkaJS's table). */
-function answer(type: string, code: number, message: string, retriable = true): KafkaJSProtocolError {
-  return new KafkaJSProtocolError(Object.assign(new Error(message), { type, code, retriable }));
-}
+/** A broker's error answer as KafkaJS raises it: type, text and retriable from KafkaJS's own table. */
+const answer = createRequire(import.meta.url)('kafkajs/src/protocol/error.js').createErrorFromCode as (code: number) => KafkaJSProtocolError;
 
-const unknownTopic = () => answer('UNKNOWN_TOPIC_OR_PARTITION', 3, 'This server does not host this topic-partition');
+const unknownTopic = () => answer(3);
 
 describe('transientAnswer()', () => {
   it("names each transient broker answer by Kafka's own name", () => {
-    const cases: [KafkaJSProtocolError, string][] = [
-      [unknownTopic(), 'UNKNOWN_TOPIC_OR_PARTITION'],
-      [answer('LEADER_NOT_AVAILABLE', 5, 'There is no leader for this topic-partition'), 'LEADER_NOT_AVAILABLE'],
-      [answer('NOT_LEADER_FOR_PARTITION', 6, 'This server is not the leader for that topic-partition'), 'NOT_LEADER_OR_FOLLOWER'],
-      [answer('REQUEST_TIMED_OUT', 7, 'The request timed out'), 'REQUEST_TIMED_OUT'],
-      [answer('GROUP_LOAD_IN_PROGRESS', 14, "The coordinator is loading"), 'COORDINATOR_LOAD_IN_PROGRESS'],
-      [answer('GROUP_COORDINATOR_NOT_AVAILABLE', 15, 'The group coordinator is not available'), 'COORDINATOR_NOT_AVAILABLE'],
-      [answer('NOT_COORDINATOR_FOR_GROUP', 16, 'This is not the correct coordinator for this group'), 'NOT_COORDINATOR'],
+    const cases: [number, string][] = [
+      [3, 'UNKNOWN_TOPIC_OR_PARTITION'],
+      [5, 'LEADER_NOT_AVAILABLE'],
+      [6, 'NOT_LEADER_OR_FOLLOWER'],
+      [7, 'REQUEST_TIMED_OUT'],
+      [14, 'COORDINATOR_LOAD_IN_PROGRESS'],
+      [15, 'COORDINATOR_NOT_AVAILABLE'],
+      [16, 'NOT_COORDINATOR'],
     ];
-    expect(cases.map(([error]) => transientAnswer(error))).toEqual(cases.map(([, name]) => name));
+    expect(cases.map(([code]) => transientAnswer(answer(code)))).toEqual(cases.map(([, name]) => name));
   });
 
-  it("names KafkaJS's connection errors, request time-outs and a coordinator not found by their class", () => {
+  it("names KafkaJS's connection errors, request time-outs, a broker not connected and a coordinator not found", () => {
     expect(transientAnswer(new KafkaJSConnectionError('Connection timeout', { broker: 'b:9092' }))).toBe('KafkaJSConnectionError');
     const closed = Object.assign(new KafkaJSConnectionError('Closed connection'), { name: 'KafkaJSConnectionClosedError' });
     expect(transientAnswer(closed)).toBe('KafkaJSConnectionClosedError');
@@ -40,6 +40,7 @@ describe('transientAnswer()', () => {
     // Raised with a message, as KafkaJS does; its types declare no constructor arguments.
     const notFound: unknown = Reflect.construct(KafkaJSGroupCoordinatorNotFound, ['Failed to find group coordinator']);
     expect(transientAnswer(notFound)).toBe('KafkaJSGroupCoordinatorNotFound');
+    expect(transientAnswer(new Error('Broker not connected'))).toBe('broker not connected');
   });
 
   it('looks through what KafkaJS wraps: its retries given up, a StreamrunError around it', () => {
@@ -48,20 +49,28 @@ describe('transientAnswer()', () => {
     expect(transientAnswer(new StreamrunError('TOPIC_SETUP', 'x', { cause: exhausted }))).toBe('UNKNOWN_TOPIC_OR_PARTITION');
   });
 
+  it("knows an answer KafkaJS wrapped in a plain KafkaJSError by its text, as a join's retries give up on a coordinator moving", () => {
+    const moved = new KafkaJSNumberOfRetriesExceeded(new KafkaJSError(answer(16)), { retryCount: 5, retryTime: 3000 });
+    expect(transientAnswer(moved)).toBe('NOT_COORDINATOR');
+    expect(transientAnswer(new KafkaJSError(answer(27)))).toBeUndefined();
+    expect(transientAnswer(new KafkaJSError('This is not the correct coordinator'))).toBeUndefined();
+  });
+
   it('takes per-topic errors as transient only when every one is', () => {
-    const leader = answer('LEADER_NOT_AVAILABLE', 5, 'There is no leader for this topic-partition');
+    const leader = answer(5);
     expect(transientAnswer(new KafkaJSAggregateError('Topic creation errors', [leader, unknownTopic()]))).toBe('LEADER_NOT_AVAILABLE');
-    const invalid = answer('INVALID_REPLICATION_FACTOR', 38, 'Replication-factor is invalid', false);
+    const invalid = answer(38);
     expect(transientAnswer(new KafkaJSAggregateError('Topic creation errors', [leader, invalid]))).toBeUndefined();
     expect(transientAnswer(new KafkaJSAggregateError('Topic creation errors', []))).toBeUndefined();
   });
 
   it('says undefined for everything else', () => {
-    expect(transientAnswer(answer('TOPIC_AUTHORIZATION_FAILED', 29, 'Not authorized to access topics', false))).toBeUndefined();
-    expect(transientAnswer(answer('INVALID_TOPIC_EXCEPTION', 17, 'The request attempted to perform an operation on an invalid topic', false))).toBeUndefined();
+    // Not authorized to access topics; an invalid topic; the group is rebalancing (KafkaJS rejoins).
+    expect([29, 17, 27].map((code) => transientAnswer(answer(code)))).toEqual([undefined, undefined, undefined]);
     expect(transientAnswer(new KafkaJSNonRetriableError('Invalid topics array'))).toBeUndefined();
     expect(transientAnswer(new Error('boom'))).toBeUndefined();
     expect(transientAnswer('LEADER_NOT_AVAILABLE')).toBeUndefined();
     expect(transientAnswer(undefined)).toBeUndefined();
   });
 });
+
