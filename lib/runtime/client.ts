@@ -30,6 +30,11 @@ export interface InputBatch {
 export interface OutputRecord {
   /** Set for changelog records (the task's partition); otherwise chosen by the key. */
   partition?: number;
+  /**
+   * When set, the partition is chosen from these bytes instead of the key's, as Kafka's Java
+   * client chooses from a key (murmur2): a window's own key, for windowed results.
+   */
+  partitionKey?: Buffer | undefined;
   key: Buffer | null;
   value: Buffer | null;
   timestamp?: string;

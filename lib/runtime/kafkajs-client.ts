@@ -12,6 +12,7 @@ import {
   type LogEntry,
   type Message,
   type OffsetsByTopicPartition,
+  type PartitionerArgs,
   type TopicMessages,
 } from 'kafkajs';
 import { StreamrunError } from '../errors/streamrun-error.ts';
@@ -110,7 +111,7 @@ export function createKafkaClient(options: KafkaClientOptions): StreamClient {
         // away shows up as a stalled task and, at shutdown, as SHUTDOWN_TIMEOUT.
         retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 5000 },
         allowAutoTopicCreation: false,
-        createPartitioner: Partitioners.DefaultPartitioner,
+        createPartitioner: partitioner,
       });
       await producer.connect().catch(async (error: unknown) => {
         // Whatever it did connect goes, so the caller can try again with a new one.
@@ -288,6 +289,18 @@ function kafkaConsumer(member: GroupMember): InputConsumer {
     },
     commit: (offsets) => consumer.commitOffsets([...offsets]),
     close: () => consumer.disconnect(),
+  };
+}
+
+/**
+ * KafkaJS's default partitioner (murmur2, as Kafka's Java client), choosing from a record's
+ * `partitionKey` instead of its key when it has one.
+ */
+export function partitioner(): (args: PartitionerArgs) => number {
+  const byKey = Partitioners.DefaultPartitioner();
+  return (args) => {
+    const { partition, partitionKey } = args.message as OutputRecord;
+    return partitionKey === undefined ? byKey(args) : byKey({ ...args, message: { partition, key: partitionKey, value: null } });
   };
 }
 
