@@ -48,9 +48,10 @@ describe('many runners starting at once on a busy machine', () => {
         const input = uniqueName('storm-in');
         const output = uniqueName('storm-out');
         const stateDir = await cleanup.tempDir('streamrun-storm-');
-        // Every start creates its source, output, changelog and dead-letter topics. Forty
-        // processes on two cores can keep the broker from answering for half a minute: the
-        // start-up deadline is widened, since what this test is about is which answers it retries.
+        // Every start creates its source, output, changelog and dead-letter topics. Twenty
+        // runners, two busy loops and the broker on two cores (more when others share the
+        // machine) can keep the broker from answering for half a minute: the start-up deadline is
+        // widened, since what this test is about is which answers are retried.
         const args = ['start', 'test/e2e/fixtures/counter.ts', '--brokers', brokers(), '--state-dir', stateDir];
         const run = runCli([...args, '--startup-timeout', '180000'], {
           APP_ID: appId,
