@@ -13,6 +13,7 @@ interface StartFlags {
   appId?: string;
   stateDir?: string;
   sourcePartitions?: number;
+  startupTimeout?: number;
   port?: number;
   host?: string;
   logLevel: LogLevel;
@@ -36,6 +37,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--app-id <id>', "consumer group and topic prefix (default: the topology's id)")
     .option('--state-dir <dir>', 'where local state lives (default: .streamrun-state)')
     .option('--source-partitions <n>', 'partitions for source topics that must be created', positiveInt)
+    .option('--startup-timeout <ms>', 'how long start-up retries what the broker answers transiently (default: 60000)', positiveInt)
     .option('--port <port>', 'serve /health, /stores and the module\'s routes on this port (default: the module\'s options.port, else off)', portNumber)
     .option('--host <host>', 'interface for --port (default: 127.0.0.1)')
     .addOption(new Option('--log-level <level>', 'what to log').choices(logLevels).default('info'))
@@ -77,6 +79,7 @@ async function runStart(file: string, flags: StartFlags): Promise<number> {
     appId: flags.appId,
     stateDir: flags.stateDir,
     sourcePartitions: flags.sourcePartitions,
+    startupTimeoutMs: flags.startupTimeout,
     port: flags.port,
     host: flags.host,
   };

@@ -275,8 +275,10 @@ export class GroupedStreamImpl<K, V> implements GroupedStream<K, V> {
         aggregate(`${name}-repartition-source`),
       ];
     });
-    // A windowed key goes out as JSON ({ key, start, end }) unless `to()` is given a serde.
-    return new TableImpl<K, A>(this.#builder, name, windowing === undefined ? serdes : { key: builtin.json(), value: serdes.value });
+    // A windowed key goes out as JSON ({ key, start, end }) unless `to()` is given a serde; its
+    // partition is chosen by the key inside, serialized as the group's keys are.
+    const windowedSerdes = { key: builtin.json(), value: serdes.value, windowedKey: serdes.key };
+    return new TableImpl<K, A>(this.#builder, name, windowing === undefined ? serdes : windowedSerdes);
   }
 
   #where(operator: string): string {

@@ -263,6 +263,8 @@ type BranchValue<V, F> = F extends (value: V, ...rest: never[]) => value is (inf
 export interface InheritedSerdes {
   readonly key?: Serde<unknown> | undefined;
   readonly value?: Serde<unknown> | undefined;
+  /** While the keys are a windowed aggregation's windows: the serde of the key inside them. */
+  readonly windowedKey?: Serde<unknown> | undefined;
 }
 
 type OneFunctionNode =
@@ -300,7 +302,7 @@ export class StreamImpl<K, V> implements Stream<K, V> {
     mapper: (value: V, key: K, context: RecordContext) => V2,
     options?: NamedOptions,
   ): Stream<K, V2> {
-    return this.#fn('mapValues', mapper, options, { key: this.#serdes.key });
+    return this.#fn('mapValues', mapper, options, this.#sameKeys());
   }
 
   filter<V2 extends V>(
@@ -327,7 +329,7 @@ export class StreamImpl<K, V> implements Stream<K, V> {
     mapper: (value: V, key: K, context: RecordContext) => Iterable<V2>,
     options?: NamedOptions,
   ): Stream<K, V2> {
-    return this.#fn('flatMapValues', mapper, options, { key: this.#serdes.key });
+    return this.#fn('flatMapValues', mapper, options, this.#sameKeys());
   }
 
   peek(
@@ -399,7 +401,7 @@ export class StreamImpl<K, V> implements Stream<K, V> {
       const first = pick(this.#serdes);
       return streams.every((s) => pick(s.#serdes) === first) ? first : undefined;
     };
-    const serdes = { key: agreed((s) => s.key), value: agreed((s) => s.value) };
+    const serdes = { key: agreed((s) => s.key), value: agreed((s) => s.value), windowedKey: agreed((s) => s.windowedKey) };
     const parents = streams.map((s) => s.#node);
     const name = this.#builder.append('merge', where, undefined, (name) => [
       { kind: 'merge', name, parents },
@@ -416,7 +418,7 @@ export class StreamImpl<K, V> implements Stream<K, V> {
     const name = this.#builder.append('enrich', where, options, (name) => [
       { kind: 'enrich', name, parents: [this.#node], fn: fn as EnrichNode['fn'], concurrency, breaker },
     ]);
-    return new StreamImpl(this.#builder, name, { key: this.#serdes.key }, this.#rekeyed);
+    return new StreamImpl(this.#builder, name, this.#sameKeys(), this.#rekeyed);
   }
 
   groupByKey(serdes?: { readonly key?: Serde<NonNullable<K>> }): GroupedStream<NonNullable<K>, V> {
@@ -470,7 +472,7 @@ export class StreamImpl<K, V> implements Stream<K, V> {
     const name = this.#builder.append('join', where, options, (name) => [
       { kind: 'join', name, parents: [this.#node], table: table.store, left, joiner: joiner as JoinNode['joiner'] },
     ]);
-    return new StreamImpl(this.#builder, name, { key: this.#serdes.key });
+    return new StreamImpl(this.#builder, name, this.#sameKeys());
   }
 
   to(
@@ -485,8 +487,9 @@ export class StreamImpl<K, V> implements Stream<K, V> {
       key: this.#resolve(serdes?.key, this.#serdes.key, where, 'serdes.key'),
       value: this.#resolve(serdes?.value, this.#serdes.value, where, 'serdes.value'),
     };
+    const windowedKey = this.#serdes.windowedKey;
     this.#builder.append('sink', where, options, (name) => [
-      { kind: 'sink', name, parents: [this.#node], topic, serdes: resolved },
+      { kind: 'sink', name, parents: [this.#node], topic, serdes: resolved, ...(windowedKey === undefined ? {} : { windowedKey }) },
     ]);
     return this.#builder.topology;
   }
@@ -529,6 +532,11 @@ export class StreamImpl<K, V> implements Stream<K, V> {
 
   #where(operator: string): string {
     return `${operator}() after ${this.#node}`;
+  }
+
+  /** What an operator that keeps the keys (and changes the values) passes on. */
+  #sameKeys(): InheritedSerdes {
+    return { key: this.#serdes.key, windowedKey: this.#serdes.windowedKey };
   }
 }
 

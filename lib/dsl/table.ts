@@ -1,6 +1,5 @@
-import type { Serde } from '../serde/serde.ts';
 import type { GraphBuilder } from './builder.ts';
-import { StreamImpl, type Stream } from './stream.ts';
+import { StreamImpl, type InheritedSerdes, type Stream } from './stream.ts';
 
 /**
  * The latest value per key, kept in a state store that survives restarts through its
@@ -36,9 +35,9 @@ export class TableImpl<K, V> implements Table<K, V> {
   readonly store: string;
   /** The topology it belongs to: a join may only use a table of its own topology. */
   readonly builder: GraphBuilder;
-  readonly #serdes: { key: Serde<unknown>; value: Serde<unknown> };
+  readonly #serdes: InheritedSerdes;
 
-  constructor(builder: GraphBuilder, store: string, serdes: { key: Serde<unknown>; value: Serde<unknown> }) {
+  constructor(builder: GraphBuilder, store: string, serdes: InheritedSerdes) {
     this.builder = builder;
     this.store = store;
     this.#serdes = serdes;

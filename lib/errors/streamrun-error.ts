@@ -11,6 +11,8 @@ export const errorCodes = [
   'REJECTED',
   'BROKER_UNREACHABLE',
   'TOPIC_SETUP',
+  /** A start-up step still failed transiently when `startupTimeoutMs` ran out. */
+  'STARTUP_TIMEOUT',
   'SHUTDOWN_TIMEOUT',
   'TOPOLOGY_LOAD',
   /** A record came after every window it belongs to had closed (with `late: 'dead-letter'`). */

@@ -39,6 +39,11 @@ export interface NodeDescription {
   readonly topic?: string;
   /** Sources, sinks and aggregates: the serdes' names. */
   readonly serdes?: { readonly key: string; readonly value: string };
+  /**
+   * Sinks of a windowed aggregation's windows only: the serde of the key inside a window, whose
+   * bytes choose the partition (so all windows of a key share one).
+   */
+  readonly windowedKey?: string;
   /** Branch nodes only: the branch names, in the order predicates are tried. */
   readonly branches?: readonly string[];
   /** Aggregates only: the state store they keep. */
@@ -104,6 +109,7 @@ function describeNode(node: GraphNode, children: readonly GraphNode[]): NodeDesc
         kind: node.kind,
         topic: node.topic,
         serdes: { key: node.serdes.key.name, value: node.serdes.value.name },
+        ...(node.kind === 'sink' && node.windowedKey !== undefined ? { windowedKey: node.windowedKey.name } : {}),
         ...edges,
       };
     case 'branch':
@@ -160,7 +166,7 @@ function headline(node: NodeDescription): string {
     case 'source':
       return `Source: ${node.name} (${io})`;
     case 'sink':
-      return `Sink: ${node.name} (${io})`;
+      return `Sink: ${node.name} (${io}${node.windowedKey === undefined ? '' : `, partitioned by window key: ${node.windowedKey}`})`;
     case 'externalSink':
       return `Sink: ${node.name} (external: ${node.external})`;
     case 'branch':

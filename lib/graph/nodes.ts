@@ -91,6 +91,12 @@ export interface SinkNode extends NodeBase {
   readonly internal?: boolean;
   /** The serdes to write with; the DSL fills them in (given, inherited or `serdes.auto`). */
   readonly serdes: { readonly key: Serde<unknown>; readonly value: Serde<unknown> };
+  /**
+   * Set when the keys are windows (`{ key, start, end }`) of a windowed aggregation: the serde of
+   * the key inside. The partition is chosen from that key's bytes, as Kafka Streams' windowed
+   * partitioner does, so all windows of a key land in one partition, in order.
+   */
+  readonly windowedKey?: Serde<unknown>;
 }
 
 /**

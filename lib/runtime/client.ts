@@ -30,6 +30,11 @@ export interface InputBatch {
 export interface OutputRecord {
   /** Set for changelog records (the task's partition); otherwise chosen by the key. */
   partition?: number;
+  /**
+   * When set, the partition is chosen from these bytes instead of the key's, as Kafka's Java
+   * client chooses from a key (murmur2): a window's own key, for windowed results.
+   */
+  partitionKey?: Buffer | undefined;
   key: Buffer | null;
   value: Buffer | null;
   timestamp?: string;
@@ -138,5 +143,10 @@ export interface StreamClient {
   changelogReader(topics: readonly string[]): Promise<ChangelogReader>;
   producer(): Promise<OutputProducer>;
   consumer(groupId: string): InputConsumer;
+  /**
+   * Names the broker's answer (e.g. `LEADER_NOT_AVAILABLE`) when `error`, thrown by one of
+   * these methods, is a transient one that asking again may clear; undefined otherwise.
+   */
+  transient(error: unknown): string | undefined;
   close(): Promise<void>;
 }

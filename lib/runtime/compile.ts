@@ -367,12 +367,15 @@ export function compile(
         const lane = outputs.lane(node.topic);
         const { key: keySerde, value: valueSerde } = node.serdes;
         if (node.internal === true) return repartitionSink(node.topic);
+        const windowedKey = node.windowedKey;
         return (value, key) => {
           const record = guard(() => ({
             key: key === null || key === undefined ? null : keySerde.serialize(key),
             value: value === null || value === undefined ? null : valueSerde.serialize(value),
             timestamp: context.rawTimestamp,
             headers: context.headers,
+            // Aggregations skip keyless records: a window always has a key inside.
+            partitionKey: windowedKey === undefined ? undefined : windowedKey.serialize((key as { key: unknown }).key),
           }));
           lane.push(record);
           outputs.size++;

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
 // Before kafkajs: it swaps KafkaJS's quadratic per-partition grouping for a linear one.
 import { linearGrouping } from './kafkajs-grouping.ts';
 import {
@@ -6,9 +7,12 @@ import {
   Partitioners,
   logLevel as kafkaLogLevel,
   type Consumer,
+  type ConsumerConfig,
+  type ConsumerRunConfig,
   type LogEntry,
   type Message,
   type OffsetsByTopicPartition,
+  type PartitionerArgs,
   type TopicMessages,
 } from 'kafkajs';
 import { StreamrunError } from '../errors/streamrun-error.ts';
@@ -84,25 +88,19 @@ export function createKafkaClient(options: KafkaClientOptions): StreamClient {
     async createTopics(specs: readonly TopicSpec[]) {
       if (specs.length === 0) return;
       const request = {
-        waitForLeaders: true,
+        waitForLeaders: false,
         topics: specs.map((s) => ({
           topic: s.topic,
           numPartitions: s.partitions,
           configEntries: Object.entries(s.config ?? {}).map(([name, value]) => ({ name, value })),
         })),
       };
-      // false means another instance created them first: what we want either way. A broker
-      // may answer the metadata request of KafkaJS's wait for leaders before it knows the new
-      // topics (UNKNOWN_TOPIC_OR_PARTITION), which KafkaJS does not retry: ask again.
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await admin.createTopics(request);
-          return;
-        } catch (error) {
-          if ((error as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION' || attempt === 20) throw error;
-          await new Promise((resolve) => setTimeout(resolve, 100 * Math.min(attempt, 5)));
-        }
-      }
+      // It resolves false when the topics exist already (another instance, or an earlier try of
+      // ours, made them), and then KafkaJS does not wait for their leaders: so we always check
+      // them ourselves. A broker may not know a new topic yet (UNKNOWN_TOPIC_OR_PARTITION) or
+      // its leader (LEADER_NOT_AVAILABLE): the caller tries again.
+      await admin.createTopics(request);
+      await admin.fetchTopicMetadata({ topics: specs.map((s) => s.topic) });
     },
 
     async producer(): Promise<OutputProducer> {
@@ -113,9 +111,13 @@ export function createKafkaClient(options: KafkaClientOptions): StreamClient {
         // away shows up as a stalled task and, at shutdown, as SHUTDOWN_TIMEOUT.
         retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 5000 },
         allowAutoTopicCreation: false,
-        createPartitioner: Partitioners.DefaultPartitioner,
+        createPartitioner: partitioner,
       });
-      await producer.connect();
+      await producer.connect().catch(async (error: unknown) => {
+        // Whatever it did connect goes, so the caller can try again with a new one.
+        await producer.disconnect().catch(() => {});
+        throw error;
+      });
       return {
         async send(records) {
           const acks: ProducedOffset[] = [];
@@ -146,26 +148,61 @@ export function createKafkaClient(options: KafkaClientOptions): StreamClient {
     },
 
     async changelogReader(topics) {
-      const consumer = kafka.consumer({
+      const member = groupMember(kafka, {
         // Its own group, so it owns every changelog partition and reads what it is asked.
         groupId: `${options.clientId}-restore-${randomUUID()}`,
         allowAutoTopicCreation: false,
         maxWaitTimeInMs: 100,
       });
-      const reader = changelogReader(consumer);
-      await consumer.connect();
-      await consumer.subscribe({ topics: [...topics], fromBeginning: true });
-      await reader.run();
+      const reader = changelogReader(member.consumer);
+      await member.start(topics, reader.runConfig);
       return reader;
     },
 
     consumer(groupId) {
-      return kafkaConsumer(
-        kafka.consumer({ groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: options.maxWaitTimeMs ?? 500 }),
-      );
+      return kafkaConsumer(groupMember(kafka, { groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: options.maxWaitTimeMs ?? 500 }));
     },
 
+    transient: transientAnswer,
+
     close: () => admin.disconnect(),
+  };
+}
+
+/** A consumer that starts as one step: in its group when `start` resolves, gone when it rejects. */
+interface GroupMember {
+  readonly consumer: Consumer;
+  /** False until the first join: a crash before it fails `start` instead of restarting. */
+  joined(): boolean;
+  start(topics: readonly string[], run: ConsumerRunConfig): Promise<void>;
+}
+
+// KafkaJS reports a first join that fails (a coordinator still loading, say) only as a crash
+// and, later, tries again on its own; `run` resolves either way. At start-up the caller retries
+// instead, and must know: until the member joined, a crash is not restarted but fails `start`.
+function groupMember(kafka: Kafka, config: ConsumerConfig): GroupMember {
+  let joined = false;
+  let failure: Error | undefined;
+  const consumer = kafka.consumer({ ...config, retry: { restartOnFailure: async () => joined } });
+  consumer.on(consumer.events.GROUP_JOIN, () => (joined = true));
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    if (!joined) failure = payload.error;
+  });
+  return {
+    consumer,
+    joined: () => joined,
+    async start(topics, run) {
+      try {
+        await consumer.connect();
+        await consumer.subscribe({ topics: [...topics], fromBeginning: true });
+        // KafkaJS has joined, or crashed, by the time this resolves.
+        await consumer.run(run);
+        if (failure !== undefined) throw failure;
+      } catch (error) {
+        await consumer.disconnect().catch(() => {});
+        throw error;
+      }
+    },
   };
 }
 
@@ -176,35 +213,34 @@ interface ActiveRead {
   readonly reject: (error: unknown) => void;
 }
 
-function changelogReader(consumer: Consumer): ChangelogReader & { run(): Promise<void> } {
+function changelogReader(consumer: Consumer): ChangelogReader & { readonly runConfig: ConsumerRunConfig } {
   const reads = new Map<string, ActiveRead>();
   const pause = (topic: string, partition: number) => consumer.pause([{ topic, partitions: [partition] }]);
   return {
-    run: () =>
-      consumer.run({
-        autoCommit: false,
-        eachBatchAutoResolve: false,
-        eachBatch: async ({ batch, resolveOffset, isStale }) => {
-          const read = reads.get(`${batch.topic}:${batch.partition}`);
-          // Partitions nobody asked for are paused until a read seeks and resumes them.
-          if (read === undefined) return pause(batch.topic, batch.partition);
-          if (isStale()) return;
-          try {
-            const records = batch.messages.filter((m) => BigInt(m.offset) < read.until);
-            if (records.length > 0) await read.onRecords(records);
-            resolveOffset(batch.lastOffset());
-            if (BigInt(batch.lastOffset()) + 1n >= read.until) {
-              reads.delete(`${batch.topic}:${batch.partition}`);
-              pause(batch.topic, batch.partition);
-              read.resolve();
-            }
-          } catch (error) {
+    runConfig: {
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: async ({ batch, resolveOffset, isStale }) => {
+        const read = reads.get(`${batch.topic}:${batch.partition}`);
+        // Partitions nobody asked for are paused until a read seeks and resumes them.
+        if (read === undefined) return pause(batch.topic, batch.partition);
+        if (isStale()) return;
+        try {
+          const records = batch.messages.filter((m) => BigInt(m.offset) < read.until);
+          if (records.length > 0) await read.onRecords(records);
+          resolveOffset(batch.lastOffset());
+          if (BigInt(batch.lastOffset()) + 1n >= read.until) {
             reads.delete(`${batch.topic}:${batch.partition}`);
             pause(batch.topic, batch.partition);
-            read.reject(error);
+            read.resolve();
           }
-        },
-      }),
+        } catch (error) {
+          reads.delete(`${batch.topic}:${batch.partition}`);
+          pause(batch.topic, batch.partition);
+          read.reject(error);
+        }
+      },
+    },
     read(topic, partition, from, until, onRecords) {
       if (BigInt(from) >= BigInt(until)) return Promise.resolve();
       return new Promise<void>((resolve, reject) => {
@@ -217,17 +253,18 @@ function changelogReader(consumer: Consumer): ChangelogReader & { run(): Promise
   };
 }
 
-function kafkaConsumer(consumer: Consumer): InputConsumer {
+function kafkaConsumer(member: GroupMember): InputConsumer {
+  const { consumer } = member;
   return {
     async start(topics, handlers: ConsumerHandlers) {
       consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
         const assignment: Assignment = new Map(Object.entries(payload.memberAssignment));
         handlers.onAssignment(assignment);
       });
-      consumer.on(consumer.events.CRASH, ({ payload }) => handlers.onCrash(payload.error, payload.restart));
-      await consumer.connect();
-      await consumer.subscribe({ topics: [...topics], fromBeginning: true });
-      await consumer.run({
+      consumer.on(consumer.events.CRASH, ({ payload }) => {
+        if (member.joined()) handlers.onCrash(payload.error, payload.restart);
+      });
+      await member.start(topics, {
         autoCommit: false,
         eachBatchAutoResolve: false,
         eachBatch: ({ batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }) =>
@@ -252,6 +289,18 @@ function kafkaConsumer(consumer: Consumer): InputConsumer {
     },
     commit: (offsets) => consumer.commitOffsets([...offsets]),
     close: () => consumer.disconnect(),
+  };
+}
+
+/**
+ * KafkaJS's default partitioner (murmur2, as Kafka's Java client), choosing from a record's
+ * `partitionKey` instead of its key when it has one.
+ */
+export function partitioner(): (args: PartitionerArgs) => number {
+  const byKey = Partitioners.DefaultPartitioner();
+  return (args) => {
+    const { partition, partitionKey } = args.message as OutputRecord;
+    return partitionKey === undefined ? byKey(args) : byKey({ ...args, message: { partition, key: partitionKey, value: null } });
   };
 }
 
@@ -307,13 +356,69 @@ function byTopic(offsets: readonly TopicPartitionOffset[]): OffsetsByTopicPartit
   return { topics: [...topics].map(([topic, partitions]) => ({ topic, partitions })) };
 }
 
+/**
+ * The broker answers that a fresh or busy cluster gives for a while and then stops giving, by
+ * KafkaJS's name for each and then Kafka's own (the one users find in Kafka's docs).
+ */
+const transientTypes: Readonly<Record<string, string>> = {
+  UNKNOWN_TOPIC_OR_PARTITION: 'UNKNOWN_TOPIC_OR_PARTITION',
+  LEADER_NOT_AVAILABLE: 'LEADER_NOT_AVAILABLE',
+  NOT_LEADER_FOR_PARTITION: 'NOT_LEADER_OR_FOLLOWER',
+  REQUEST_TIMED_OUT: 'REQUEST_TIMED_OUT',
+  NOT_COORDINATOR_FOR_GROUP: 'NOT_COORDINATOR',
+  GROUP_LOAD_IN_PROGRESS: 'COORDINATOR_LOAD_IN_PROGRESS',
+  GROUP_COORDINATOR_NOT_AVAILABLE: 'COORDINATOR_NOT_AVAILABLE',
+};
+/**
+ * KafkaJS wraps some answers in a plain KafkaJSError that keeps only the text (a coordinator
+ * moving during a join, say): KafkaJS's own table of answers, by text, tells them apart again.
+ */
+const transientTexts: ReadonlyMap<string, string> = new Map(
+  (createRequire(import.meta.url)('kafkajs/src/protocol/error.js') as { errorCodes: { type: string; message: string }[] }).errorCodes
+    .filter(({ type }) => type in transientTypes)
+    .map(({ type, message }) => [message, transientTypes[type]!]),
+);
+
+/**
+ * KafkaJS's own errors for a connection that failed or timed out, which KafkaJS retries too, and
+ * for a search of the group coordinator on which every broker failed (the reasons are dropped).
+ */
+const transientErrorClasses = new Set([
+  'KafkaJSConnectionError',
+  'KafkaJSConnectionClosedError',
+  'KafkaJSRequestTimeoutError',
+  'KafkaJSGroupCoordinatorNotFound',
+]);
+
+/**
+ * Kafka's name for a transient broker answer in `error`, or undefined. KafkaJS wraps what its
+ * own retries gave up on (`cause`) and gathers per-topic errors (`errors`): each is looked into.
+ */
+export function transientAnswer(error: unknown): string | undefined {
+  for (let e: unknown = error; e instanceof Error; e = e.cause) {
+    const { type, errors } = e as { type?: unknown; errors?: unknown };
+    if (typeof type === 'string' && type in transientTypes) return transientTypes[type];
+    if (transientErrorClasses.has(e.name)) return e.name;
+    if (e.name === 'KafkaJSError' && transientTexts.has(e.message)) return transientTexts.get(e.message);
+    // What KafkaJS throws, as a plain Error, for a request to a broker whose connection is down.
+    if (e.message === 'Broker not connected') return 'broker not connected';
+    if (Array.isArray(errors) && errors.length > 0) {
+      const answers = errors.map((inner) => transientAnswer(inner));
+      return answers.every((a) => a !== undefined) ? answers[0] : undefined;
+    }
+  }
+  return undefined;
+}
+
 // KafkaJS logs retriable protocol errors (a coordinator still loading, say) at ERROR; they are
 // noise unless something gives up, and that surfaces through our own handling. So does a
-// broker that cannot be reached at start-up: one line says so, not one per retry.
+// broker that cannot be reached at start-up: one line says so, not one per retry. And so does a
+// consumer's crash: a start-up retry or the runner's crash handler says what comes of it.
 function forwardLog(logger: Logger, { namespace, level, log }: LogEntry, connected: boolean): void {
   const { message, timestamp: _timestamp, logger: _name, ...fields } = log;
   const text = `kafkajs ${namespace}: ${message}`;
-  const quiet = namespace === 'Connection' || (namespace === 'BrokerPool' && !connected);
+  const crash = namespace === 'Consumer' && message.startsWith('Crash: ');
+  const quiet = crash || namespace === 'Connection' || (namespace === 'BrokerPool' && !connected);
   if (quiet || level > kafkaLogLevel.WARN) logger.debug(text, fields);
   else if (level === kafkaLogLevel.WARN) logger.warn(text, fields);
   else logger.error(text, fields);

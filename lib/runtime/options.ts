@@ -17,6 +17,11 @@ export interface RunnerOptions {
   sourcePartitions?: number;
   /** A task commits once this many outputs wait, even mid-batch. Default 10,000. */
   maxBufferedOutputs?: number;
+  /**
+   * How long start-up may retry what a busy or fresh cluster answers transiently (a topic's
+   * metadata not there yet, a coordinator still loading) before it gives up. Default 60 s.
+   */
+  startupTimeoutMs?: number;
   /** How long `stop()` may take to drain and commit before it gives up. Default 30 s. */
   shutdownTimeoutMs?: number;
   /**
@@ -41,6 +46,7 @@ export interface ResolvedRunnerOptions {
   readonly stateDir: string;
   readonly sourcePartitions: number;
   readonly maxBufferedOutputs: number;
+  readonly startupTimeoutMs: number;
   readonly shutdownTimeoutMs: number;
   readonly watermarkIdleMs: number;
   readonly port: number | undefined;
@@ -63,6 +69,7 @@ export function resolveRunnerOptions(options: RunnerOptions, topologyAppId: stri
     stateDir: resolve(options.stateDir ?? '.streamrun-state'),
     sourcePartitions: positiveInteger('sourcePartitions', options.sourcePartitions ?? 1),
     maxBufferedOutputs: positiveInteger('maxBufferedOutputs', options.maxBufferedOutputs ?? 10_000),
+    startupTimeoutMs: positiveInteger('startupTimeoutMs', options.startupTimeoutMs ?? 60_000),
     shutdownTimeoutMs: positiveInteger('shutdownTimeoutMs', options.shutdownTimeoutMs ?? 30_000),
     watermarkIdleMs: positiveInteger('watermarkIdleMs', options.watermarkIdleMs ?? 10_000),
     port: options.port === undefined ? undefined : port(options.port),

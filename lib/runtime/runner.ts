@@ -29,6 +29,7 @@ import { createBreaker, type Breaker } from '../errors/breaker.ts';
 import { startHttpServer, type HttpServer } from '../server/http-server.ts';
 import { localStoreQueries } from './local-store-queries.ts';
 import { setupRun, type HealthCheck, type SetupRun } from './setup.ts';
+import { startupRetry } from './startup-retry.ts';
 import type { HealthReport } from '../server/store-queries.ts';
 
 /**
@@ -121,12 +122,15 @@ export class Runner {
   async begin(): Promise<void> {
     const { logger } = this.#options;
     const subs = unique([...this.#subtopologyOfTopic.values()]);
+    // No broker at all fails here, at once; what a broker answers transiently later is retried.
     await this.#client.connect();
+    const client = this.#client;
+    const step = startupRetry({ timeoutMs: this.#options.startupTimeoutMs, transient: (e) => client.transient(e), logger });
     try {
       const specsOf = (sub: Subtopology) => this.#stores.get(sub.id) ?? [];
       // A table read from a topic has that topic for changelog: it exists as a source already.
       const changelogsOf = (sub: Subtopology) => specsOf(sub).flatMap((s) => (s.sourceTopic ? [] : [s.changelog]));
-      const counts = await ensureTopics(this.#client, subs, changelogsOf, this.#options.sourcePartitions, logger);
+      const counts = await ensureTopics(client, step, subs, changelogsOf, this.#options.sourcePartitions, logger);
       this.#partitions = counts;
       for (const sub of subs) {
         const tasks = Math.max(...sub.sourceTopics.map((t) => counts.get(t) ?? 1));
@@ -141,24 +145,28 @@ export class Runner {
         ...lateTopics,
       ];
       for (const topic of new Set(deadLetterTopics)) {
-        this.#deadLetterPartitions.set(topic, await ensureTopic(this.#client, topic, widest, logger));
+        this.#deadLetterPartitions.set(topic, await ensureTopic(client, step, topic, widest, logger));
       }
       checkCopartitioned(subs, counts);
       const changelogs = [...new Set(subs.flatMap((sub) => specsOf(sub).map((s) => s.changelog)))];
-      if (changelogs.length > 0) this.#reader = await this.#client.changelogReader(changelogs);
+      if (changelogs.length > 0) this.#reader = await step('start the changelog reader', () => client.changelogReader(changelogs));
       this.#warnUnnamedStores(subs);
-      this.#producer = await this.#client.producer();
+      this.#producer = await step('connect the producer', () => client.producer());
       if (this.#options.setup !== undefined) {
         const { appId, brokers, stateDir } = this.#options;
-        this.#setup = setupRun(this.#client, { appId, brokers, stateDir, logger });
+        this.#setup = setupRun(client, step, { appId, brokers, stateDir, logger });
         await this.#options.setup(this.#setup.context);
       }
-      this.#consumer = this.#client.consumer(this.appId);
       this.#commitStep = atLeastOnce(this.#producer);
-      await this.#consumer.start([...this.#subtopologyOfTopic.keys()], {
-        onBatch: (batch, control) => this.#onBatch(batch, control),
-        onAssignment: (assignment) => this.#onAssignment(assignment),
-        onCrash: (error, restarting) => this.#onCrash(error, restarting),
+      // Each try is a new consumer (one that failed to join has left), set before it starts:
+      // its first batches may come before `start` resolves.
+      await step(`join group ${this.appId}`, () => {
+        this.#consumer = client.consumer(this.appId);
+        return this.#consumer.start([...this.#subtopologyOfTopic.keys()], {
+          onBatch: (batch, control) => this.#onBatch(batch, control),
+          onAssignment: (assignment) => this.#onAssignment(assignment),
+          onCrash: (error, restarting) => this.#onCrash(error, restarting),
+        });
       });
     } catch (error) {
       await this.#closeClients();

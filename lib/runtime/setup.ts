@@ -3,6 +3,7 @@ import type { RecordHeaders } from '../graph/nodes.ts';
 import type { OutputProducer, StreamClient } from './client.ts';
 import type { Logger } from './logger.ts';
 import { SendQueue } from './send-queue.ts';
+import type { StartupStep } from './startup-retry.ts';
 import { ensureTopic } from './topics.ts';
 
 /** A record to publish from outside the topology (an HTTP or MQTT ingest). */
@@ -43,7 +44,10 @@ export interface SetupContext {
   publish(topic: string, records: readonly PublishRecord[]): Promise<void>;
   /** Records a topic holds now (every partition's high minus low watermark); 0 when it does not exist. */
   recordCount(topic: string): Promise<number>;
-  /** Creates a topic unless it exists; resolves to its partition count. */
+  /**
+   * Creates a topic unless it exists; resolves to its partition count. What the broker answers
+   * transiently is retried, as the runner's own topics are, until `startupTimeoutMs` is up.
+   */
   ensureTopic(topic: string, partitions: number): Promise<number>;
   /** Routes for the HTTP server (served when the runner has a `port`). */
   http(routes: HttpRoutes): void;
@@ -67,6 +71,7 @@ export interface SetupRun {
 
 export function setupRun(
   client: StreamClient,
+  step: StartupStep,
   fields: Pick<SetupContext, 'appId' | 'brokers' | 'stateDir' | 'logger'>,
 ): SetupRun {
   const routes: HttpRoutes[] = [];
@@ -94,7 +99,7 @@ export function setupRun(
       for (const { low, high } of (await client.offsets(topic)).values()) count += Number(BigInt(high) - BigInt(low));
       return count;
     },
-    ensureTopic: (topic, partitions) => ensureTopic(client, topic, partitions, fields.logger),
+    ensureTopic: (topic, partitions) => ensureTopic(client, step, topic, partitions, fields.logger),
     http: (r) => void routes.push(r),
     healthCheck: (name, check) => void checks.set(name, check),
     onStop: (fn) => void stops.push(fn),

@@ -2,15 +2,18 @@ import type { Subtopology } from '../graph/subtopologies.ts';
 import type { StreamClient, TopicSpec } from './client.ts';
 import { changelogConfig } from '../state/changelog.ts';
 import type { Logger } from './logger.ts';
+import type { StartupStep } from './startup-retry.ts';
 
 /**
  * Creates the topics a topology needs and lacks. A missing source topic gets `sourcePartitions`
  * (and a warning: a typo in a topic name should not pass unseen); a missing output topic gets
  * as many partitions as its sub-topology's widest source, so keys keep their partition; so does
  * a changelog (one partition per task), compacted. Returns the partition count of every topic.
+ * Each request to the broker is a start-up step: transient answers are retried.
  */
 export async function ensureTopics(
   client: StreamClient,
+  step: StartupStep,
   subtopologies: readonly Subtopology[],
   changelogsOf: (sub: Subtopology) => readonly string[],
   sourcePartitions: number,
@@ -19,7 +22,8 @@ export async function ensureTopics(
   const sources = unique(subtopologies.flatMap((s) => s.sourceTopics));
   const sinks = unique(subtopologies.flatMap((s) => s.sinkTopics));
   const changelogs = new Set(subtopologies.flatMap((s) => changelogsOf(s)));
-  const counts = await client.partitionCounts(unique([...sources, ...sinks, ...changelogs]));
+  const wanted = unique([...sources, ...sinks, ...changelogs]);
+  const counts = await step('describe topics', () => client.partitionCounts(wanted));
 
   // A repartition topic is a source too, but its writer's sub-topology decides its partitions.
   const internal = new Set(
@@ -46,7 +50,8 @@ export async function ensureTopics(
     }
   }
 
-  await client.createTopics([...missingSources, ...missingSinks]);
+  const missing = [...missingSources, ...missingSinks];
+  await step(`create topics ${names(missing)}`, () => client.createTopics(missing));
   return counts;
 }
 
@@ -54,11 +59,21 @@ function unique(items: readonly string[]): string[] {
   return [...new Set(items)];
 }
 
+function names(specs: readonly TopicSpec[]): string {
+  return specs.map((s) => s.topic).join(', ');
+}
+
 /** Creates one topic unless it exists; returns its partition count either way. */
-export async function ensureTopic(client: StreamClient, topic: string, partitions: number, logger: Logger): Promise<number> {
-  const existing = (await client.partitionCounts([topic])).get(topic);
+export async function ensureTopic(
+  client: StreamClient,
+  step: StartupStep,
+  topic: string,
+  partitions: number,
+  logger: Logger,
+): Promise<number> {
+  const existing = (await step(`describe topic ${topic}`, () => client.partitionCounts([topic]))).get(topic);
   if (existing !== undefined) return existing;
   logger.info(`creating topic ${topic} with ${partitions} partition(s)`);
-  await client.createTopics([{ topic, partitions }]);
+  await step(`create topic ${topic}`, () => client.createTopics([{ topic, partitions }]));
   return partitions;
 }

@@ -68,6 +68,16 @@ describe('streamrun start options', () => {
     expect(((await health.json()) as { appId: string }).appId).toBe(app.appId);
   });
 
+  it("--startup-timeout sets startupTimeoutMs, over the module's options", async () => {
+    const app = await configurableApp();
+    const env = { ...app.env, MODULE_OPTIONS: JSON.stringify({ startupTimeoutMs: 0 }) };
+    const refused = runCli([...app.args, '--state-dir', await stateDir()], env);
+    expect(await refused.exited).toBe(1);
+    expect(refused.stderr()).toBe('streamrun: startupTimeoutMs: expected a positive integer, got 0\n');
+    const run = await started(app, ['--startup-timeout', '5000'], { MODULE_OPTIONS: env.MODULE_OPTIONS });
+    expect(run.stderr()).toContain(`${app.appId} running`);
+  });
+
   it('--host binds the HTTP server to that interface only', async () => {
     const app = await configurableApp();
     const run = await started(app, ['--port', '0', '--host', '127.0.0.2']);

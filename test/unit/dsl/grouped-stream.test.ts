@@ -241,6 +241,44 @@ describe('windowed aggregate nodes', () => {
     expect(graphOf(app).nodes.at(-1)).toMatchObject({ kind: 'sink', serdes: { key: serdes.json(), value: number } });
   });
 
+  it("a sink of windowed keys is partitioned by the key inside, with the group's key serde, also after key-preserving operators", () => {
+    const { app, g } = grouped();
+    const windows = g.windowedBy(hopping(10, 5)).count({ name: 'n' }).toStream();
+    windows.to('direct');
+    windows.mapValues((n) => n * 2).filter((n) => n > 2).peek(() => {}).to('kept', { key: serdes.json(), value: number });
+    windows.flatMapValues((n) => [n]).enrich(async (n) => n).to('kept-too');
+    windows.branch({ big: (n) => n > 9 }).big.merge(windows.filter((n) => n < 3)).to('merged');
+    const sessions = g.windowedBy(session(10)).count({ name: 's' }).toStream();
+    sessions.to('sessions');
+    const sinks = graphOf(app).nodes.filter((n) => n.kind === 'sink');
+    expect(sinks.map((n) => [n.topic, n.windowedKey])).toEqual([
+      ['direct', serdes.string],
+      ['kept', serdes.string],
+      ['kept-too', serdes.string],
+      ['merged', serdes.string],
+      ['sessions', serdes.string],
+    ]);
+  });
+
+  it('a re-key, a grouping again, or a merge with a stream of other keys ends the windowed partitioning', () => {
+    const { app, g } = grouped();
+    const windows = g.windowedBy(tumbling(10)).count({ name: 'n' }).toStream();
+    windows.map((n, w) => ({ key: w.key, value: n })).to('rekeyed');
+    windows.groupByKey().count({ name: 'again' }).toStream().to('regrouped');
+    // Windows of keys written another way: no one serde says where their keys go.
+    const other: Serde<string> = { ...serdes.string, name: 'other' };
+    const others = app.stream('other', text).groupByKey({ key: other }).windowedBy(tumbling(10)).count({ name: 'o' }).toStream();
+    windows.merge(others).to('mixed');
+    g.count({ name: 'plain-counts' }).toStream().to('not-windowed');
+    const sinks = graphOf(app).nodes.filter((n) => n.kind === 'sink');
+    expect(sinks.map((n) => [n.topic, 'windowedKey' in n])).toEqual([
+      ['rekeyed', false],
+      ['regrouped', false],
+      ['mixed', false],
+      ['not-windowed', false],
+    ]);
+  });
+
   it('a sub-topology that ends in a session store is complete: the store can be queried', () => {
     const { app, g } = grouped();
     g.windowedBy(session(10)).count({ name: 'sessions' });

@@ -30,6 +30,7 @@ describe('StreamrunError', () => {
       'REJECTED',
       'BROKER_UNREACHABLE',
       'TOPIC_SETUP',
+      'STARTUP_TIMEOUT',
       'SHUTDOWN_TIMEOUT',
       'TOPOLOGY_LOAD',
       'LATE_RECORD',

@@ -255,6 +255,23 @@ describe('describe() of stateful nodes and external sinks', () => {
     ]);
   });
 
+  it("a sink of windows says it is partitioned by the window's key, and that key's serde", () => {
+    const t = topology('w');
+    const windows = t.stream('clicks', text).groupByKey().windowedBy(tumbling(1000)).count({ name: 'per-second' }).toStream();
+    windows.to('per-second-out');
+    windows.map((n, w) => ({ key: w.key, value: n })).to('rekeyed', { value: serdes.json<number>() });
+    expect(String(t.describe()).split('\n').filter((line) => line.includes('Sink:'))).toEqual([
+      '    Sink: sink-2 (topic: per-second-out, key: json, value: json, partitioned by window key: string)',
+      '    Sink: sink-4 (topic: rekeyed, key: auto, value: json)',
+    ]);
+    const sinks = t.describe().subtopologies[0]!.nodes.filter((n) => n.kind === 'sink');
+    expect(sinks.map((n) => [n.topic, n.windowedKey])).toEqual([
+      ['per-second-out', 'string'],
+      ['rekeyed', undefined],
+    ]);
+    expect('windowedKey' in sinks[1]!).toBe(false);
+  });
+
   it('an aggregate has no windows field; the description objects carry no undefined fields', () => {
     const nodes = stateful().describe().subtopologies[0]!.nodes;
     const counts = nodes.find((n) => n.name === 'counts')!;

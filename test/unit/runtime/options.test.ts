@@ -27,5 +27,11 @@ describe('resolveRunnerOptions', () => {
     expect(() => resolveRunnerOptions({ brokers: '' }, 'app')).toThrow('brokers: give at least one host:port');
     expect(() => resolveRunnerOptions({ sourcePartitions: 0 }, 'app')).toThrow('sourcePartitions: expected a positive integer, got 0');
     expect(() => resolveRunnerOptions({ shutdownTimeoutMs: 1.5 }, 'app')).toThrow('shutdownTimeoutMs');
+    expect(() => resolveRunnerOptions({ startupTimeoutMs: 0 }, 'app')).toThrow('startupTimeoutMs: expected a positive integer, got 0');
+  });
+
+  it('gives start-up 60 s of retries unless told otherwise', () => {
+    expect(resolveRunnerOptions({}, 'app').startupTimeoutMs).toBe(60_000);
+    expect(resolveRunnerOptions({ startupTimeoutMs: 5000 }, 'app').startupTimeoutMs).toBe(5000);
   });
 });

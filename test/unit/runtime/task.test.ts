@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { serdes, StreamrunError, topology, type Topology } from '../../../lib/index.ts';
+import { hopping, serdes, StreamrunError, topology, type Topology } from '../../../lib/index.ts';
 import type { InputBatch, InputRecord } from '../../../lib/runtime/client.ts';
 import { newTask } from './new-task.ts';
 
@@ -59,6 +59,22 @@ describe('Task', () => {
     run('in', ['x'], [null]);
     const [out] = task.outputs.lanes.get('out')!;
     expect(out).toEqual({ key: null, value: Buffer.from('x'), timestamp: '1700000000000', headers: { trace: 't0' } });
+  });
+
+  it("gives each windowed record the bytes of its window's key to choose the partition; other records none", async () => {
+    const app = topology('t');
+    const source = app.stream('in', { key: serdes.string, value: serdes.string });
+    source.to('plain');
+    source.groupByKey().windowedBy(hopping(10_000, 5000)).count({ name: 'n' }).toStream().mapValues((n) => n * 10).to('windows');
+    const { run, task } = await taskFor(app);
+    run('in', ['x'], ['sensor-1']);
+    const sent = (topic: string) => task.outputs.lanes.get(topic)!.map((r) => [r.key?.toString(), r.value?.toString(), r.partitionKey?.toString()]);
+    // 1_700_000_000_000 lies in two hopping windows of 10 s.
+    expect(sent('windows')).toEqual([
+      ['{"key":"sensor-1","start":1699999995000,"end":1700000005000}', '10', 'sensor-1'],
+      ['{"key":"sensor-1","start":1700000000000,"end":1700000010000}', '10', 'sensor-1'],
+    ]);
+    expect(sent('plain')).toEqual([['sensor-1', 'x', undefined]]);
   });
 
   it('merges two sources of one task', async () => {
