@@ -21,8 +21,24 @@ export async function withAdmin<T>(use: (admin: Admin) => Promise<T>): Promise<T
   }
 }
 
+/**
+ * Creates a topic and waits for its leaders. A busy broker may answer a fresh topic's metadata
+ * with a transient error for a while (UNKNOWN_TOPIC_OR_PARTITION): asked again, for up to a minute.
+ */
 export async function createTopic(topic: string, partitions: number): Promise<void> {
-  await withAdmin((admin) => admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: partitions }] }));
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      await withAdmin((admin) => admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: partitions }] }));
+      const created = await withAdmin((admin) => admin.fetchTopicMetadata({ topics: [topic] }));
+      if (created.topics[0]?.partitions.length === partitions) return;
+    } catch (error) {
+      const retriable = (error as { retriable?: boolean }).retriable === true || (error as Error).name === 'KafkaJSNumberOfRetriesExceeded';
+      if (!retriable || Date.now() > deadline) throw error;
+    }
+    if (Date.now() > deadline) throw new Error(`topic ${topic} did not get its ${partitions} partition(s) within a minute`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 }
 
 export async function partitionCount(topic: string): Promise<number> {
