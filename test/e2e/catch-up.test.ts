@@ -85,11 +85,8 @@ describe('catching up on a backlog through a repartition topic', () => {
     return counts;
   };
 
-  const run = async (backlogFirst: boolean) => {
-    const input = uniqueName('views');
-    const output = `${input}-per-region`;
-    await createTopic(input, PARTITIONS);
-    const app = topology(uniqueName('catch-up'));
+  const viewsPerRegion = (appId: string, input: string, output: string) => {
+    const app = topology(appId);
     app
       .stream(input, { key: serdes.string, value: serdes.string })
       .groupBy((region) => region, { key: serdes.string })
@@ -98,6 +95,14 @@ describe('catching up on a backlog through a repartition topic', () => {
       .toStream()
       .mapValues(String)
       .to(output, { key: serdes.json(), value: serdes.string });
+    return app;
+  };
+
+  const run = async (backlogFirst: boolean) => {
+    const input = uniqueName('views');
+    const output = `${input}-per-region`;
+    await createTopic(input, PARTITIONS);
+    const app = viewsPerRegion(uniqueName('catch-up'), input, output);
     if (backlogFirst) await produceAll(input);
     const runner = await startRunner(app, { sourcePartitions: PARTITIONS });
     if (!backlogFirst) await produceAll(input);
@@ -116,6 +121,23 @@ describe('catching up on a backlog through a repartition topic', () => {
   it('the same views produced after the runner started give the same results', async () => {
     const { counts, late } = await run(false);
     expect(late).toBe(0);
+    expect(counts).toEqual(expected);
+  });
+
+  it('a restart halfway, with the second half waiting, gives the same results: the windows restored, nothing late', async () => {
+    const input = uniqueName('views-restart');
+    const output = `${input}-per-region`;
+    await createTopic(input, PARTITIONS);
+    const appId = uniqueName('catch-up-restart');
+    const half = VIEWS / 2;
+    await produce(input, messages.slice(0, half));
+    const first = await startRunner(viewsPerRegion(appId, input, output), { sourcePartitions: PARTITIONS });
+    await readAllSettled(output, { group: appId, inputs: [input], timeoutMs: 150_000 });
+    await first.stop();
+    await produce(input, messages.slice(half));
+    const second = await startRunner(viewsPerRegion(appId, input, output), { sourcePartitions: PARTITIONS });
+    const counts = countsOf(await readAllSettled(output, { group: appId, inputs: [input], timeoutMs: 150_000 }));
+    expect(first.stats().lateRecords + second.stats().lateRecords).toBe(0);
     expect(counts).toEqual(expected);
   });
 
