@@ -19,12 +19,17 @@ import { noHeaders, type MutableRecordContext } from './record-context.ts';
 import { readWriterTime, TIME_HEADER, WATERMARK_HEADER, writerTime } from './watermarks.ts';
 
 /** Receives one record's key and value at a node; the context says which record it is. */
-type Forward = (value: unknown, key: unknown) => void;
+export type Forward = (value: unknown, key: unknown) => void;
+
+/** Runs a node's user code: what it throws leaves as a StreamrunError naming the node and record. */
+export type Guard = <R>(call: () => R) => R;
 
 /** What stateful nodes reach of their task. */
 export interface TaskState {
   store(name: string): KeyValueStore<unknown, unknown>;
   windows(name: string): WindowState;
+  /** An indexed store's keys as it opened, for the node that indexes them. */
+  takeKeys(name: string): readonly unknown[];
   /** A record arrived for windows that all closed already; `window` is the newest of them. */
   late(node: string, timestamp: number, window: { readonly start: number; readonly end: number }, streamTime: number): void;
   /** Starts an asynchronous call now; `then` takes its result later, in record order. */
@@ -165,7 +170,7 @@ export function compile(
   };
 
   const build = (node: GraphNode): Forward => {
-    const guard = <R>(call: () => R): R => {
+    const guard: Guard = (call) => {
       try {
         return call();
       } catch (error) {

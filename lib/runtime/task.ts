@@ -91,6 +91,7 @@ export class Task {
       time: options.time,
       store: (name) => stores().get(name),
       windows: (name) => stores().windows(name),
+      takeKeys: (name) => stores().takeKeys(name),
       late: (node, timestamp, window, streamTime) => {
         options.onLate(node, timestamp, context);
         if (deadLettering.has(node)) this.#deadLetterLate(options.lateDeadLetters(node), node, window, streamTime);
