@@ -112,7 +112,7 @@ export function graphOf(topology: Topology): TopologyGraph {
   }
   for (const sub of subtopologies(graph)) {
     // A store counts as an end: it can be queried.
-    const ends = ['sink', 'externalSink', 'peek', 'aggregate', 'windowedAggregate', 'sessionAggregate', 'materialize'];
+    const ends = ['sink', 'externalSink', 'peek', 'aggregate', 'windowedAggregate', 'sessionAggregate', 'slidingAggregate', 'materialize'];
     if (!sub.nodes.some((node) => ends.includes(node.kind))) {
       const topics = sub.sourceTopics.map((t) => `"${t}"`).join(', ');
       throw invalid(

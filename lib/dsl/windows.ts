@@ -46,7 +46,40 @@ function sessionWindows(gap: number, graceMs: number): SessionWindows {
   });
 }
 
-/** A windowed key: the group's key and the window it counts in, `start <= t < end`. */
+/**
+ * Sliding windows, as Kafka Streams' `SlidingWindows`: every record at time t makes the window
+ * [t - timeDifference, t], ends included, and each window holds the records within
+ * `timeDifference` of each other (a record also starts the window at t + 1 when a later record
+ * falls in it). Windows exist only where records are, unlike hopping windows that step by a
+ * fixed advance. A window takes records until stream time passes its end plus the grace.
+ *
+ * @example
+ * sliding(60_000).grace(10_000); // per key: the records of every minute-long span that has any
+ */
+export interface SlidingWindows {
+  readonly kind: 'sliding';
+  readonly timeDifference: number;
+  readonly graceMs: number;
+  grace(ms: number): SlidingWindows;
+}
+
+export function sliding(timeDifferenceMs: number): SlidingWindows {
+  return slidingWindows(nonNegative('sliding(timeDifference)', timeDifferenceMs), 0);
+}
+
+function slidingWindows(timeDifference: number, graceMs: number): SlidingWindows {
+  return Object.freeze({
+    kind: 'sliding' as const,
+    timeDifference,
+    graceMs,
+    grace: (ms: number) => slidingWindows(timeDifference, nonNegative('grace(ms)', ms)),
+  });
+}
+
+/**
+ * A windowed key: the group's key and the window it counts in, `start <= t < end` (for
+ * sliding windows `start <= t <= end`, as in Kafka Streams).
+ */
 export interface Windowed<K> {
   readonly key: K;
   readonly start: number;

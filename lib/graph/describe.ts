@@ -54,6 +54,8 @@ export interface NodeDescription {
   readonly session?: { readonly gap: number; readonly grace: number; readonly emit: 'update' | 'final' };
   /** Windowed and session aggregates: what happens to late records. */
   readonly late?: 'drop' | 'dead-letter';
+  /** Sliding-window aggregates only. */
+  readonly sliding?: { readonly timeDifference: number; readonly grace: number; readonly emit: 'update' | 'final' };
   /** External sinks only: what the sink calls itself. */
   readonly external?: string;
   /** Branch outputs only: which branch this output carries. */
@@ -135,6 +137,18 @@ function describeNode(node: GraphNode, children: readonly GraphNode[]): NodeDesc
         serdes: { key: node.serdes.key.name, value: node.serdes.value.name },
         ...edges,
       };
+    case 'slidingAggregate': {
+      const { timeDifference, grace, emit } = node;
+      return {
+        name: node.name,
+        kind: node.kind,
+        store: node.store,
+        sliding: { timeDifference, grace, emit },
+        late: node.late ?? 'drop',
+        serdes: { key: node.serdes.key.name, value: node.serdes.value.name },
+        ...edges,
+      };
+    }
     case 'join':
       return { name: node.name, kind: node.kind, store: node.table, ...edges };
     case 'aggregate':
@@ -178,6 +192,10 @@ function headline(node: NodeDescription): string {
     case 'sessionAggregate': {
       const s = node.session!;
       return `Processor: ${node.name} (sessionAggregate, store: ${node.store}, gap ${s.gap} ms, grace ${s.grace} ms: closes at end + ${s.gap + s.grace} ms, emit ${s.emit}${lateNote(node)})`;
+    }
+    case 'slidingAggregate': {
+      const w = node.sliding!;
+      return `Processor: ${node.name} (slidingAggregate, store: ${node.store}, time difference ${w.timeDifference} ms, grace ${w.grace} ms, emit ${w.emit}${lateNote(node)})`;
     }
     case 'materialize':
       return `Processor: ${node.name} (table, store: ${node.store}, changelog: its source topic ${node.topic})`;

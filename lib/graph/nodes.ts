@@ -136,6 +136,27 @@ export interface WindowedAggregateNode extends NodeBase {
   readonly serdes: { readonly key: Serde<unknown>; readonly value: Serde<unknown> };
 }
 
+/**
+ * Folds the records of each key into sliding windows, as Kafka Streams' sliding windows: a
+ * window is [t - timeDifference, t] (both ends included) for every record time t, plus the
+ * window starting at t + 1 where a later record falls in it, so each distinct set of records
+ * within timeDifference of each other has one window. A window takes records until stream time
+ * passes its end plus grace; records whose windows all closed are late.
+ */
+export interface SlidingAggregateNode extends NodeBase {
+  readonly kind: 'slidingAggregate';
+  readonly store: string;
+  readonly named: boolean;
+  readonly timeDifference: number;
+  readonly grace: number;
+  readonly emit: 'update' | 'final';
+  readonly timestamp?: ((value: unknown, key: unknown, context: RecordContext) => number) | undefined;
+  readonly late?: 'drop' | 'dead-letter';
+  readonly initializer: () => unknown;
+  readonly aggregator: (aggregate: unknown, value: unknown, key: unknown) => unknown;
+  readonly serdes: { readonly key: Serde<unknown>; readonly value: Serde<unknown> };
+}
+
 /** Keeps the latest value per key of a topic in a store (a null value deletes the key). */
 export interface MaterializeNode extends NodeBase {
   readonly kind: 'materialize';
@@ -203,6 +224,7 @@ export type GraphNode =
   | ExternalSinkNode
   | EnrichNode
   | SessionAggregateNode
+  | SlidingAggregateNode
   | MaterializeNode
   | JoinNode
   | AggregateNode

@@ -15,6 +15,7 @@ import type { ClosedWindow, Timestamped, WindowKey, WindowState } from '../state
 import type { InputRecord } from './client.ts';
 import { EventClock } from './event-clock.ts';
 import type { OutputBuffer } from './output-buffer.ts';
+import { slidingAggregate } from './processors/sliding-aggregate.ts';
 import { noHeaders, type MutableRecordContext } from './record-context.ts';
 import { readWriterTime, TIME_HEADER, WATERMARK_HEADER, writerTime } from './watermarks.ts';
 
@@ -64,7 +65,16 @@ export interface RepartitionClock {
 }
 
 /** A watermark reached a node from a repartition topic. */
-type Tick = (topic: string, writer: number, time: number) => void;
+export type Tick = (topic: string, writer: number, time: number) => void;
+
+/** What a node built in a module of its own gets from the compiler besides its task's state. */
+export interface NodeTools {
+  readonly guard: Guard;
+  /** Passes a record on stamped with `timestamp`, as Kafka Streams forwards a record with a new time. */
+  readonly forwardAt: (next: Forward, value: unknown, key: unknown, timestamp: number) => void;
+  /** The node's event clock, from `floor` on; `onWatermark` hears what repartition topics before it say. */
+  readonly clockOf: (node: GraphNode, floor: number, onWatermark?: Tick) => EventClock;
+}
 
 /**
  * Turns a sub-topology into one plain function per source topic, built once per task: no
@@ -366,6 +376,8 @@ export function compile(
           emitClosed();
         };
       }
+      case 'slidingAggregate':
+        return slidingAggregate(node, fanOut(node), context, state, { guard, forwardAt, clockOf });
       case 'externalSink':
         return (value, key) => state.sink(node, value, key);
       case 'sink': {

@@ -29,6 +29,10 @@ export function storeSpecs(appId: string, nodes: readonly GraphNode[]): StoreSpe
       const grace = node.kind === 'sessionAggregate' ? node.gap + node.grace : node.windows.grace;
       return [{ store: node.store, changelog, serdes, window: { grace, key: node.serdes.key }, timestamped: true }];
     }
+    if (node.kind === 'slidingAggregate') {
+      const serdes = { key: windowKeySerde(node.serdes.key), value: timestampedSerde(node.serdes.value) };
+      return [{ store: node.store, changelog, serdes: serdes as StoreSpec['serdes'], indexed: true }];
+    }
     return [];
   });
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hopping, session, tumbling } from '../../../lib/dsl/windows.ts';
+import { hopping, session, sliding, tumbling } from '../../../lib/dsl/windows.ts';
 
 const invalid = (message: string) => expect.objectContaining({ name: 'StreamrunError', code: 'INVALID_TOPOLOGY', message });
 
@@ -79,5 +79,25 @@ describe('.grace(ms)', () => {
     const message = `grace(ms): expected a whole number of ms ≥ 0, got ${ms}`;
     expect(() => tumbling(10).grace(ms)).toThrow(invalid(message));
     expect(() => session(10).grace(ms)).toThrow(invalid(message));
+  });
+});
+
+describe('sliding(timeDifference)', () => {
+  it('makes sliding windows with the time difference and no grace, frozen', () => {
+    const w = sliding(60_000);
+    expect({ ...w, grace: undefined }).toEqual({ kind: 'sliding', timeDifference: 60_000, graceMs: 0, grace: undefined });
+    expect(Object.isFrozen(w)).toBe(true);
+    const graced = w.grace(5_000);
+    expect(graced).toMatchObject({ kind: 'sliding', timeDifference: 60_000, graceMs: 5_000 });
+    expect(w.graceMs).toBe(0);
+  });
+
+  it('accepts a time difference of 0, as Kafka Streams does: a window per distinct time', () => {
+    expect(sliding(0).timeDifference).toBe(0);
+  });
+
+  it.each([-1, 1.5, Number.NaN])('rejects the time difference %s and the grace %s', (ms) => {
+    expect(() => sliding(ms)).toThrow(invalid(`sliding(timeDifference): expected a whole number of ms ≥ 0, got ${ms}`));
+    expect(() => sliding(10).grace(ms)).toThrow(invalid(`grace(ms): expected a whole number of ms ≥ 0, got ${ms}`));
   });
 });

@@ -1,4 +1,4 @@
-import { hopping, serdes, session, topology, tumbling, type Topology } from '../../../lib/index.ts';
+import { hopping, serdes, session, sliding, topology, tumbling, type Topology } from '../../../lib/index.ts';
 
 /** A case's topology, as test/golden/cases/*.json describe it for both implementations. */
 export interface CaseTopology {
@@ -12,10 +12,14 @@ export interface CaseTopology {
     | 'session-count'
     | 'session-reduce-sum'
     | 'session-aggregate-concat'
+    | 'sliding-count'
+    | 'sliding-reduce-sum'
+    | 'sliding-aggregate-concat'
     | 'join'
     | 'left-join';
   readonly size?: number;
   readonly gap?: number;
+  readonly timeDifference?: number;
   readonly advance?: number;
   readonly grace?: number;
   readonly emit?: 'update' | 'final';
@@ -60,6 +64,19 @@ export function caseTopology(spec: CaseTopology): Topology {
           : spec.kind === 'session-reduce-sum'
             ? windowed.reduce(sum, { name: 'sums', emit, value: serdes.string }).toStream()
             : windowed.aggregate(() => '', concat, { name: 'concat', emit, value: serdes.string, merge: (a, b) => a + b }).toStream();
+      return table.to('out', { key: serdes.json(), value: serdes.string });
+    }
+    case 'sliding-count':
+    case 'sliding-reduce-sum':
+    case 'sliding-aggregate-concat': {
+      const windowed = input.groupByKey().windowedBy(sliding(spec.timeDifference!).grace(spec.grace ?? 0));
+      const emit = spec.emit ?? 'update';
+      const table =
+        spec.kind === 'sliding-count'
+          ? windowed.count({ name: 'counts', emit }).toStream().mapValues(String)
+          : spec.kind === 'sliding-reduce-sum'
+            ? windowed.reduce(sum, { name: 'sums', emit, value: serdes.string }).toStream()
+            : windowed.aggregate(() => '', concat, { name: 'concat', emit, value: serdes.string }).toStream();
       return table.to('out', { key: serdes.json(), value: serdes.string });
     }
     default: {

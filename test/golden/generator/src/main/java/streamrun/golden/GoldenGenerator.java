@@ -32,6 +32,7 @@ import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.kstream.SessionWindowedKStream;
 import org.apache.kafka.streams.kstream.SessionWindows;
+import org.apache.kafka.streams.kstream.SlidingWindows;
 import org.apache.kafka.streams.kstream.Suppressed;
 import org.apache.kafka.streams.kstream.TimeWindowedKStream;
 import org.apache.kafka.streams.kstream.TimeWindows;
@@ -127,6 +128,12 @@ public final class GoldenGenerator {
       case "session-reduce-sum" -> emitWindowed(topology, sessions(builder, topology).reduce(GoldenGenerator::sum, Materialized.as("sums")));
       case "session-aggregate-concat" -> emitWindowed(topology, sessions(builder, topology)
           .aggregate(() -> "", (k, v, agg) -> agg + v, (k, a, b) -> a + b, Materialized.as("concat")));
+      case "sliding-count" -> emitWindowed(topology, slidingWindowed(builder, topology)
+          .count(Materialized.<String, Long, WindowStore<Bytes, byte[]>>as("counts").withValueSerde(Serdes.Long()))
+          .mapValues(String::valueOf));
+      case "sliding-reduce-sum" -> emitWindowed(topology, slidingWindowed(builder, topology).reduce(GoldenGenerator::sum, Materialized.as("sums")));
+      case "sliding-aggregate-concat" -> emitWindowed(topology,
+          slidingWindowed(builder, topology).aggregate(() -> "", (k, v, agg) -> agg + v, Materialized.as("concat")));
       case "join", "left-join" -> {
         KTable<String, String> table = builder.table("table", Consumed.with(STRING, STRING), Materialized.as("table"));
         KStream<String, String> stream = builder.stream("in", Consumed.with(STRING, STRING));
@@ -157,6 +164,12 @@ public final class GoldenGenerator {
     long grace = topology.path("grace").asLong(0);
     TimeWindows windows = TimeWindows.ofSizeAndGrace(Duration.ofMillis(size), Duration.ofMillis(grace)).advanceBy(Duration.ofMillis(advance));
     return grouped(builder, topology).windowedBy(windows);
+  }
+
+  private static TimeWindowedKStream<String, String> slidingWindowed(StreamsBuilder builder, JsonNode topology) {
+    long difference = topology.get("timeDifference").asLong();
+    long grace = topology.path("grace").asLong(0);
+    return grouped(builder).windowedBy(SlidingWindows.ofTimeDifferenceAndGrace(Duration.ofMillis(difference), Duration.ofMillis(grace)));
   }
 
   private static SessionWindowedKStream<String, String> sessions(StreamsBuilder builder, JsonNode topology) {
