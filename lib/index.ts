@@ -13,9 +13,11 @@ export type {
 export type { Table } from './dsl/table.ts';
 export {
   hopping,
+  joinWindows,
   session,
   sliding,
   tumbling,
+  type JoinWindows,
   type SessionWindows,
   type SlidingWindows,
   type TimeWindows,

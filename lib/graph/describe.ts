@@ -56,6 +56,16 @@ export interface NodeDescription {
   readonly late?: 'drop' | 'dead-letter';
   /** Sliding-window aggregates only. */
   readonly sliding?: { readonly timeDifference: number; readonly grace: number; readonly emit: 'update' | 'final' };
+  /** The sides of a stream–stream join: which side, the join, its windows and the stores of the other side and the unmatched records. */
+  readonly streamJoin?: {
+    readonly side: 'left' | 'right';
+    readonly join: 'inner' | 'left' | 'outer';
+    readonly before: number;
+    readonly after: number;
+    readonly grace: number;
+    readonly other: string;
+    readonly unmatched?: string;
+  };
   /** External sinks only: what the sink calls itself. */
   readonly external?: string;
   /** Branch outputs only: which branch this output carries. */
@@ -151,6 +161,12 @@ function describeNode(node: GraphNode, children: readonly GraphNode[]): NodeDesc
     }
     case 'join':
       return { name: node.name, kind: node.kind, store: node.table, ...edges };
+    case 'streamJoin': {
+      const { side, join, windows, stores } = node;
+      const other = side === 'left' ? stores.right : stores.left;
+      const unmatched = stores.unmatched === undefined ? {} : { unmatched: stores.unmatched };
+      return { name: node.name, kind: node.kind, store: node.store, streamJoin: { side, join, ...windows, other, ...unmatched }, ...edges };
+    }
     case 'aggregate':
     case 'windowedAggregate':
       return {
@@ -201,6 +217,14 @@ function headline(node: NodeDescription): string {
       return `Processor: ${node.name} (table, store: ${node.store}, changelog: its source topic ${node.topic})`;
     case 'join':
       return `Processor: ${node.name} (join, store: ${node.store})`;
+    case 'streamJoin': {
+      const j = node.streamJoin!;
+      const unmatched = j.unmatched === undefined ? '' : `, unmatched: ${j.unmatched}`;
+      return (
+        `Processor: ${node.name} (${j.join} join, ${j.side} side, store: ${node.store}, joins: ${j.other}${unmatched}, ` +
+        `right records ${j.before} ms before to ${j.after} ms after a left one, grace ${j.grace} ms)`
+      );
+    }
     case 'windowedAggregate': {
       const w = node.windows!;
       const windows = w.advance === w.size ? `tumbling ${w.size} ms` : `hopping ${w.size} ms every ${w.advance} ms`;

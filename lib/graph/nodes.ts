@@ -178,6 +178,30 @@ export interface JoinNode extends NodeBase {
 }
 
 /**
+ * One side of a windowed join of two streams, as Kafka Streams' stream–stream join: a record
+ * of this side joins every record of the other side's buffer with its key inside the window,
+ * then waits in this side's buffer for the other side's later records. In a left or outer
+ * join, a record that found no partner waits among the unmatched records until its window
+ * closes, then goes on with null; one that joins later never does. The two sides of a join
+ * both pass their results to the merge node named after the join.
+ */
+export interface StreamJoinNode extends NodeBase {
+  readonly kind: 'streamJoin';
+  readonly side: 'left' | 'right';
+  readonly join: 'inner' | 'left' | 'outer';
+  /** Right records in [t - before, t + after] join a left record at t; grace as for windows. */
+  readonly windows: { readonly before: number; readonly after: number; readonly grace: number };
+  /** This side's buffer (named after this node). */
+  readonly store: string;
+  readonly named: boolean;
+  /** Both buffers, and for a left or outer join the unmatched records. */
+  readonly stores: { readonly left: string; readonly right: string; readonly unmatched: string | undefined };
+  /** Takes the left value first, whichever side's record came: one of them is null for an unmatched record. */
+  readonly joiner: (left: unknown, right: unknown, key: unknown) => unknown;
+  readonly serdes: { readonly key: Serde<unknown>; readonly left: Serde<unknown>; readonly right: Serde<unknown> };
+}
+
+/**
  * Folds the records of each key into sessions: a record within `gap` of a session's records
  * joins it (merging sessions it bridges), otherwise it starts one. Closing and emitting work as
  * for time windows; a session's `end` is the time of its last record.
@@ -227,6 +251,7 @@ export type GraphNode =
   | SlidingAggregateNode
   | MaterializeNode
   | JoinNode
+  | StreamJoinNode
   | AggregateNode
   | WindowedAggregateNode
   | MapNode

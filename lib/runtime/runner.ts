@@ -479,10 +479,10 @@ export class Runner {
   }
 }
 
-/** A join looks keys up in its own task's table: the stream and table topics must split keys alike. */
+/** A join looks keys up in its own task's table or buffers: the topics it joins must split keys alike. */
 function checkCopartitioned(subs: readonly Subtopology[], counts: ReadonlyMap<string, number>): void {
   for (const sub of subs) {
-    if (!sub.nodes.some((n) => n.kind === 'join')) continue;
+    if (!sub.nodes.some((n) => n.kind === 'join' || n.kind === 'streamJoin')) continue;
     const widths = new Set(sub.sourceTopics.map((t) => counts.get(t)));
     if (widths.size > 1) {
       const list = sub.sourceTopics.map((t) => `${t} (${counts.get(t)})`).join(', ');

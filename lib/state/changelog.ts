@@ -1,7 +1,9 @@
 import type { GraphNode } from '../graph/nodes.ts';
 import type { OutputBuffer } from '../runtime/output-buffer.ts';
 import type { StoreChange } from './level-store.ts';
+import { bufferedKeySerde } from './join-buffer.ts';
 import type { StoreSpec } from './task-stores.ts';
+import { unmatchedKeySerde, unmatchedValueSerde } from './unmatched-records.ts';
 import { timestampedSerde, windowKeySerde } from './window-store.ts';
 
 /** The compacted topic every write of a store also goes to, one partition per task. */
@@ -32,6 +34,15 @@ export function storeSpecs(appId: string, nodes: readonly GraphNode[]): StoreSpe
     if (node.kind === 'slidingAggregate') {
       const serdes = { key: windowKeySerde(node.serdes.key), value: timestampedSerde(node.serdes.value) };
       return [{ store: node.store, changelog, serdes: serdes as StoreSpec['serdes'], indexed: true }];
+    }
+    if (node.kind === 'streamJoin') {
+      const key = bufferedKeySerde(node.serdes.key) as StoreSpec['serdes']['key'];
+      const buffer: StoreSpec = { store: node.store, changelog, serdes: { key, value: node.serdes[node.side] }, indexed: true };
+      const unmatched = node.stores.unmatched;
+      // One side declares the unmatched records both sides use.
+      if (unmatched === undefined || node.side === 'right') return [buffer];
+      const serdes = { key: unmatchedKeySerde(node.serdes.key), value: unmatchedValueSerde(node.serdes) } as StoreSpec['serdes'];
+      return [buffer, { store: unmatched, changelog: changelogTopic(appId, unmatched), serdes, indexed: true }];
     }
     return [];
   });

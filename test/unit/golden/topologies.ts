@@ -1,4 +1,4 @@
-import { hopping, serdes, session, sliding, topology, tumbling, type Topology } from '../../../lib/index.ts';
+import { hopping, joinWindows, serdes, session, sliding, topology, tumbling, type Topology } from '../../../lib/index.ts';
 
 /** A case's topology, as test/golden/cases/*.json describe it for both implementations. */
 export interface CaseTopology {
@@ -16,10 +16,15 @@ export interface CaseTopology {
     | 'sliding-reduce-sum'
     | 'sliding-aggregate-concat'
     | 'join'
-    | 'left-join';
+    | 'left-join'
+    | 'stream-join'
+    | 'stream-left-join'
+    | 'stream-outer-join';
   readonly size?: number;
   readonly gap?: number;
   readonly timeDifference?: number;
+  readonly before?: number;
+  readonly after?: number;
   readonly advance?: number;
   readonly grace?: number;
   readonly emit?: 'update' | 'final';
@@ -37,8 +42,9 @@ const concat = (agg: string, v: string) => agg + v;
  */
 export function caseTopology(spec: CaseTopology): Topology {
   const app = topology('golden');
-  const input = app.stream('in', text);
-  const grouped = () => (spec.regroup === true ? input.groupBy((v) => `g${Number(v) % 3}`, { key: serdes.string }) : input.groupByKey());
+  // Joins of two streams or two tables read 'left' and 'right' instead.
+  const input = () => app.stream('in', text);
+  const grouped = () => (spec.regroup === true ? input().groupBy((v) => `g${Number(v) % 3}`, { key: serdes.string }) : input().groupByKey());
   switch (spec.kind) {
     case 'count':
       return grouped().count({ name: 'counts' }).toStream().mapValues(String).to('out', text);
@@ -48,9 +54,27 @@ export function caseTopology(spec: CaseTopology): Topology {
       return grouped().aggregate(() => '', concat, { name: 'concat', value: serdes.string }).toStream().to('out', text);
     case 'join':
     case 'left-join': {
+      const stream = input();
       const table = app.table('table', text, { name: 'table' });
       const joined =
-        spec.kind === 'join' ? input.join(table, (v, t) => `${v}|${t}`) : input.leftJoin(table, (v, t) => `${v}|${t}`);
+        spec.kind === 'join' ? stream.join(table, (v, t) => `${v}|${t}`) : stream.leftJoin(table, (v, t) => `${v}|${t}`);
+      return joined.to('out', text);
+    }
+    case 'stream-join':
+    case 'stream-left-join':
+    case 'stream-outer-join': {
+      const left = app.stream('left', text);
+      const right = app.stream('right', text);
+      let windows = joinWindows(spec.timeDifference!).grace(spec.grace ?? 0);
+      if (spec.before !== undefined) windows = windows.before(spec.before);
+      if (spec.after !== undefined) windows = windows.after(spec.after);
+      const joiner = (l: string | null, r: string | null) => `${l}|${r}`;
+      const joined =
+        spec.kind === 'stream-join'
+          ? left.join(right, joiner, windows)
+          : spec.kind === 'stream-left-join'
+            ? left.leftJoin(right, joiner, windows)
+            : left.outerJoin(right, joiner, windows);
       return joined.to('out', text);
     }
     case 'session-count':
@@ -69,7 +93,7 @@ export function caseTopology(spec: CaseTopology): Topology {
     case 'sliding-count':
     case 'sliding-reduce-sum':
     case 'sliding-aggregate-concat': {
-      const windowed = input.groupByKey().windowedBy(sliding(spec.timeDifference!).grace(spec.grace ?? 0));
+      const windowed = grouped().windowedBy(sliding(spec.timeDifference!).grace(spec.grace ?? 0));
       const emit = spec.emit ?? 'update';
       const table =
         spec.kind === 'sliding-count'
