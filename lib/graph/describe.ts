@@ -66,6 +66,13 @@ export interface NodeDescription {
     readonly other: string;
     readonly unmatched?: string;
   };
+  /** The sides of a table–table join: which side, the join, the two tables' stores and the store of change times. */
+  readonly tableJoin?: {
+    readonly side: 'left' | 'right';
+    readonly join: 'inner' | 'left' | 'outer';
+    readonly tables: { readonly left: string; readonly right: string };
+    readonly times: string;
+  };
   /** External sinks only: what the sink calls itself. */
   readonly external?: string;
   /** Branch outputs only: which branch this output carries. */
@@ -161,6 +168,11 @@ function describeNode(node: GraphNode, children: readonly GraphNode[]): NodeDesc
     }
     case 'join':
       return { name: node.name, kind: node.kind, store: node.table, ...edges };
+    case 'tableJoin': {
+      const { side, join, tables, times } = node;
+      const joined = { side, join, tables: { left: tables.left.store, right: tables.right.store }, times };
+      return { name: node.name, kind: node.kind, store: node.store, tableJoin: joined, ...edges };
+    }
     case 'streamJoin': {
       const { side, join, windows, stores } = node;
       const other = side === 'left' ? stores.right : stores.left;
@@ -217,6 +229,10 @@ function headline(node: NodeDescription): string {
       return `Processor: ${node.name} (table, store: ${node.store}, changelog: its source topic ${node.topic})`;
     case 'join':
       return `Processor: ${node.name} (join, store: ${node.store})`;
+    case 'tableJoin': {
+      const j = node.tableJoin!;
+      return `Processor: ${node.name} (${j.join} join of tables ${j.tables.left} and ${j.tables.right}, ${j.side} side, store: ${node.store}, change times: ${j.times})`;
+    }
     case 'streamJoin': {
       const j = node.streamJoin!;
       const unmatched = j.unmatched === undefined ? '' : `, unmatched: ${j.unmatched}`;

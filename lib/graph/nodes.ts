@@ -201,6 +201,34 @@ export interface StreamJoinNode extends NodeBase {
   readonly serdes: { readonly key: Serde<unknown>; readonly left: Serde<unknown>; readonly right: Serde<unknown> };
 }
 
+/** A table as a table–table join reads it: its store, and whether that keeps values with their times (an aggregate's). */
+export interface JoinedTable {
+  readonly store: string;
+  readonly timestamped: boolean;
+}
+
+/**
+ * One side of a join of two tables, as Kafka Streams' KTable–KTable join: each change of this
+ * side's table (a null value for a delete) is joined with the other table's value for the key
+ * at that moment, and the result, or null where the joined table has no row any more, goes
+ * into the joined table's store and on. The two sides pass their results to the merge node
+ * named after the join.
+ */
+export interface TableJoinNode extends NodeBase {
+  readonly kind: 'tableJoin';
+  readonly side: 'left' | 'right';
+  readonly join: 'inner' | 'left' | 'outer';
+  /** The joined table's store: the latest result per key. */
+  readonly store: string;
+  readonly named: boolean;
+  /** When each side's value of a key last changed: a result carries the later of the two. */
+  readonly times: string;
+  readonly tables: { readonly left: JoinedTable; readonly right: JoinedTable };
+  /** Takes the left value first, whichever side changed; a missing side is null. */
+  readonly joiner: (left: unknown, right: unknown, key: unknown) => unknown;
+  readonly serdes: { readonly key: Serde<unknown>; readonly value: Serde<unknown> };
+}
+
 /**
  * Folds the records of each key into sessions: a record within `gap` of a session's records
  * joins it (merging sessions it bridges), otherwise it starts one. Closing and emitting work as
@@ -252,6 +280,7 @@ export type GraphNode =
   | MaterializeNode
   | JoinNode
   | StreamJoinNode
+  | TableJoinNode
   | AggregateNode
   | WindowedAggregateNode
   | MapNode

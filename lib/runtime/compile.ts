@@ -17,6 +17,7 @@ import { EventClock } from './event-clock.ts';
 import type { OutputBuffer } from './output-buffer.ts';
 import { slidingAggregate } from './processors/sliding-aggregate.ts';
 import { streamJoin } from './processors/stream-join.ts';
+import { tableJoin } from './processors/table-join.ts';
 import { noHeaders, type MutableRecordContext } from './record-context.ts';
 import { readWriterTime, TIME_HEADER, WATERMARK_HEADER, writerTime } from './watermarks.ts';
 
@@ -381,6 +382,8 @@ export function compile(
         return slidingAggregate(node, fanOut(node), context, state, { guard, forwardAt, clockOf });
       case 'streamJoin':
         return streamJoin(node, fanOut(node), context, state, { guard, forwardAt, clockOf });
+      case 'tableJoin':
+        return tableJoin(node, fanOut(node), context, state, { guard, forwardAt, clockOf });
       case 'externalSink':
         return (value, key) => state.sink(node, value, key);
       case 'sink': {

@@ -1,4 +1,5 @@
 import type { GraphNode } from '../graph/nodes.ts';
+import { serdes } from '../serde/builtin.ts';
 import type { OutputBuffer } from '../runtime/output-buffer.ts';
 import type { StoreChange } from './level-store.ts';
 import { bufferedKeySerde } from './join-buffer.ts';
@@ -43,6 +44,12 @@ export function storeSpecs(appId: string, nodes: readonly GraphNode[]): StoreSpe
       if (unmatched === undefined || node.side === 'right') return [buffer];
       const serdes = { key: unmatchedKeySerde(node.serdes.key), value: unmatchedValueSerde(node.serdes) } as StoreSpec['serdes'];
       return [buffer, { store: unmatched, changelog: changelogTopic(appId, unmatched), serdes, indexed: true }];
+    }
+    if (node.kind === 'tableJoin') {
+      // One side declares the stores both sides write.
+      if (node.side === 'right') return [];
+      const times = { store: node.times, changelog: changelogTopic(appId, node.times), serdes: { key: node.serdes.key, value: serdes.json() } };
+      return [{ store: node.store, changelog, serdes: node.serdes }, times];
     }
     return [];
   });

@@ -19,7 +19,10 @@ export interface CaseTopology {
     | 'left-join'
     | 'stream-join'
     | 'stream-left-join'
-    | 'stream-outer-join';
+    | 'stream-outer-join'
+    | 'table-join'
+    | 'table-left-join'
+    | 'table-outer-join';
   readonly size?: number;
   readonly gap?: number;
   readonly timeDifference?: number;
@@ -76,6 +79,20 @@ export function caseTopology(spec: CaseTopology): Topology {
             ? left.leftJoin(right, joiner, windows)
             : left.outerJoin(right, joiner, windows);
       return joined.to('out', text);
+    }
+    case 'table-join':
+    case 'table-left-join':
+    case 'table-outer-join': {
+      const left = app.table('left', text, { name: 'left' });
+      const right = app.table('right', text, { name: 'right' });
+      const joiner = (l: string | null, r: string | null) => `${l}|${r}`;
+      const joined =
+        spec.kind === 'table-join'
+          ? left.join(right, joiner, { name: 'joined', value: serdes.string })
+          : spec.kind === 'table-left-join'
+            ? left.leftJoin(right, joiner, { name: 'joined', value: serdes.string })
+            : left.outerJoin(right, joiner, { name: 'joined', value: serdes.string });
+      return joined.toStream().to('out', text);
     }
     case 'session-count':
     case 'session-reduce-sum':

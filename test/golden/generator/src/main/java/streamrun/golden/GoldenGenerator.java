@@ -164,6 +164,17 @@ public final class GoldenGenerator {
         };
         joined.to("out", Produced.with(STRING, STRING));
       }
+      case "table-join", "table-left-join", "table-outer-join" -> {
+        KTable<String, String> left = builder.table("left", Consumed.with(STRING, STRING), Materialized.as("left"));
+        KTable<String, String> right = builder.table("right", Consumed.with(STRING, STRING), Materialized.as("right"));
+        ValueJoiner<String, String, String> joiner = (l, r) -> l + "|" + r;
+        KTable<String, String> joined = switch (kind) {
+          case "table-join" -> left.join(right, joiner);
+          case "table-left-join" -> left.leftJoin(right, joiner);
+          default -> left.outerJoin(right, joiner);
+        };
+        joined.toStream().to("out", Produced.with(STRING, STRING));
+      }
       default -> throw new IllegalArgumentException("unknown topology kind " + kind);
     }
   }
