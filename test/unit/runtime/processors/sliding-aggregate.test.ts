@@ -10,6 +10,21 @@ const read = (records: { key: Buffer | null; value: Buffer | null; timestamp: nu
   });
 
 describe('sliding-window aggregation', () => {
+  it("gives the README's example: sliding(10 s) counts of a@11 a@14 a@22 a@19 a@40", async () => {
+    const app = topology('s');
+    app.stream('in', text).groupByKey().windowedBy(sliding(10_000)).count({ name: 'c' }).toStream().mapValues(String).to('out', { key: serdes.json(), value: serdes.string });
+    const harness = await TaskHarness.create(app);
+    for (const s of [11, 14, 22, 19, 40]) await harness.pipe('in', { key: 'a', value: 'x', timestamp: s * 1000 });
+    const seconds = harness.take('out').map((r) => {
+      const w = JSON.parse(r.key!.toString()) as { start: number; end: number };
+      return `a[${w.start / 1000},${w.end / 1000}]=${r.value?.toString()}`;
+    });
+    expect(seconds.join(' ')).toBe(
+      'a[1,11]=1 a[11.001,21.001]=1 a[4,14]=2 a[14.001,24.001]=1 a[12,22]=2 a[14.001,24.001]=2 a[12,22]=3 a[19.001,29.001]=1 a[30,40]=1',
+    );
+    await harness.close();
+  });
+
   it('goes by the extracted event time: windows, lateness and output timestamps', async () => {
     const app = topology('s');
     app

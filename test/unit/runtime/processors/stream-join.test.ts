@@ -5,6 +5,21 @@ import { TaskHarness } from '../../../../lib/testing/task-harness.ts';
 const text = { key: serdes.string, value: serdes.string };
 
 describe('stream–stream join', () => {
+  it("gives the README's example: orders left-joined with payments within 5 s, grace 1 s", async () => {
+    const app = topology('j');
+    const orders = app.stream('orders', text);
+    orders.leftJoin(app.stream('payments', text), (o, p) => `${o}+${p}`, joinWindows(5_000).grace(1_000), { name: 'paid' }).to('out', text);
+    const harness = await TaskHarness.create(app);
+    const seen: string[] = [];
+    const records: [string, string, string, number][] = [['orders', 'a', 'o1', 1], ['payments', 'a', 'p1', 3], ['orders', 'b', 'o2', 2], ['payments', 'c', 'p2', 8], ['payments', 'c', 'p3', 9]];
+    for (const [topic, key, value, s] of records) {
+      await harness.pipe(topic, { key, value, timestamp: s * 1000 });
+      for (const r of harness.take('out')) seen.push(`${value}: ${r.key?.toString()}=${r.value?.toString()}@${r.timestamp / 1000}`);
+    }
+    expect(seen).toEqual(['p1: a=o1+p1@3', 'p3: b=o2+null@2']);
+    await harness.close();
+  });
+
   it('counts a record that came after its window closed as late, and still joins what the buffer keeps', async () => {
     const app = topology('j');
     const left = app.stream('left', text);
