@@ -34,7 +34,7 @@ export function storeSpecs(appId: string, nodes: readonly GraphNode[]): StoreSpe
     }
     if (node.kind === 'slidingAggregate') {
       const serdes = { key: windowKeySerde(node.serdes.key), value: timestampedSerde(node.serdes.value) };
-      return [{ store: node.store, changelog, serdes: serdes as StoreSpec['serdes'], indexed: true }];
+      return [{ store: node.store, changelog, serdes: serdes as StoreSpec['serdes'], indexed: true, timestamped: true }];
     }
     if (node.kind === 'streamJoin') {
       const key = bufferedKeySerde(node.serdes.key) as StoreSpec['serdes']['key'];

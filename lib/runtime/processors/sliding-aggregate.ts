@@ -29,7 +29,7 @@ export function slidingAggregate(
   );
   // Stream time is the newest record's: its window [t - time difference, t] is still stored.
   const stored = windows.all();
-  let streamTime = Math.max(Number.NEGATIVE_INFINITY, ...stored.map((w) => w.value.timestamp));
+  let streamTime = stored.reduce((newest, w) => Math.max(newest, w.value.timestamp), Number.NEGATIVE_INFINITY);
   const finals = emit === 'final' ? new FinalResults() : undefined;
   for (const { window, value } of stored) if (window.end > streamTime - grace) finals?.hold(window, value);
 

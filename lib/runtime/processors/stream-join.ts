@@ -11,7 +11,11 @@ interface JoinState {
   readonly unmatched: UnmatchedRecords | undefined;
   /** The latest record time of either side, as Kafka Streams' shared time tracker. */
   streamTime: number;
-  /** A lower bound of the unmatched records' times: below it none can have closed. */
+  /**
+   * Kafka Streams' minTime: the oldest unmatched record time it knows of, which gates the search
+   * for closed ones. As there, it is not lowered when that record is joined and leaves, so it can
+   * hold a closed record back until a later pass.
+   */
   oldestUnmatched: number;
 }
 
