@@ -12,9 +12,9 @@ interface JoinState {
   /** The latest record time of either side, as Kafka Streams' shared time tracker. */
   streamTime: number;
   /**
-   * Kafka Streams' minTime: the oldest unmatched record time it knows of, which gates the search
-   * for closed ones. As there, it is not lowered when that record is joined and leaves, so it can
-   * hold a closed record back until a later pass.
+   * Kafka Streams' minTime, which gates the search for closed unmatched records. As there, a
+   * search leaves it at the last record it looked at, which need not be the oldest one left, so
+   * it can hold a closed record back until a later search.
    */
   oldestUnmatched: number;
 }
