@@ -63,6 +63,7 @@ export interface SlidingWindows {
   grace(ms: number): SlidingWindows;
 }
 
+/** Sliding windows holding the records at most `timeDifferenceMs` apart, with no grace. */
 export function sliding(timeDifferenceMs: number): SlidingWindows {
   return slidingWindows(nonNegative('sliding(timeDifference)', timeDifferenceMs), 0);
 }

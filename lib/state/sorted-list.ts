@@ -4,7 +4,9 @@
  * item on (what expires next).
  */
 export class SortedList<T> {
-  readonly #items: T[] = [];
+  #items: T[] = [];
+  /** Where the items start: taking the first item, the common case, moves this instead of the rest. */
+  #head = 0;
   readonly #compare: (a: T, b: T) => number;
 
   constructor(compare: (a: T, b: T) => number) {
@@ -12,15 +14,15 @@ export class SortedList<T> {
   }
 
   get size(): number {
-    return this.#items.length;
+    return this.#items.length - this.#head;
   }
 
   first(): T | undefined {
-    return this.#items[0];
+    return this.#items[this.#head];
   }
 
   last(): T | undefined {
-    return this.#items[this.#items.length - 1];
+    return this.size === 0 ? undefined : this.#items[this.#items.length - 1];
   }
 
   insert(item: T): void {
@@ -30,7 +32,16 @@ export class SortedList<T> {
   /** Removes the item that compares equal to `item`, if there is one. */
   delete(item: T): void {
     const at = this.#firstWhere((x) => this.#compare(x, item) >= 0);
-    if (at < this.#items.length && this.#compare(this.#items[at]!, item) === 0) this.#items.splice(at, 1);
+    if (at === this.#items.length || this.#compare(this.#items[at]!, item) !== 0) return;
+    if (at > this.#head) {
+      this.#items.splice(at, 1);
+      return;
+    }
+    this.#head++;
+    if (this.#head * 2 >= this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#head = 0;
+    }
   }
 
   /**
@@ -43,11 +54,11 @@ export class SortedList<T> {
 
   /** A copy, in order: the list may change while the copy is walked. */
   toArray(): T[] {
-    return [...this.#items];
+    return this.#items.slice(this.#head);
   }
 
   #firstWhere(holds: (item: T) => boolean): number {
-    let low = 0;
+    let low = this.#head;
     let high = this.#items.length;
     while (low < high) {
       const middle = (low + high) >>> 1;

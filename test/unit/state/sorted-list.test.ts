@@ -37,3 +37,22 @@ describe('SortedList', () => {
     expect(copy).toEqual([1, 2]);
   });
 });
+
+describe('SortedList, taken from the front', () => {
+  it('stays in order while its oldest items go one by one and new ones come', () => {
+    const list = new SortedList<number>((a, b) => a - b);
+    for (let n = 0; n < 10; n++) list.insert(n);
+    for (let n = 0; n < 7; n++) {
+      list.delete(list.first()!);
+      list.insert(10 + n);
+    }
+    expect(list.toArray()).toEqual([7, 8, 9, 10, 11, 12, 13, 14, 15, 16]);
+    expect([list.size, list.first(), list.last()]).toEqual([10, 7, 16]);
+    expect(list.range((n) => n >= 0, (n) => n > 8)).toEqual([7, 8]);
+    list.delete(6);
+    list.insert(6);
+    expect(list.first()).toBe(6);
+    for (const n of list.toArray()) list.delete(n);
+    expect([list.size, list.first(), list.last()]).toEqual([0, undefined, undefined]);
+  });
+});
