@@ -11,7 +11,18 @@ export type {
   WindowingOptions,
 } from './dsl/grouped-stream.ts';
 export type { Table } from './dsl/table.ts';
-export { hopping, session, tumbling, type SessionWindows, type TimeWindows, type Windowed } from './dsl/windows.ts';
+export {
+  hopping,
+  joinWindows,
+  session,
+  sliding,
+  tumbling,
+  type JoinWindows,
+  type SessionWindows,
+  type SlidingWindows,
+  type TimeWindows,
+  type Windowed,
+} from './dsl/windows.ts';
 export type { EnrichOptions, NamedOptions, Predicate, SinkSerde, SinkSerdes } from './dsl/options.ts';
 export type { ExternalSink, ExternalSinkOptions, SinkRecord } from './dsl/external-sink.ts';
 export type { KeyValue, RecordContext, RecordHeaders } from './graph/nodes.ts';

@@ -1,11 +1,18 @@
-import type { AggregateNode, GraphNode, RecordContext, SessionAggregateNode, WindowedAggregateNode } from '../graph/nodes.ts';
+import type {
+  AggregateNode,
+  GraphNode,
+  RecordContext,
+  SessionAggregateNode,
+  SlidingAggregateNode,
+  WindowedAggregateNode,
+} from '../graph/nodes.ts';
 import { serdes as builtin } from '../serde/builtin.ts';
 import type { Serde } from '../serde/serde.ts';
 import { checkFunction, checkObject, checkSerde, nameOption } from './arguments.ts';
 import { invalid, show } from './naming.ts';
 import type { GraphBuilder } from './builder.ts';
 import { TableImpl, type Table } from './table.ts';
-import type { SessionWindows, TimeWindows, Windowed } from './windows.ts';
+import type { SessionWindows, SlidingWindows, TimeWindows, Windowed } from './windows.ts';
 
 /** Options of a stateful operator. */
 export interface StoreOptions<A> {
@@ -64,7 +71,7 @@ export interface WindowingOptions<K, V> {
 }
 
 interface Windowing {
-  readonly windows: TimeWindows | SessionWindows;
+  readonly windows: TimeWindows | SessionWindows | SlidingWindows;
   readonly timestamp: WindowedAggregateNode['timestamp'];
   readonly late: 'drop' | 'dead-letter';
   readonly emit: 'update' | 'final';
@@ -117,8 +124,12 @@ export interface GroupedStream<K, V> {
    *
    * @example
    * readings.groupByKey().windowedBy(hopping(60_000, 10_000), { timestamp: (r) => r.ts });
+   * readings.groupByKey().windowedBy(sliding(60_000).grace(5_000)).count({ name: 'per-minute' });
    */
-  windowedBy(windows: TimeWindows | SessionWindows, options?: WindowingOptions<K, V>): WindowedGroupedStream<K, V>;
+  windowedBy(
+    windows: TimeWindows | SessionWindows | SlidingWindows,
+    options?: WindowingOptions<K, V>,
+  ): WindowedGroupedStream<K, V>;
 }
 
 const noAggregate = Symbol('no aggregate yet');
@@ -172,9 +183,12 @@ export class GroupedStreamImpl<K, V> implements GroupedStream<K, V> {
     return this.#aggregate('aggregate', initializer, aggregator, options);
   }
 
-  windowedBy(windows: TimeWindows | SessionWindows, options?: WindowingOptions<K, V>): WindowedGroupedStream<K, V> {
+  windowedBy(
+    windows: TimeWindows | SessionWindows | SlidingWindows,
+    options?: WindowingOptions<K, V>,
+  ): WindowedGroupedStream<K, V> {
     const where = this.#where('windowedBy');
-    checkObject(windows, where, 'windows (tumbling(ms), hopping(ms, ms) or session(ms))');
+    checkObject(windows, where, 'windows (tumbling(ms), hopping(ms, ms), session(ms) or sliding(ms))');
     if (options?.timestamp !== undefined) checkFunction(options.timestamp, where, 'options.timestamp');
     const timestamp = options?.timestamp as WindowedAggregateNode['timestamp'];
     const late = options?.late ?? 'drop';
@@ -242,9 +256,20 @@ export class GroupedStreamImpl<K, V> implements GroupedStream<K, V> {
         aggregator: aggregator as AggregateNode['aggregator'],
         serdes,
       };
-      const aggregate = (parent: string): AggregateNode | WindowedAggregateNode | SessionAggregateNode =>
+      const aggregate = (parent: string): AggregateNode | WindowedAggregateNode | SessionAggregateNode | SlidingAggregateNode =>
         windowing === undefined
           ? { kind: 'aggregate', parents: [parent], ...common }
+          : windowing.windows.kind === 'sliding'
+            ? {
+                kind: 'slidingAggregate',
+                parents: [parent],
+                ...common,
+                timeDifference: windowing.windows.timeDifference,
+                grace: windowing.windows.graceMs,
+                emit: windowing.emit,
+                timestamp: windowing.timestamp,
+                late: windowing.late,
+              }
           : windowing.windows.kind === 'session'
             ? {
                 kind: 'sessionAggregate',
@@ -278,7 +303,8 @@ export class GroupedStreamImpl<K, V> implements GroupedStream<K, V> {
     // A windowed key goes out as JSON ({ key, start, end }) unless `to()` is given a serde; its
     // partition is chosen by the key inside, serialized as the group's keys are.
     const windowedSerdes = { key: builtin.json(), value: serdes.value, windowedKey: serdes.key };
-    return new TableImpl<K, A>(this.#builder, name, windowing === undefined ? serdes : windowedSerdes);
+    const joined = { changes: name, store: name, timestamped: true };
+    return new TableImpl<K, A>(this.#builder, name, windowing === undefined ? serdes : windowedSerdes, joined);
   }
 
   #where(operator: string): string {

@@ -11,10 +11,11 @@ import type {
   MapValuesNode,
   PeekNode,
   RecordContext,
+  StreamJoinNode,
 } from '../graph/nodes.ts';
 import { serdes as builtin } from '../serde/builtin.ts';
 import type { Serde } from '../serde/serde.ts';
-import { checkFunction, checkObject, checkSerde } from './arguments.ts';
+import { checkFunction, checkObject, checkSerde, nameOption } from './arguments.ts';
 import type { GraphBuilder } from './builder.ts';
 import { TableImpl, type Table } from './table.ts';
 import { GroupedStreamImpl, type GroupedStream } from './grouped-stream.ts';
@@ -23,6 +24,7 @@ import type { EnrichOptions, NamedOptions, Predicate, SinkSerdes } from './optio
 import type { ExternalSink, ExternalSinkOptions } from './external-sink.ts';
 import { breakerSettings } from '../errors/breaker.ts';
 import type { Topology } from './topology.ts';
+import type { JoinWindows } from './windows.ts';
 
 /**
  * A stream of records with keys `K` and values `V`. Operators add a node to the topology and
@@ -217,6 +219,55 @@ export interface Stream<K, V> {
   leftJoin<VT, R>(
     table: Table<NonNullable<K>, VT>,
     joiner: (value: V, tableValue: VT | null, key: K) => R,
+    options?: NamedOptions,
+  ): Stream<K, R>;
+
+  /**
+   * Joins each record with the records of `other` that have its key and lie within `windows`
+   * of it in event time (a record at t meets the other stream's records in
+   * [t - before, t + after]), whichever comes first: both streams are buffered, for the window
+   * plus the grace, in stores that survive restarts through their changelogs
+   * (`<name>-left` and `<name>-right`). A result carries the later of its two records'
+   * timestamps. Records without a key are dropped. The streams must be co-partitioned (same
+   * partition count, same keys) and not re-keyed.
+   *
+   * @example
+   * orders.join(payments, (order, payment) => ({ order, payment }), joinWindows(5 * 60_000), { name: 'paid' });
+   */
+  join<VO, R>(
+    other: Stream<NonNullable<K> | null, VO>,
+    joiner: (value: V, otherValue: VO, key: NonNullable<K>) => R,
+    windows: JoinWindows,
+    options?: NamedOptions,
+  ): Stream<NonNullable<K>, R>;
+
+  /**
+   * Like the windowed `join`, but a record of this stream that no record of `other` joins goes
+   * on with `otherValue` null once its window closed (stream time past its window end plus
+   * grace), or at once when it has no key; one that a later record of `other` joins does not.
+   * They wait in `<name>-unmatched`.
+   *
+   * @example
+   * orders.leftJoin(payments, (order, payment) => ({ order, paid: payment !== null }), joinWindows(60_000).grace(10_000));
+   */
+  leftJoin<VO, R>(
+    other: Stream<NonNullable<K> | null, VO>,
+    joiner: (value: V, otherValue: VO | null, key: K) => R,
+    windows: JoinWindows,
+    options?: NamedOptions,
+  ): Stream<K, R>;
+
+  /**
+   * Like the windowed `leftJoin`, both ways: records of either stream that find no partner go
+   * on with the missing side null.
+   *
+   * @example
+   * requests.outerJoin(responses, (request, response) => ({ request, response }), joinWindows(30_000));
+   */
+  outerJoin<VO, R>(
+    other: Stream<NonNullable<K> | null, VO>,
+    joiner: (value: V | null, otherValue: VO | null, key: K) => R,
+    windows: JoinWindows,
     options?: NamedOptions,
   ): Stream<K, R>;
 
@@ -445,16 +496,92 @@ export class StreamImpl<K, V> implements Stream<K, V> {
     table: Table<NonNullable<K>, VT>,
     joiner: (value: V, tableValue: VT, key: NonNullable<K>) => R,
     options?: NamedOptions,
-  ): Stream<NonNullable<K>, R> {
-    return this.#join(table, joiner, false, options);
+  ): Stream<NonNullable<K>, R>;
+  join<VO, R>(
+    other: Stream<NonNullable<K> | null, VO>,
+    joiner: (value: V, otherValue: VO, key: NonNullable<K>) => R,
+    windows: JoinWindows,
+    options?: NamedOptions,
+  ): Stream<NonNullable<K>, R>;
+  join(other: unknown, joiner: unknown, third?: unknown, fourth?: NamedOptions): Stream<NonNullable<K>, unknown> {
+    if (other instanceof StreamImpl) return this.#streamJoin('inner', other, joiner, third, fourth);
+    return this.#join(other, joiner, false, third as NamedOptions | undefined);
   }
 
   leftJoin<VT, R>(
     table: Table<NonNullable<K>, VT>,
     joiner: (value: V, tableValue: VT | null, key: K) => R,
     options?: NamedOptions,
+  ): Stream<K, R>;
+  leftJoin<VO, R>(
+    other: Stream<NonNullable<K> | null, VO>,
+    joiner: (value: V, otherValue: VO | null, key: K) => R,
+    windows: JoinWindows,
+    options?: NamedOptions,
+  ): Stream<K, R>;
+  leftJoin(other: unknown, joiner: unknown, third?: unknown, fourth?: NamedOptions): Stream<K, unknown> {
+    if (other instanceof StreamImpl) return this.#streamJoin('left', other, joiner, third, fourth);
+    return this.#join(other, joiner, true, third as NamedOptions | undefined);
+  }
+
+  outerJoin<VO, R>(
+    other: Stream<NonNullable<K> | null, VO>,
+    joiner: (value: V | null, otherValue: VO | null, key: K) => R,
+    windows: JoinWindows,
+    options?: NamedOptions,
   ): Stream<K, R> {
-    return this.#join(table, joiner, true, options);
+    return this.#streamJoin('outer', other, joiner, windows, options);
+  }
+
+  #streamJoin<K2, R>(
+    join: StreamJoinNode['join'],
+    other: unknown,
+    joiner: unknown,
+    windows: unknown,
+    options: NamedOptions | undefined,
+  ): Stream<K2, R> {
+    const where = this.#where(join === 'inner' ? 'join' : `${join}Join`);
+    if (!(other instanceof StreamImpl) || other.#builder !== this.#builder) {
+      throw invalid(`${where}: expected a stream of topology "${this.#builder.appId}"; got ${show(other)}`);
+    }
+    checkFunction(joiner, where, 'the joiner');
+    const w = windows as Partial<JoinWindows> | null | undefined;
+    if (typeof w !== 'object' || w === null || w.kind !== 'join') {
+      throw invalid(`${where}: expected join windows, like joinWindows(60_000); got ${show(windows)}`);
+    }
+    for (const stream of [this, other]) {
+      if (stream.#rekeyed) {
+        throw invalid(
+          `${where}: the stream from ${stream.#node} was re-keyed (map/flatMap), so its records are not in their key's partition; ` +
+            `write it to a topic with .to() and read that topic to join`,
+        );
+      }
+    }
+    const named = nameOption(options, where) !== undefined;
+    const serdes = {
+      key: this.#serdes.key ?? other.#serdes.key ?? builtin.auto,
+      left: this.#serdes.value ?? builtin.json(),
+      right: other.#serdes.value ?? builtin.json(),
+    };
+    const name = this.#builder.append('streamJoin', where, options, (name): GraphNode[] => {
+      const stores = { left: `${name}-left`, right: `${name}-right`, unmatched: join === 'inner' ? undefined : `${name}-unmatched` };
+      const side = (side: 'left' | 'right', parent: string): StreamJoinNode => ({
+        kind: 'streamJoin',
+        name: stores[side],
+        parents: [parent],
+        side,
+        join,
+        windows: { before: w.beforeMs!, after: w.afterMs!, grace: w.graceMs! },
+        store: stores[side],
+        named,
+        stores,
+        joiner: joiner as StreamJoinNode['joiner'],
+        serdes,
+        ...(options?.errors === undefined ? {} : { errors: options.errors }),
+      });
+      return [side('left', this.#node), side('right', other.#node), { kind: 'merge', name, parents: [stores.left, stores.right] }];
+    });
+    return new StreamImpl(this.#builder, name, { key: this.#serdes.key });
   }
 
   #join<K2, R>(table: unknown, joiner: unknown, left: boolean, options: NamedOptions | undefined): Stream<K2, R> {

@@ -112,7 +112,7 @@ export function graphOf(topology: Topology): TopologyGraph {
   }
   for (const sub of subtopologies(graph)) {
     // A store counts as an end: it can be queried.
-    const ends = ['sink', 'externalSink', 'peek', 'aggregate', 'windowedAggregate', 'sessionAggregate', 'materialize'];
+    const ends = ['sink', 'externalSink', 'peek', 'aggregate', 'windowedAggregate', 'sessionAggregate', 'slidingAggregate', 'tableJoin', 'materialize'];
     if (!sub.nodes.some((node) => ends.includes(node.kind))) {
       const topics = sub.sourceTopics.map((t) => `"${t}"`).join(', ');
       throw invalid(
@@ -157,7 +157,8 @@ class TopologyImpl implements Topology, Branded {
       { kind: 'source', name: `${name}-source`, parents: [], topic, serdes: resolved, tombstones: true },
       { kind: 'materialize', name, parents: [`${name}-source`], store: name, named, topic, serdes: resolved },
     ]);
-    return new TableImpl<K, V>(this.#builder, name, resolved);
+    // The source passes deletes on too: a table–table join takes every change.
+    return new TableImpl<K, V>(this.#builder, name, resolved, { changes: `${name}-source`, store: name, timestamped: false });
   }
 
   describe(): TopologyDescription {

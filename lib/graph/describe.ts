@@ -54,6 +54,25 @@ export interface NodeDescription {
   readonly session?: { readonly gap: number; readonly grace: number; readonly emit: 'update' | 'final' };
   /** Windowed and session aggregates: what happens to late records. */
   readonly late?: 'drop' | 'dead-letter';
+  /** Sliding-window aggregates only. */
+  readonly sliding?: { readonly timeDifference: number; readonly grace: number; readonly emit: 'update' | 'final' };
+  /** The sides of a stream–stream join: which side, the join, its windows and the stores of the other side and the unmatched records. */
+  readonly streamJoin?: {
+    readonly side: 'left' | 'right';
+    readonly join: 'inner' | 'left' | 'outer';
+    readonly before: number;
+    readonly after: number;
+    readonly grace: number;
+    readonly other: string;
+    readonly unmatched?: string;
+  };
+  /** The sides of a table–table join: which side, the join, the two tables' stores and the store of change times. */
+  readonly tableJoin?: {
+    readonly side: 'left' | 'right';
+    readonly join: 'inner' | 'left' | 'outer';
+    readonly tables: { readonly left: string; readonly right: string };
+    readonly times: string;
+  };
   /** External sinks only: what the sink calls itself. */
   readonly external?: string;
   /** Branch outputs only: which branch this output carries. */
@@ -135,8 +154,31 @@ function describeNode(node: GraphNode, children: readonly GraphNode[]): NodeDesc
         serdes: { key: node.serdes.key.name, value: node.serdes.value.name },
         ...edges,
       };
+    case 'slidingAggregate': {
+      const { timeDifference, grace, emit } = node;
+      return {
+        name: node.name,
+        kind: node.kind,
+        store: node.store,
+        sliding: { timeDifference, grace, emit },
+        late: node.late ?? 'drop',
+        serdes: { key: node.serdes.key.name, value: node.serdes.value.name },
+        ...edges,
+      };
+    }
     case 'join':
       return { name: node.name, kind: node.kind, store: node.table, ...edges };
+    case 'tableJoin': {
+      const { side, join, tables, times } = node;
+      const joined = { side, join, tables: { left: tables.left.store, right: tables.right.store }, times };
+      return { name: node.name, kind: node.kind, store: node.store, tableJoin: joined, ...edges };
+    }
+    case 'streamJoin': {
+      const { side, join, windows, stores } = node;
+      const other = side === 'left' ? stores.right : stores.left;
+      const unmatched = stores.unmatched === undefined ? {} : { unmatched: stores.unmatched };
+      return { name: node.name, kind: node.kind, store: node.store, streamJoin: { side, join, ...windows, other, ...unmatched }, ...edges };
+    }
     case 'aggregate':
     case 'windowedAggregate':
       return {
@@ -179,10 +221,26 @@ function headline(node: NodeDescription): string {
       const s = node.session!;
       return `Processor: ${node.name} (sessionAggregate, store: ${node.store}, gap ${s.gap} ms, grace ${s.grace} ms: closes at end + ${s.gap + s.grace} ms, emit ${s.emit}${lateNote(node)})`;
     }
+    case 'slidingAggregate': {
+      const w = node.sliding!;
+      return `Processor: ${node.name} (slidingAggregate, store: ${node.store}, time difference ${w.timeDifference} ms, grace ${w.grace} ms, emit ${w.emit}${lateNote(node)})`;
+    }
     case 'materialize':
       return `Processor: ${node.name} (table, store: ${node.store}, changelog: its source topic ${node.topic})`;
     case 'join':
       return `Processor: ${node.name} (join, store: ${node.store})`;
+    case 'tableJoin': {
+      const j = node.tableJoin!;
+      return `Processor: ${node.name} (${j.join} join of tables ${j.tables.left} and ${j.tables.right}, ${j.side} side, store: ${node.store}, change times: ${j.times})`;
+    }
+    case 'streamJoin': {
+      const j = node.streamJoin!;
+      const unmatched = j.unmatched === undefined ? '' : `, unmatched: ${j.unmatched}`;
+      return (
+        `Processor: ${node.name} (${j.join} join, ${j.side} side, store: ${node.store}, joins: ${j.other}${unmatched}, ` +
+        `right records ${j.before} ms before to ${j.after} ms after a left one, grace ${j.grace} ms)`
+      );
+    }
     case 'windowedAggregate': {
       const w = node.windows!;
       const windows = w.advance === w.size ? `tumbling ${w.size} ms` : `hopping ${w.size} ms every ${w.advance} ms`;

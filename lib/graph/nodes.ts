@@ -136,6 +136,27 @@ export interface WindowedAggregateNode extends NodeBase {
   readonly serdes: { readonly key: Serde<unknown>; readonly value: Serde<unknown> };
 }
 
+/**
+ * Folds the records of each key into sliding windows, as Kafka Streams' sliding windows: a
+ * window is [t - timeDifference, t] (both ends included) for every record time t, plus the
+ * window starting at t + 1 where a later record falls in it, so each distinct set of records
+ * within timeDifference of each other has one window. A window takes records until stream time
+ * passes its end plus grace; records whose windows all closed are late.
+ */
+export interface SlidingAggregateNode extends NodeBase {
+  readonly kind: 'slidingAggregate';
+  readonly store: string;
+  readonly named: boolean;
+  readonly timeDifference: number;
+  readonly grace: number;
+  readonly emit: 'update' | 'final';
+  readonly timestamp?: ((value: unknown, key: unknown, context: RecordContext) => number) | undefined;
+  readonly late?: 'drop' | 'dead-letter';
+  readonly initializer: () => unknown;
+  readonly aggregator: (aggregate: unknown, value: unknown, key: unknown) => unknown;
+  readonly serdes: { readonly key: Serde<unknown>; readonly value: Serde<unknown> };
+}
+
 /** Keeps the latest value per key of a topic in a store (a null value deletes the key). */
 export interface MaterializeNode extends NodeBase {
   readonly kind: 'materialize';
@@ -154,6 +175,58 @@ export interface JoinNode extends NodeBase {
   /** Inner joins drop records whose key the table lacks; left joins pass them with null. */
   readonly left: boolean;
   readonly joiner: (value: unknown, tableValue: unknown, key: unknown) => unknown;
+}
+
+/**
+ * One side of a windowed join of two streams, as Kafka Streams' stream–stream join: a record
+ * of this side joins every record of the other side's buffer with its key inside the window,
+ * then waits in this side's buffer for the other side's later records. In a left or outer
+ * join, a record that found no partner waits among the unmatched records until its window
+ * closes, then goes on with null; one that joins later never does. The two sides of a join
+ * both pass their results to the merge node named after the join.
+ */
+export interface StreamJoinNode extends NodeBase {
+  readonly kind: 'streamJoin';
+  readonly side: 'left' | 'right';
+  readonly join: 'inner' | 'left' | 'outer';
+  /** Right records in [t - before, t + after] join a left record at t; grace as for windows. */
+  readonly windows: { readonly before: number; readonly after: number; readonly grace: number };
+  /** This side's buffer (named after this node). */
+  readonly store: string;
+  readonly named: boolean;
+  /** Both buffers, and for a left or outer join the unmatched records. */
+  readonly stores: { readonly left: string; readonly right: string; readonly unmatched: string | undefined };
+  /** Takes the left value first, whichever side's record came: one of them is null for an unmatched record. */
+  readonly joiner: (left: unknown, right: unknown, key: unknown) => unknown;
+  readonly serdes: { readonly key: Serde<unknown>; readonly left: Serde<unknown>; readonly right: Serde<unknown> };
+}
+
+/** A table as a table–table join reads it: its store, and whether that keeps values with their times (an aggregate's). */
+export interface JoinedTable {
+  readonly store: string;
+  readonly timestamped: boolean;
+}
+
+/**
+ * One side of a join of two tables, as Kafka Streams' KTable–KTable join: each change of this
+ * side's table (a null value for a delete) is joined with the other table's value for the key
+ * at that moment, and the result, or null where the joined table has no row any more, goes
+ * into the joined table's store and on. The two sides pass their results to the merge node
+ * named after the join.
+ */
+export interface TableJoinNode extends NodeBase {
+  readonly kind: 'tableJoin';
+  readonly side: 'left' | 'right';
+  readonly join: 'inner' | 'left' | 'outer';
+  /** The joined table's store: the latest result per key. */
+  readonly store: string;
+  readonly named: boolean;
+  /** When each side's value of a key last changed: a result carries the later of the two. */
+  readonly times: string;
+  readonly tables: { readonly left: JoinedTable; readonly right: JoinedTable };
+  /** Takes the left value first, whichever side changed; a missing side is null. */
+  readonly joiner: (left: unknown, right: unknown, key: unknown) => unknown;
+  readonly serdes: { readonly key: Serde<unknown>; readonly value: Serde<unknown> };
 }
 
 /**
@@ -203,8 +276,11 @@ export type GraphNode =
   | ExternalSinkNode
   | EnrichNode
   | SessionAggregateNode
+  | SlidingAggregateNode
   | MaterializeNode
   | JoinNode
+  | StreamJoinNode
+  | TableJoinNode
   | AggregateNode
   | WindowedAggregateNode
   | MapNode

@@ -15,16 +15,24 @@ import type { ClosedWindow, Timestamped, WindowKey, WindowState } from '../state
 import type { InputRecord } from './client.ts';
 import { EventClock } from './event-clock.ts';
 import type { OutputBuffer } from './output-buffer.ts';
+import { slidingAggregate } from './processors/sliding-aggregate.ts';
+import { streamJoin } from './processors/stream-join.ts';
+import { tableJoin } from './processors/table-join.ts';
 import { noHeaders, type MutableRecordContext } from './record-context.ts';
 import { readWriterTime, TIME_HEADER, WATERMARK_HEADER, writerTime } from './watermarks.ts';
 
 /** Receives one record's key and value at a node; the context says which record it is. */
-type Forward = (value: unknown, key: unknown) => void;
+export type Forward = (value: unknown, key: unknown) => void;
+
+/** Runs a node's user code: what it throws leaves as a StreamrunError naming the node and record. */
+export type Guard = <R>(call: () => R) => R;
 
 /** What stateful nodes reach of their task. */
 export interface TaskState {
   store(name: string): KeyValueStore<unknown, unknown>;
   windows(name: string): WindowState;
+  /** An indexed store's keys as it opened, for the node that indexes them. */
+  takeKeys(name: string): readonly unknown[];
   /** A record arrived for windows that all closed already; `window` is the newest of them. */
   late(node: string, timestamp: number, window: { readonly start: number; readonly end: number }, streamTime: number): void;
   /** Starts an asynchronous call now; `then` takes its result later, in record order. */
@@ -59,7 +67,16 @@ export interface RepartitionClock {
 }
 
 /** A watermark reached a node from a repartition topic. */
-type Tick = (topic: string, writer: number, time: number) => void;
+export type Tick = (topic: string, writer: number, time: number) => void;
+
+/** What a node built in a module of its own gets from the compiler besides its task's state. */
+export interface NodeTools {
+  readonly guard: Guard;
+  /** Passes a record on stamped with `timestamp`, as Kafka Streams forwards a record with a new time. */
+  readonly forwardAt: (next: Forward, value: unknown, key: unknown, timestamp: number) => void;
+  /** The node's event clock, from `floor` on; `onWatermark` hears what repartition topics before it say. */
+  readonly clockOf: (node: GraphNode, floor: number, onWatermark?: Tick) => EventClock;
+}
 
 /**
  * Turns a sub-topology into one plain function per source topic, built once per task: no
@@ -165,7 +182,7 @@ export function compile(
   };
 
   const build = (node: GraphNode): Forward => {
-    const guard = <R>(call: () => R): R => {
+    const guard: Guard = (call) => {
       try {
         return call();
       } catch (error) {
@@ -361,6 +378,12 @@ export function compile(
           emitClosed();
         };
       }
+      case 'slidingAggregate':
+        return slidingAggregate(node, fanOut(node), context, state, { guard, forwardAt, clockOf });
+      case 'streamJoin':
+        return streamJoin(node, fanOut(node), context, state, { guard, forwardAt, clockOf });
+      case 'tableJoin':
+        return tableJoin(node, fanOut(node), context, state, { guard, forwardAt, clockOf });
       case 'externalSink':
         return (value, key) => state.sink(node, value, key);
       case 'sink': {

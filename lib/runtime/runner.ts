@@ -281,8 +281,11 @@ export class Runner {
   }
 
   #warnUnnamedStores(subs: readonly Subtopology[]): void {
+    // Both sides of a table–table join name the joined table's store: one warning.
+    const stores = new Set<string>();
     for (const node of subs.flatMap((s) => s.nodes)) {
-      if ('named' in node && !node.named) {
+      if ('named' in node && !node.named && !stores.has(node.store)) {
+        stores.add(node.store);
         this.#options.logger.warn(
           `store ${node.store} has a generated name: it changes when the topology does, and its state with it; pass { name }`,
         );
@@ -479,10 +482,10 @@ export class Runner {
   }
 }
 
-/** A join looks keys up in its own task's table: the stream and table topics must split keys alike. */
+/** A join looks keys up in its own task's table or buffers: the topics it joins must split keys alike. */
 function checkCopartitioned(subs: readonly Subtopology[], counts: ReadonlyMap<string, number>): void {
   for (const sub of subs) {
-    if (!sub.nodes.some((n) => n.kind === 'join')) continue;
+    if (!sub.nodes.some((n) => n.kind === 'join' || n.kind === 'streamJoin' || n.kind === 'tableJoin')) continue;
     const widths = new Set(sub.sourceTopics.map((t) => counts.get(t)));
     if (widths.size > 1) {
       const list = sub.sourceTopics.map((t) => `${t} (${counts.get(t)})`).join(', ');

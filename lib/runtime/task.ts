@@ -84,13 +84,16 @@ export class Task {
     this.#maxInFlight = Math.min(Number.POSITIVE_INFINITY, ...concurrency);
     this.#partitionsOf = options.partitions;
     const deadLettering = new Set(
-      options.nodes.flatMap((n) => ((n.kind === 'windowedAggregate' || n.kind === 'sessionAggregate') && n.late === 'dead-letter' ? [n.name] : [])),
+      options.nodes.flatMap((n) =>
+        (n.kind === 'windowedAggregate' || n.kind === 'sessionAggregate' || n.kind === 'slidingAggregate') && n.late === 'dead-letter' ? [n.name] : [],
+      ),
     );
     const compiled = compile(options.nodes, options.children, context, this.outputs, {
       partition: options.partition,
       time: options.time,
       store: (name) => stores().get(name),
       windows: (name) => stores().windows(name),
+      takeKeys: (name) => stores().takeKeys(name),
       late: (node, timestamp, window, streamTime) => {
         options.onLate(node, timestamp, context);
         if (deadLettering.has(node)) this.#deadLetterLate(options.lateDeadLetters(node), node, window, streamTime);

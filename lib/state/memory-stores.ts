@@ -1,7 +1,7 @@
 import type { OutputBuffer } from '../runtime/output-buffer.ts';
 import { stageChanges } from './changelog.ts';
 import { MemoryKeyValueStore } from './memory-store.ts';
-import { StoresByName, type NamedStore, type StateStores } from './state-stores.ts';
+import { keysOf, StoresByName, type NamedStore, type StateStores } from './state-stores.ts';
 import type { StoreSpec } from './task-stores.ts';
 import { WindowState, type Timestamped, type WindowKey } from './window-store.ts';
 
@@ -24,7 +24,8 @@ export class MemoryStores extends StoresByName<MemoryKeyValueStore<unknown, unkn
         spec.window === undefined
           ? undefined
           : await WindowState.load(store as unknown as MemoryKeyValueStore<WindowKey, Timestamped>, spec.window);
-      stores.set(spec.store, { spec, store, windows });
+      const keys = spec.indexed ? await keysOf(store) : undefined;
+      stores.set(spec.store, { spec, store, windows, keys });
     }
     return new MemoryStores(partition, stores);
   }

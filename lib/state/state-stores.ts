@@ -11,6 +11,8 @@ import type { WindowState } from './window-store.ts';
 export interface StateStores {
   get(name: string): KeyValueStore<unknown, unknown>;
   windows(name: string): WindowState;
+  /** The keys an indexed store held when it opened, once: the node that indexes them keeps them from then on. */
+  takeKeys(name: string): readonly unknown[];
   /** The names of the stores, for queries. */
   names(): string[];
   /** Puts every pending write into the outputs, bound for the task's changelog partition. */
@@ -27,6 +29,15 @@ export interface NamedStore<S> {
   readonly spec: StoreSpec;
   readonly store: S;
   readonly windows: WindowState | undefined;
+  /** An indexed store's keys as it opened, until its node takes them. */
+  keys: readonly unknown[] | undefined;
+}
+
+/** Every key of a store, in key-byte order: what an indexed store's node builds its index from. */
+export async function keysOf(store: KeyValueStore<unknown, unknown>): Promise<unknown[]> {
+  const keys: unknown[] = [];
+  for await (const { key } of store.range()) keys.push(key);
+  return keys;
 }
 
 /** Finds a task's stores by name; the kinds of task stores differ in how they keep and commit them. */
@@ -47,6 +58,14 @@ export abstract class StoresByName<S extends KeyValueStore<unknown, unknown>, E 
     const windows = this.#open(name).windows;
     if (windows === undefined) throw new Error(`store ${name} is not a window store`);
     return windows;
+  }
+
+  takeKeys(name: string): readonly unknown[] {
+    const open = this.#open(name);
+    if (!open.spec.indexed) throw new Error(`store ${name} is not an indexed store`);
+    const keys = open.keys ?? [];
+    open.keys = undefined;
+    return keys;
   }
 
   names(): string[] {

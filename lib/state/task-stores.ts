@@ -7,7 +7,7 @@ import type { Serde } from '../serde/serde.ts';
 import { stageChanges } from './changelog.ts';
 import { readCheckpoint, writeCheckpoint } from './checkpoint.ts';
 import { LevelKeyValueStore } from './level-store.ts';
-import { StoresByName, type NamedStore, type StateStores } from './state-stores.ts';
+import { keysOf, StoresByName, type NamedStore, type StateStores } from './state-stores.ts';
 import { WindowState, type Timestamped, type WindowKey } from './window-store.ts';
 
 /** A store a sub-topology keeps, and the changelog topic behind it. */
@@ -20,6 +20,11 @@ export interface StoreSpec {
    * keys inside the windows (windows closing together are emitted in the order of its bytes).
    */
   readonly window?: { readonly grace: number; readonly key: Serde<unknown> };
+  /**
+   * Set for a store whose node indexes its keys in memory (join buffers, sliding windows): the
+   * keys are read once when the store opens, for the node to build its index from.
+   */
+  readonly indexed?: boolean;
   /**
    * Set for a table read from a topic: that topic is the changelog, so nothing is written to
    * it, and the checkpoint is the task's committed position in it.
@@ -152,7 +157,8 @@ async function openAndRestore(spec: StoreSpec, options: TaskStoresOptions): Prom
       spec.window === undefined
         ? undefined
         : await WindowState.load(store as unknown as LevelKeyValueStore<WindowKey, Timestamped>, spec.window);
-    return { spec, store, checkpointPath, checkpoint: BigInt(offsets.high), staged: 0, windows };
+    const keys = spec.indexed ? await keysOf(store) : undefined;
+    return { spec, store, checkpointPath, checkpoint: BigInt(offsets.high), staged: 0, windows, keys };
   } catch (error) {
     await store.close();
     throw error;

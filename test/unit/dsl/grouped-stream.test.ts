@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { graphOf } from '../../../lib/dsl/topology.ts';
 import { subtopologies } from '../../../lib/graph/subtopologies.ts';
-import { hopping, serdes, session, topology, tumbling } from '../../../lib/index.ts';
-import type { AggregateNode, GraphNode, SessionAggregateNode, WindowedAggregateNode } from '../../../lib/graph/nodes.ts';
+import { hopping, serdes, session, sliding, topology, tumbling } from '../../../lib/index.ts';
+import type { AggregateNode, GraphNode, SessionAggregateNode, SlidingAggregateNode, WindowedAggregateNode } from '../../../lib/graph/nodes.ts';
 import type { Serde } from '../../../lib/serde/serde.ts';
 
 describe('groupByKey and groupBy', () => {
@@ -235,6 +235,34 @@ describe('windowed aggregate nodes', () => {
     expect((nodeNamed(nodes(), 'max') as SessionAggregateNode).merger).toBe(merge);
   });
 
+  it('sliding windows: time difference, grace, emit and the timestamp extractor; no merger needed', () => {
+    const { g, nodes } = grouped();
+    const timestamp = () => 3;
+    g.windowedBy(sliding(100).grace(10), { timestamp }).count({ name: 'recent', emit: 'final' });
+    const count = nodeNamed(nodes(), 'recent') as SlidingAggregateNode;
+    expect(count).toEqual({
+      kind: 'slidingAggregate',
+      name: 'recent',
+      parents: ['source-0'],
+      store: 'recent',
+      named: true,
+      initializer: expect.any(Function),
+      aggregator: expect.any(Function),
+      serdes: { key: serdes.string, value: serdes.json() },
+      timeDifference: 100,
+      grace: 10,
+      emit: 'final',
+      timestamp,
+      late: 'drop',
+    });
+    expect(count.aggregator(count.aggregator(count.initializer(), 'a', 'k'), 'b', 'k')).toBe(2);
+    g.windowedBy(sliding(5)).aggregate(() => '', (a, v) => a + v, { name: 'text', value: serdes.string });
+    expect(nodeNamed(nodes(), 'text')).toMatchObject({ kind: 'slidingAggregate', timeDifference: 5, grace: 0, emit: 'update' });
+    g.windowedBy(sliding(5)).reduce((a, b) => `${a}${b}`, { name: 'r' });
+    const reduce = nodeNamed(nodes(), 'r') as SlidingAggregateNode;
+    expect(reduce.aggregator(reduce.aggregator(reduce.initializer(), 'x', 'k'), 'y', 'k')).toBe('xy');
+  });
+
   it('a windowed table writes its windowed key as JSON unless told otherwise, and keeps the value serde', () => {
     const { app, g } = grouped();
     g.windowedBy(tumbling(10)).aggregate(() => 0, (n) => n + 1, { name: 'n', value: number }).toStream().to('out');
@@ -366,7 +394,7 @@ describe('grouped-stream arguments', () => {
   it('windowedBy wants windows and a timestamp function', () => {
     const { g } = grouped();
     expect(() => g.windowedBy(5 as never)).toThrow(
-      invalid(`${w}.windowedBy() after source-0: windows (tumbling(ms), hopping(ms, ms) or session(ms)) must be an object; got 5`),
+      invalid(`${w}.windowedBy() after source-0: windows (tumbling(ms), hopping(ms, ms), session(ms) or sliding(ms)) must be an object; got 5`),
     );
     expect(() => g.windowedBy(tumbling(10), { timestamp: 5 as never })).toThrow(
       invalid(`${w}.windowedBy() after source-0: options.timestamp must be a function; got 5`),

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import type { Stream } from '../../../lib/dsl/stream.ts';
 import type { Table } from '../../../lib/dsl/table.ts';
 import { graphOf, topology } from '../../../lib/dsl/topology.ts';
-import type { AggregateNode, BranchNode, GraphNode, RecordContext } from '../../../lib/graph/nodes.ts';
+import type { AggregateNode, BranchNode, GraphNode, RecordContext, StreamJoinNode } from '../../../lib/graph/nodes.ts';
+import { subtopologies } from '../../../lib/graph/subtopologies.ts';
+import { joinWindows, tumbling } from '../../../lib/dsl/windows.ts';
 import { serdes } from '../../../lib/serde/builtin.ts';
 
 const text = { key: serdes.string, value: serdes.string };
@@ -383,6 +385,74 @@ describe('join() and leftJoin()', () => {
       expect(() => clicks.mapValues((v) => v).join(users, (c) => c)).not.toThrow();
       clicks.to('keep');
     });
+  });
+});
+
+describe('windowed joins of two streams', () => {
+  const windows = joinWindows(10).before(2).grace(5);
+
+  it('appends a side node per stream, each with its buffer, and a merge node with the join\'s name', () => {
+    const joiner = (l: string | null, r: number | null) => `${l}${r}`;
+    const nodes = built((t) => {
+      const orders = t.stream('orders', text);
+      const payments = t.stream('payments', { key: serdes.string, value: serdes.json<number>() });
+      orders.outerJoin(payments, joiner, windows, { name: 'paid' }).to('out');
+    });
+    const serdesOf = { key: serdes.string, left: serdes.string, right: serdes.json() };
+    const stores = { left: 'paid-left', right: 'paid-right', unmatched: 'paid-unmatched' };
+    const side = { kind: 'streamJoin', join: 'outer', windows: { before: 2, after: 10, grace: 5 }, named: true, stores, joiner, serdes: serdesOf };
+    expect(nodes.slice(2)).toEqual([
+      { ...side, name: 'paid-left', parents: ['source-0'], side: 'left', store: 'paid-left' },
+      { ...side, name: 'paid-right', parents: ['source-1'], side: 'right', store: 'paid-right' },
+      { kind: 'merge', name: 'paid', parents: ['paid-left', 'paid-right'] },
+      expect.objectContaining({ kind: 'sink', parents: ['paid'], serdes: { key: serdes.string, value: serdes.auto } }),
+    ]);
+  });
+
+  it('an inner join keeps no unmatched records; generated names count as one operator call', () => {
+    const nodes = built((t) => {
+      const a = t.stream('a', text);
+      a.join(t.stream('b', text), (l, r) => l + r, windows).to('out');
+      a.leftJoin(t.stream('c', text).mapValues((v) => v.length), (l, r) => `${l}${r}`, windows).to('out2');
+    });
+    expect(node(nodes, 'streamJoin-2-left')).toMatchObject({ join: 'inner', named: false, stores: { unmatched: undefined } });
+    expect(node(nodes, 'streamJoin-2')).toMatchObject({ kind: 'merge' });
+    // The mapped values' serde is unknown: their buffer keeps them as JSON.
+    expect(node(nodes, 'streamJoin-6-right')).toMatchObject({
+      join: 'left',
+      stores: { unmatched: 'streamJoin-6-unmatched' },
+      serdes: { key: serdes.string, left: serdes.string, right: serdes.json() },
+    });
+  });
+
+  it('puts both streams, and so both topics, in one sub-topology', () => {
+    const t = topology('app');
+    t.stream('a', text).join(t.stream('b', text), (l, r) => l + r, windows).to('out');
+    expect(subtopologies(graphOf(t)).map((s) => s.sourceTopics)).toEqual([['a', 'b']]);
+  });
+
+  it('gives the error policy to both sides, where the joiner runs', () => {
+    const errors = { retries: 0 };
+    const nodes = built((t) => {
+      t.stream('a', text).join(t.stream('b', text), (l, r) => l + r, windows, { name: 'j', errors }).to('out');
+    });
+    expect(['j-left', 'j-right'].map((n) => (node(nodes, n) as StreamJoinNode).errors)).toEqual([errors, errors]);
+  });
+
+  it('rejects a stream of another topology, missing windows and a re-keyed stream on either side', () => {
+    const t = topology('app');
+    const a = t.stream('a', text);
+    const foreign = topology('other').stream('b', text);
+    expect(() => a.join(foreign, (l, r) => l + r, windows)).toThrow(invalid('join() after source-0: expected a stream of topology "app"; got an object'));
+    const b = t.stream('b', text);
+    expect(() => a.leftJoin(b, (l, r) => l + r, undefined as never)).toThrow(
+      invalid('leftJoin() after source-0: expected join windows, like joinWindows(60_000); got undefined'),
+    );
+    expect(() => a.outerJoin(b, (l, r) => `${l}${r}`, tumbling(10) as never)).toThrow(/outerJoin\(\) after source-0: expected join windows/);
+    expect(() => a.join(b, 'x' as never, windows)).toThrow(invalid('join() after source-0: the joiner must be a function; got "x"'));
+    const rekeyed = b.map((v, k) => ({ key: k, value: v }));
+    expect(() => a.join(rekeyed, (l, r) => l + r, windows)).toThrow(/the stream from map-2 was re-keyed/);
+    expect(() => rekeyed.join(a, (l, r) => l + r, windows)).toThrow(/the stream from map-2 was re-keyed/);
   });
 });
 

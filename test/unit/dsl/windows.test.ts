@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hopping, session, tumbling } from '../../../lib/dsl/windows.ts';
+import { hopping, joinWindows, session, sliding, tumbling } from '../../../lib/dsl/windows.ts';
 
 const invalid = (message: string) => expect.objectContaining({ name: 'StreamrunError', code: 'INVALID_TOPOLOGY', message });
 
@@ -79,5 +79,60 @@ describe('.grace(ms)', () => {
     const message = `grace(ms): expected a whole number of ms ≥ 0, got ${ms}`;
     expect(() => tumbling(10).grace(ms)).toThrow(invalid(message));
     expect(() => session(10).grace(ms)).toThrow(invalid(message));
+  });
+});
+
+describe('sliding(timeDifference)', () => {
+  it('makes sliding windows with the time difference and no grace, frozen', () => {
+    const w = sliding(60_000);
+    expect({ ...w, grace: undefined }).toEqual({ kind: 'sliding', timeDifference: 60_000, graceMs: 0, grace: undefined });
+    expect(Object.isFrozen(w)).toBe(true);
+    const graced = w.grace(5_000);
+    expect(graced).toMatchObject({ kind: 'sliding', timeDifference: 60_000, graceMs: 5_000 });
+    expect(w.graceMs).toBe(0);
+  });
+
+  it('accepts a time difference of 0, as Kafka Streams does: a window per distinct time', () => {
+    expect(sliding(0).timeDifference).toBe(0);
+  });
+
+  it.each([-1, 1.5, Number.NaN])('rejects the time difference %s and the grace %s', (ms) => {
+    expect(() => sliding(ms)).toThrow(invalid(`sliding(timeDifference): expected a whole number of ms ≥ 0, got ${ms}`));
+    expect(() => sliding(10).grace(ms)).toThrow(invalid(`grace(ms): expected a whole number of ms ≥ 0, got ${ms}`));
+  });
+});
+
+describe('joinWindows(timeDifference)', () => {
+  it('reaches the time difference both ways, with no grace; before, after and grace give new windows', () => {
+    const w = joinWindows(100);
+    expect({ ...w, before: undefined, after: undefined, grace: undefined }).toEqual({
+      kind: 'join',
+      beforeMs: 100,
+      afterMs: 100,
+      graceMs: 0,
+      before: undefined,
+      after: undefined,
+      grace: undefined,
+    });
+    expect(Object.isFrozen(w)).toBe(true);
+    expect(w.before(0).grace(7)).toMatchObject({ beforeMs: 0, afterMs: 100, graceMs: 7 });
+    expect(w.after(5).grace(7).before(3)).toMatchObject({ beforeMs: 3, afterMs: 5, graceMs: 7 });
+    expect(w.beforeMs).toBe(100);
+  });
+
+  it('takes a negative before or after while the window stays at least a point, as Kafka Streams does', () => {
+    expect(joinWindows(10).before(-10)).toMatchObject({ beforeMs: -10, afterMs: 10 });
+    expect(() => joinWindows(10).after(-11)).toThrow(invalid('after(ms): before + after must be ≥ 0, or no record could join; got 10 + -11'));
+    expect(() => joinWindows(0).before(-1)).toThrow(invalid('before(ms): before + after must be ≥ 0, or no record could join; got -1 + 0'));
+  });
+
+  it.each([-1, 1.5, Number.NaN])('rejects the time difference %s and such a grace', (ms) => {
+    expect(() => joinWindows(ms)).toThrow(invalid(`joinWindows(timeDifference): expected a whole number of ms ≥ 0, got ${ms}`));
+    expect(() => joinWindows(1).grace(ms)).toThrow(invalid(`grace(ms): expected a whole number of ms ≥ 0, got ${ms}`));
+  });
+
+  it('wants whole numbers for before and after', () => {
+    expect(() => joinWindows(1).before(0.5)).toThrow(invalid('before(ms): expected a whole number of ms, got 0.5'));
+    expect(() => joinWindows(1).after(Number.NaN)).toThrow(invalid('after(ms): expected a whole number of ms, got NaN'));
   });
 });

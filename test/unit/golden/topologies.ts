@@ -1,4 +1,4 @@
-import { hopping, serdes, session, topology, tumbling, type Topology } from '../../../lib/index.ts';
+import { hopping, joinWindows, serdes, session, sliding, topology, tumbling, type Topology } from '../../../lib/index.ts';
 
 /** A case's topology, as test/golden/cases/*.json describe it for both implementations. */
 export interface CaseTopology {
@@ -12,10 +12,22 @@ export interface CaseTopology {
     | 'session-count'
     | 'session-reduce-sum'
     | 'session-aggregate-concat'
+    | 'sliding-count'
+    | 'sliding-reduce-sum'
+    | 'sliding-aggregate-concat'
     | 'join'
-    | 'left-join';
+    | 'left-join'
+    | 'stream-join'
+    | 'stream-left-join'
+    | 'stream-outer-join'
+    | 'table-join'
+    | 'table-left-join'
+    | 'table-outer-join';
   readonly size?: number;
   readonly gap?: number;
+  readonly timeDifference?: number;
+  readonly before?: number;
+  readonly after?: number;
   readonly advance?: number;
   readonly grace?: number;
   readonly emit?: 'update' | 'final';
@@ -33,8 +45,9 @@ const concat = (agg: string, v: string) => agg + v;
  */
 export function caseTopology(spec: CaseTopology): Topology {
   const app = topology('golden');
-  const input = app.stream('in', text);
-  const grouped = () => (spec.regroup === true ? input.groupBy((v) => `g${Number(v) % 3}`, { key: serdes.string }) : input.groupByKey());
+  // Joins of two streams or two tables read 'left' and 'right' instead.
+  const input = () => app.stream('in', text);
+  const grouped = () => (spec.regroup === true ? input().groupBy((v) => `g${Number(v) % 3}`, { key: serdes.string }) : input().groupByKey());
   switch (spec.kind) {
     case 'count':
       return grouped().count({ name: 'counts' }).toStream().mapValues(String).to('out', text);
@@ -44,10 +57,42 @@ export function caseTopology(spec: CaseTopology): Topology {
       return grouped().aggregate(() => '', concat, { name: 'concat', value: serdes.string }).toStream().to('out', text);
     case 'join':
     case 'left-join': {
+      const stream = input();
       const table = app.table('table', text, { name: 'table' });
       const joined =
-        spec.kind === 'join' ? input.join(table, (v, t) => `${v}|${t}`) : input.leftJoin(table, (v, t) => `${v}|${t}`);
+        spec.kind === 'join' ? stream.join(table, (v, t) => `${v}|${t}`) : stream.leftJoin(table, (v, t) => `${v}|${t}`);
       return joined.to('out', text);
+    }
+    case 'stream-join':
+    case 'stream-left-join':
+    case 'stream-outer-join': {
+      const left = app.stream('left', text);
+      const right = app.stream('right', text);
+      let windows = joinWindows(spec.timeDifference!).grace(spec.grace ?? 0);
+      if (spec.before !== undefined) windows = windows.before(spec.before);
+      if (spec.after !== undefined) windows = windows.after(spec.after);
+      const joiner = (l: string | null, r: string | null) => `${l}|${r}`;
+      const joined =
+        spec.kind === 'stream-join'
+          ? left.join(right, joiner, windows)
+          : spec.kind === 'stream-left-join'
+            ? left.leftJoin(right, joiner, windows)
+            : left.outerJoin(right, joiner, windows);
+      return joined.to('out', text);
+    }
+    case 'table-join':
+    case 'table-left-join':
+    case 'table-outer-join': {
+      const left = app.table('left', text, { name: 'left' });
+      const right = app.table('right', text, { name: 'right' });
+      const joiner = (l: string | null, r: string | null) => `${l}|${r}`;
+      const joined =
+        spec.kind === 'table-join'
+          ? left.join(right, joiner, { name: 'joined', value: serdes.string })
+          : spec.kind === 'table-left-join'
+            ? left.leftJoin(right, joiner, { name: 'joined', value: serdes.string })
+            : left.outerJoin(right, joiner, { name: 'joined', value: serdes.string });
+      return joined.toStream().to('out', text);
     }
     case 'session-count':
     case 'session-reduce-sum':
@@ -60,6 +105,19 @@ export function caseTopology(spec: CaseTopology): Topology {
           : spec.kind === 'session-reduce-sum'
             ? windowed.reduce(sum, { name: 'sums', emit, value: serdes.string }).toStream()
             : windowed.aggregate(() => '', concat, { name: 'concat', emit, value: serdes.string, merge: (a, b) => a + b }).toStream();
+      return table.to('out', { key: serdes.json(), value: serdes.string });
+    }
+    case 'sliding-count':
+    case 'sliding-reduce-sum':
+    case 'sliding-aggregate-concat': {
+      const windowed = grouped().windowedBy(sliding(spec.timeDifference!).grace(spec.grace ?? 0));
+      const emit = spec.emit ?? 'update';
+      const table =
+        spec.kind === 'sliding-count'
+          ? windowed.count({ name: 'counts', emit }).toStream().mapValues(String)
+          : spec.kind === 'sliding-reduce-sum'
+            ? windowed.reduce(sum, { name: 'sums', emit, value: serdes.string }).toStream()
+            : windowed.aggregate(() => '', concat, { name: 'concat', emit, value: serdes.string }).toStream();
       return table.to('out', { key: serdes.json(), value: serdes.string });
     }
     default: {

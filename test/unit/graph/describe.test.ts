@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { graphOf, topology } from '../../../lib/dsl/topology.ts';
-import { hopping, session, tumbling } from '../../../lib/dsl/windows.ts';
+import { hopping, joinWindows, session, sliding, tumbling } from '../../../lib/dsl/windows.ts';
 import { describeGraph } from '../../../lib/graph/describe.ts';
 import { childrenOf } from '../../../lib/graph/edges.ts';
 import { serdes } from '../../../lib/serde/builtin.ts';
@@ -290,6 +290,69 @@ describe('describe() of stateful nodes and external sinks', () => {
     const number = { name: 'number', serialize: (n: number) => Buffer.from(String(n)), deserialize: (b: Buffer) => Number(String(b)) };
     t.stream('in', text).groupByKey().aggregate(() => 0, (n) => n + 1, { name: 'n', value: number });
     expect(String(t.describe())).toContain('    Processor: n (aggregate, store: n, key: string, value: number)');
+  });
+});
+
+/** A sliding-window count, a stream–stream join and a table–table join. */
+function joins() {
+  const t = topology('shop');
+  const orders = t.stream('orders', text);
+  orders.groupByKey().windowedBy(sliding(1000).grace(50)).count({ name: 'recent', emit: 'final' });
+  orders.leftJoin(t.stream('payments', text), (o, p) => `${o}${p}`, joinWindows(500).before(100).grace(20), { name: 'paid' }).to('paid');
+  t.table('users', text, { name: 'users' }).outerJoin(t.table('addresses', text, { name: 'addresses' }), (u, a) => `${u}${a}`, { name: 'profiles' });
+  return t;
+}
+
+describe('describe() of sliding windows and joins', () => {
+  it('text: the time difference, each side of a join with its stores and windows, the merge that ends a join', () => {
+    const lines = String(joins().describe()).split('\n');
+    expect(lines).toContain('    Processor: recent (slidingAggregate, store: recent, time difference 1000 ms, grace 50 ms, emit final)');
+    expect(lines.slice(lines.indexOf('      <-- source-0') + 1, lines.indexOf('    Sink: sink-4 (topic: paid, key: string, value: auto)'))).toEqual([
+      '    Source: source-2 (topic: payments, key: string, value: string)',
+      '      --> paid-right',
+      '    Processor: paid-left (left join, left side, store: paid-left, joins: paid-right, unmatched: paid-unmatched, right records 100 ms before to 500 ms after a left one, grace 20 ms)',
+      '      --> paid',
+      '      <-- source-0',
+      '    Processor: paid-right (left join, right side, store: paid-right, joins: paid-left, unmatched: paid-unmatched, right records 100 ms before to 500 ms after a left one, grace 20 ms)',
+      '      --> paid',
+      '      <-- source-2',
+      '    Processor: paid (merge)',
+      '      --> sink-4',
+      '      <-- paid-left, paid-right',
+    ]);
+    expect(lines).toContain('    Processor: profiles-left (outer join of tables users and addresses, left side, store: profiles, change times: profiles-times)');
+    expect(lines).toContain('    Processor: profiles-right (outer join of tables users and addresses, right side, store: profiles, change times: profiles-times)');
+  });
+
+  it('JSON: the same, as data', () => {
+    const nodes = JSON.parse(JSON.stringify(joins().describe())).subtopologies.flatMap((s: { nodes: unknown[] }) => s.nodes);
+    const named = (name: string) => nodes.find((n: { name: string }) => n.name === name);
+    expect(named('recent')).toEqual({
+      name: 'recent',
+      kind: 'slidingAggregate',
+      store: 'recent',
+      sliding: { timeDifference: 1000, grace: 50, emit: 'final' },
+      late: 'drop',
+      serdes: { key: 'string', value: 'json' },
+      parents: ['source-0'],
+      children: [],
+    });
+    expect(named('paid-right')).toEqual({
+      name: 'paid-right',
+      kind: 'streamJoin',
+      store: 'paid-right',
+      streamJoin: { side: 'right', join: 'left', before: 100, after: 500, grace: 20, other: 'paid-left', unmatched: 'paid-unmatched' },
+      parents: ['source-2'],
+      children: ['paid'],
+    });
+    expect(named('profiles-left')).toEqual({
+      name: 'profiles-left',
+      kind: 'tableJoin',
+      store: 'profiles',
+      tableJoin: { side: 'left', join: 'outer', tables: { left: 'users', right: 'addresses' }, times: 'profiles-times' },
+      parents: ['users-source'],
+      children: ['profiles'],
+    });
   });
 });
 

@@ -1,15 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { serdes, session, topology, tumbling, type Topology } from '../../../lib/index.ts';
+import { serdes, session, sliding, topology, tumbling, type Topology } from '../../../lib/index.ts';
 import { TaskHarness } from '../../../lib/testing/task-harness.ts';
 
 const text = { key: serdes.string, value: serdes.string };
 
-function counted(late: 'drop' | 'dead-letter' | undefined, windows: 'tumbling' | 'session'): Topology {
+function counted(late: 'drop' | 'dead-letter' | undefined, windows: 'tumbling' | 'session' | 'sliding'): Topology {
   const app = topology('late');
   app
     .stream('in', text)
     .groupByKey()
-    .windowedBy(windows === 'tumbling' ? tumbling(10) : session(5), late === undefined ? undefined : { late })
+    .windowedBy(
+      windows === 'tumbling' ? tumbling(10) : windows === 'session' ? session(5) : sliding(5),
+      late === undefined ? undefined : { late },
+    )
     .count({ name: 'counts' })
     .toStream()
     .mapValues(String)
@@ -62,6 +65,12 @@ describe('late records', () => {
   it('of a session name the session they would have made', async () => {
     const { dlq } = await run(counted('dead-letter', 'session'), [['a', 20], ['a', 2]]);
     expect(dlq.map((r) => r.headers!['streamrun.window'])).toEqual(['2,2']);
+  });
+
+  it('of sliding windows name the window that ends at them (t + 1 + time difference <= stream time - grace)', async () => {
+    const { dlq, late } = await run(counted('dead-letter', 'sliding'), [['a', 20], ['a', 15], ['a', 14]]);
+    expect(late).toBe(1);
+    expect(dlq.map((r) => [r.value?.toString(), r.headers!['streamrun.window']])).toEqual([['v14', '9,14']]);
   });
 
   it('late must be drop or dead-letter', () => {

@@ -351,6 +351,18 @@ describe('TaskStores: lookups', () => {
     expect(windows.streamTime).toBe(33);
     expect(windows.get({ key: 'j', start: 30, end: 40 })).toEqual({ value: 3, timestamp: 33 });
   });
+
+  it('an indexed store hands the keys it restored to its node once, in key order', async () => {
+    const indexed: StoreSpec = { ...countsSpec, indexed: true };
+    changelog.append(COUNTS, PARTITION, 'b', json(1));
+    changelog.append(COUNTS, PARTITION, 'a', json(2));
+    changelog.append(COUNTS, PARTITION, 'c', json(3));
+    changelog.append(COUNTS, PARTITION, 'c', null);
+    const stores = await openStores([indexed, usersSpec]);
+    expect(stores.takeKeys('counts')).toEqual(['a', 'b']);
+    expect(stores.takeKeys('counts')).toEqual([]);
+    expect(() => stores.takeKeys('users')).toThrow('store users is not an indexed store');
+  });
 });
 
 describe('TaskStores: commits', () => {

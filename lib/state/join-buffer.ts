@@ -1,0 +1,108 @@
+import type { Serde } from '../serde/serde.ts';
+import type { KeyValueStore } from './key-value-store.ts';
+import { SortedList } from './sorted-list.ts';
+
+/** Where a buffered record is kept: its key, its time, and a sequence number, as records of one key and time may repeat. */
+export interface BufferedKey {
+  readonly key: unknown;
+  readonly time: number;
+  readonly seq: number;
+}
+
+/** Stores a buffered record under [key length][key][time][seq], so one key's records sit together in time order. */
+export function bufferedKeySerde(keySerde: Serde<unknown>): Serde<BufferedKey> {
+  return {
+    name: `buffered(${keySerde.name})`,
+    serialize({ key, time, seq }) {
+      const keyBytes = keySerde.serialize(key);
+      const bytes = Buffer.allocUnsafe(4 + keyBytes.length + 16);
+      bytes.writeUInt32BE(keyBytes.length, 0);
+      keyBytes.copy(bytes, 4);
+      bytes.writeBigInt64BE(BigInt(time), 4 + keyBytes.length);
+      bytes.writeBigInt64BE(BigInt(seq), 12 + keyBytes.length);
+      return bytes;
+    },
+    deserialize(bytes) {
+      const length = bytes.readUInt32BE(0);
+      return {
+        key: keySerde.deserialize(bytes.subarray(4, 4 + length)),
+        time: Number(bytes.readBigInt64BE(4 + length)),
+        seq: Number(bytes.readBigInt64BE(12 + length)),
+      };
+    },
+  };
+}
+
+interface Entry extends BufferedKey {
+  readonly id: string;
+}
+
+/** A record of the other side that falls in a record's window. */
+export interface Partner {
+  readonly time: number;
+  readonly value: unknown;
+}
+
+const byTime = (a: Entry, b: Entry) => a.time - b.time || a.seq - b.seq;
+
+/**
+ * One side of a stream–stream join: its records by key and time, indexed in memory, as Kafka
+ * Streams' join window store keeps them. A record stays `retention` (window size + grace)
+ * behind the newest record's time; older ones nobody sees again, so they are deleted.
+ */
+export class JoinBuffer {
+  readonly #store: KeyValueStore<BufferedKey, unknown>;
+  readonly #retention: number;
+  readonly #ofKey = new Map<string, SortedList<Entry>>();
+  readonly #all = new SortedList<Entry>(byTime);
+  #seq = 0;
+  /** The newest record's time, which the retention counts back from. */
+  #newest = Number.NEGATIVE_INFINITY;
+
+  constructor(store: KeyValueStore<BufferedKey, unknown>, keys: readonly BufferedKey[], keySerde: Serde<unknown>, retention: number) {
+    this.#store = store;
+    this.#retention = retention;
+    for (const key of keys) {
+      this.#track({ ...key, id: keySerde.serialize(key.key).toString('latin1') });
+      if (key.seq >= this.#seq) this.#seq = key.seq + 1;
+    }
+  }
+
+  get newest(): number {
+    return this.#newest;
+  }
+
+  /** The records of the key with these bytes and a time in [from, to], oldest first, as far as the retention lets them be seen. */
+  fetch(keyBytes: Buffer, from: number, to: number): Partner[] {
+    const earliest = Math.max(from, this.#newest - this.#retention + 1);
+    const entries = this.#ofKey.get(keyBytes.toString('latin1'));
+    if (entries === undefined || to < earliest) return [];
+    return entries.range((e) => e.time >= earliest, (e) => e.time > to).map((e) => ({ time: e.time, value: this.#store.get(e) }));
+  }
+
+  put(key: unknown, keyBytes: Buffer, time: number, value: unknown): void {
+    const entry = { key, time, seq: this.#seq++, id: keyBytes.toString('latin1') };
+    this.#store.put(entry, value);
+    this.#track(entry);
+  }
+
+  /** Deletes the records the retention hides for good. */
+  expire(): void {
+    const earliest = this.#newest - this.#retention + 1;
+    for (let oldest = this.#all.first(); oldest !== undefined && oldest.time < earliest; oldest = this.#all.first()) {
+      this.#store.delete(oldest);
+      this.#all.delete(oldest);
+      const ofKey = this.#ofKey.get(oldest.id)!;
+      ofKey.delete(oldest);
+      if (ofKey.size === 0) this.#ofKey.delete(oldest.id);
+    }
+  }
+
+  #track(entry: Entry): void {
+    if (entry.time > this.#newest) this.#newest = entry.time;
+    let ofKey = this.#ofKey.get(entry.id);
+    if (ofKey === undefined) this.#ofKey.set(entry.id, (ofKey = new SortedList(byTime)));
+    ofKey.insert(entry);
+    this.#all.insert(entry);
+  }
+}
