@@ -17,8 +17,10 @@ interface Shape {
   readonly grace: number;
   /** How far beyond the grace a late record lags. */
   readonly lateBy: number;
-  /** Records of a table topic to interleave, for joins. */
+  /** Records of a table topic to interleave, for stream–table joins. */
   readonly table?: boolean;
+  /** For joins of two streams or two tables: the topics a record picks from, and whether they are tables. */
+  readonly sides?: { readonly topics: readonly [string, string]; readonly tables: boolean };
 }
 
 /**
@@ -46,6 +48,14 @@ function generate(seed: number, count: number, shape: Shape): Input[] {
       inputs.push({ topic: 'table', key, value: next() < 0.15 ? null : `t${Math.floor(next() * 100)}`, timestamp });
       continue;
     }
+    if (shape.sides !== undefined) {
+      const [first, second] = shape.sides.topics;
+      const topic = next() < 0.5 ? first : second;
+      // A table's deletes are common; a stream record without a value is rare.
+      const value = next() < (shape.sides.tables ? 0.15 : 0.04) ? null : `${topic[0]}${Math.floor(next() * 100)}`;
+      inputs.push({ topic, key, value, timestamp });
+      continue;
+    }
     const value = next() < 0.04 ? null : String(Math.floor(next() * 10));
     inputs.push({ topic: 'in', key, value, timestamp });
   }
@@ -60,9 +70,10 @@ const aggregations = ['count', 'reduce-sum', 'aggregate-concat'] as const;
 const emits = ['update', 'final'] as const;
 
 /**
- * The conformance matrix: every window kind with every aggregation, both emit modes, grace 0 and
- * more, on the key or through a repartition topic, plus stream–table joins, each on its own
- * seeded input of 300 records.
+ * The conformance matrix: every window kind (tumbling, hopping, session, sliding) with every
+ * aggregation, both emit modes, grace 0 and more, on the key or through a repartition topic;
+ * stream–table, stream–stream (three join windows each) and table–table joins, inner, left and
+ * outer; each on its own seeded input of 300 records.
  */
 export function conformanceCases(): ConformanceCase[] {
   const cases: ConformanceCase[] = [];
@@ -71,9 +82,10 @@ export function conformanceCases(): ConformanceCase[] {
     cases.push({ name, description, topology, input: generate(seed++, 300, shape) });
   };
   const windows = [
-    { name: 'tumbling', spec: { size: 10 }, sessions: false },
-    { name: 'hopping', spec: { size: 10, advance: 4 }, sessions: false },
-    { name: 'session', spec: { gap: 6 }, sessions: true },
+    { name: 'tumbling', spec: { size: 10 }, prefix: 'windowed' },
+    { name: 'hopping', spec: { size: 10, advance: 4 }, prefix: 'windowed' },
+    { name: 'session', spec: { gap: 6 }, prefix: 'session' },
+    { name: 'sliding', spec: { timeDifference: 8 }, prefix: 'sliding' },
   ] as const;
   for (const window of windows) {
     for (const grace of [0, 5]) {
@@ -82,13 +94,7 @@ export function conformanceCases(): ConformanceCase[] {
           for (const regroup of [false, true]) {
             // Re-keying is one more path, not one more semantics: once per window kind and emit mode is enough.
             if (regroup && (aggregation !== 'count' || grace === 0)) continue;
-            const kind = window.sessions
-              ? aggregation === 'count'
-                ? 'session-count'
-                : aggregation === 'aggregate-concat'
-                  ? 'session-aggregate-concat'
-                  : 'session-reduce-sum'
-              : (`windowed-${aggregation}` as const);
+            const kind = `${window.prefix}-${aggregation}` as const;
             const name = `${window.name}-${aggregation}-grace${grace}-${emit}${regroup ? '-regroup' : ''}`;
             add(
               name,
@@ -107,6 +113,23 @@ export function conformanceCases(): ConformanceCase[] {
   add('count-regroup', 'groupBy(value % 3).count() through a repartition topic', { kind: 'count', regroup: true }, { grace: 5, lateBy: 30 });
   for (const kind of ['join', 'left-join'] as const) {
     add(kind, `stream–table ${kind} with table updates and deletes`, { kind }, { grace: 5, lateBy: 30, table: true });
+  }
+  const streams = { topics: ['left', 'right'], tables: false } as const;
+  for (const kind of ['stream-join', 'stream-left-join', 'stream-outer-join'] as const) {
+    for (const [label, windows] of [
+      ['diff5-grace0', { timeDifference: 5, grace: 0 }],
+      ['diff5-grace3', { timeDifference: 5, grace: 3 }],
+      ['before2-after6-grace3', { timeDifference: 5, before: 2, after: 6, grace: 3 }],
+    ] as const) {
+      add(`${kind}-${label}`, `${kind} with JoinWindows ${JSON.stringify(windows)}, both sides interleaved`, { kind, ...windows }, {
+        grace: windows.grace,
+        lateBy: 20,
+        sides: streams,
+      });
+    }
+  }
+  for (const kind of ['table-join', 'table-left-join', 'table-outer-join'] as const) {
+    add(kind, `table–table ${kind} with updates and deletes on both sides`, { kind }, { grace: 5, lateBy: 30, sides: { topics: ['left', 'right'], tables: true } });
   }
   return cases;
 }

@@ -12,8 +12,8 @@ import { kafkaStreamsOutput } from './kafka-streams-twin.ts';
 describe('conformance with Kafka Streams 4.4 on seeded inputs', () => {
   const cases = conformanceCases();
 
-  it('covers every window kind, aggregation, emit mode and grace, regrouping and joins', () => {
-    expect(cases.length).toBe(48);
+  it('covers every window kind, aggregation, emit mode and grace, regrouping and every kind of join', () => {
+    expect(cases.length).toBe(74);
     expect(new Set(cases.map((c) => c.name)).size).toBe(cases.length);
   });
 
