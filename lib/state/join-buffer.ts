@@ -1,4 +1,5 @@
 import type { Serde } from '../serde/serde.ts';
+import { keyAndTimesSerde } from './key-and-times.ts';
 import type { KeyValueStore } from './key-value-store.ts';
 import { SortedList } from './sorted-list.ts';
 
@@ -11,26 +12,7 @@ export interface BufferedKey {
 
 /** Stores a buffered record under [key length][key][time][seq], so one key's records sit together in time order. */
 export function bufferedKeySerde(keySerde: Serde<unknown>): Serde<BufferedKey> {
-  return {
-    name: `buffered(${keySerde.name})`,
-    serialize({ key, time, seq }) {
-      const keyBytes = keySerde.serialize(key);
-      const bytes = Buffer.allocUnsafe(4 + keyBytes.length + 16);
-      bytes.writeUInt32BE(keyBytes.length, 0);
-      keyBytes.copy(bytes, 4);
-      bytes.writeBigInt64BE(BigInt(time), 4 + keyBytes.length);
-      bytes.writeBigInt64BE(BigInt(seq), 12 + keyBytes.length);
-      return bytes;
-    },
-    deserialize(bytes) {
-      const length = bytes.readUInt32BE(0);
-      return {
-        key: keySerde.deserialize(bytes.subarray(4, 4 + length)),
-        time: Number(bytes.readBigInt64BE(4 + length)),
-        seq: Number(bytes.readBigInt64BE(12 + length)),
-      };
-    },
-  };
+  return keyAndTimesSerde('buffered', keySerde, (b) => [b.key, b.time, b.seq], (key, time, seq) => ({ key, time, seq }));
 }
 
 interface Entry extends BufferedKey {

@@ -1,4 +1,5 @@
 import type { Serde } from '../serde/serde.ts';
+import { keyAndTimesSerde } from './key-and-times.ts';
 import type { KeyValueStore } from './key-value-store.ts';
 
 export interface WindowKey {
@@ -7,31 +8,9 @@ export interface WindowKey {
   readonly end: number;
 }
 
-/**
- * Stores a window under [key length][key][start][end], so one key's windows sit together in
- * time order and a range scan by key and time stays one LevelDB range.
- */
+/** Stores a window under [key length][key][start][end], so one key's windows sit together in time order. */
 export function windowKeySerde(keySerde: Serde<unknown>): Serde<WindowKey> {
-  return {
-    name: `windowed(${keySerde.name})`,
-    serialize({ key, start, end }) {
-      const keyBytes = keySerde.serialize(key);
-      const bytes = Buffer.allocUnsafe(4 + keyBytes.length + 16);
-      bytes.writeUInt32BE(keyBytes.length, 0);
-      keyBytes.copy(bytes, 4);
-      bytes.writeBigInt64BE(BigInt(start), 4 + keyBytes.length);
-      bytes.writeBigInt64BE(BigInt(end), 12 + keyBytes.length);
-      return bytes;
-    },
-    deserialize(bytes) {
-      const length = bytes.readUInt32BE(0);
-      return {
-        key: keySerde.deserialize(bytes.subarray(4, 4 + length)),
-        start: Number(bytes.readBigInt64BE(4 + length)),
-        end: Number(bytes.readBigInt64BE(12 + length)),
-      };
-    },
-  };
+  return keyAndTimesSerde('windowed', keySerde, (w) => [w.key, w.start, w.end], (key, start, end) => ({ key, start, end }));
 }
 
 /** An aggregate and the newest event time among its records, as Kafka Streams keeps them. */
