@@ -301,3 +301,8 @@ export interface TopologyGraph {
   /** In build order: every node comes after its parents. */
   readonly nodes: readonly GraphNode[];
 }
+
+/** Whether a windowed node sends its late records to the dead-letter topic (`late: 'dead-letter'`). */
+export function deadLettersLate(node: GraphNode): boolean {
+  return (node.kind === 'windowedAggregate' || node.kind === 'sessionAggregate' || node.kind === 'slidingAggregate') && node.late === 'dead-letter';
+}

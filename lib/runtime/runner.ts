@@ -3,7 +3,7 @@ import { graphOf, type Topology } from '../dsl/topology.ts';
 import { StreamrunError } from '../errors/streamrun-error.ts';
 import { childrenOf } from '../graph/edges.ts';
 import { underAppId } from '../graph/app-id.ts';
-import type { EnrichNode, ExternalSinkNode, GraphNode } from '../graph/nodes.ts';
+import { deadLettersLate, type EnrichNode, type ExternalSinkNode, type GraphNode } from '../graph/nodes.ts';
 import { subtopologies, type Subtopology } from '../graph/subtopologies.ts';
 import { storeSpecs } from '../state/changelog.ts';
 import { TaskStores, type StoreSpec } from '../state/task-stores.ts';
@@ -139,7 +139,8 @@ export class Runner {
       const widest = Math.max(...subs.flatMap((sub) => sub.sourceTopics.map((t) => counts.get(t) ?? 1)));
       const lateTopics = subs
         .flatMap((s) => s.nodes)
-        .flatMap((n) => ((n.kind === 'windowedAggregate' || n.kind === 'sessionAggregate') && n.late === 'dead-letter' ? [this.#deadLetterTopicOf(n.name)] : []));
+        .filter(deadLettersLate)
+        .map((n) => this.#deadLetterTopicOf(n.name));
       const deadLetterTopics = [
         ...[this.#options.errors, ...this.#policies.values()].flatMap((p) => (p.onExhausted === 'dlq' ? [p.deadLetterTopic] : [])),
         ...lateTopics,

@@ -1,6 +1,6 @@
 import { StreamrunError } from '../errors/streamrun-error.ts';
 import type { Breaker } from '../errors/breaker.ts';
-import type { EnrichNode, ExternalSinkNode, GraphNode, RecordContext } from '../graph/nodes.ts';
+import { deadLettersLate, type EnrichNode, type ExternalSinkNode, type GraphNode, type RecordContext } from '../graph/nodes.ts';
 import { writeSinkBatch, type SinkBatch } from './sink-writes.ts';
 import type { Failed, Settled } from './failures.ts';
 import type { StateStores } from '../state/state-stores.ts';
@@ -83,11 +83,7 @@ export class Task {
     const concurrency = options.nodes.flatMap((n) => (n.kind === 'enrich' ? [n.concurrency] : []));
     this.#maxInFlight = Math.min(Number.POSITIVE_INFINITY, ...concurrency);
     this.#partitionsOf = options.partitions;
-    const deadLettering = new Set(
-      options.nodes.flatMap((n) =>
-        (n.kind === 'windowedAggregate' || n.kind === 'sessionAggregate' || n.kind === 'slidingAggregate') && n.late === 'dead-letter' ? [n.name] : [],
-      ),
-    );
+    const deadLettering = new Set(options.nodes.filter(deadLettersLate).map((n) => n.name));
     const compiled = compile(options.nodes, options.children, context, this.outputs, {
       partition: options.partition,
       time: options.time,

@@ -61,7 +61,9 @@ export function slidingAggregate(
     streamTime = clock.observe(context.topic, context.writer, timestamp === undefined ? (context.watermark ?? time) : time);
     const closeTime = streamTime - grace;
     if (time + 1 + timeDifference <= closeTime) {
-      state.late(node.name, time, { start: time - timeDifference, end: time }, streamTime);
+      // The window it would have made: a record before the time difference shares [0, timeDifference].
+      const start = Math.max(0, time - timeDifference);
+      state.late(node.name, time, { start, end: start + timeDifference }, streamTime);
       return;
     }
     const bytes = guard(() => node.serdes.key.serialize(key));

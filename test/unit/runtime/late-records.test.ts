@@ -73,6 +73,11 @@ describe('late records', () => {
     expect(dlq.map((r) => [r.value?.toString(), r.headers!['streamrun.window']])).toEqual([['v14', '9,14']]);
   });
 
+  it('of sliding windows name the window the record would have made', async () => {
+    const { dlq, late } = await run(counted('dead-letter', 'sliding'), [['a', 20], ['a', 2], ['a', 9]]);
+    expect([late, dlq.map((r) => r.headers!['streamrun.window'])]).toEqual([2, ['0,5', '4,9']]);
+  });
+
   it('late must be drop or dead-letter', () => {
     const grouped = topology('x').stream('in', text).groupByKey();
     expect(() => grouped.windowedBy(tumbling(10), { late: 'keep' as 'drop' })).toThrow("late must be 'drop' or 'dead-letter', got \"keep\"");
