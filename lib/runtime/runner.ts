@@ -88,6 +88,8 @@ export class Runner {
   #producer: OutputProducer | undefined;
   #commitStep: CommitStep | undefined;
   #stopping: Promise<void> | undefined;
+  /** Set once the consumer joined its group: until then `/health` says 'starting'. */
+  #joined = false;
   #resolveFinished!: () => void;
   #rejectFinished!: (error: Error) => void;
   /** Settles when the runner stopped: resolves after `stop()`, rejects if the consumer died. */
@@ -159,6 +161,9 @@ export class Runner {
         await this.#options.setup(this.#setup.context);
       }
       this.#commitStep = atLeastOnce(this.#producer);
+      // Ingest and queries need the producer and the setup's services, not the group: serve them
+      // while the join waits (after a crash, for the dead member's session to run out).
+      if (this.#options.port !== undefined) await this.#startServer(this.#options.port);
       // Each try is a new consumer (one that failed to join has left), set before it starts:
       // its first batches may come before `start` resolves.
       await step(`join group ${this.appId}`, () => {
@@ -169,11 +174,11 @@ export class Runner {
           onCrash: (error, restarting) => this.#onCrash(error, restarting),
         });
       });
+      this.#joined = true;
     } catch (error) {
       await this.#closeClients();
       throw error;
     }
-    if (this.#options.port !== undefined) await this.#startServer(this.#options.port);
     logger.info(`${this.appId} running`, {
       brokers: this.#options.brokers,
       stateDir: this.#options.stateDir,
@@ -184,19 +189,14 @@ export class Runner {
   async #startServer(port: number): Promise<void> {
     const specs = new Map([...this.#stores.values()].flat().map((spec) => [spec.store, spec]));
     const stores = () => [...this.#ready.values()].flatMap((task) => (task.stores ? [task.stores] : []));
-    try {
-      this.#server = await startHttpServer({
-        port,
-        ...(this.#options.host === undefined ? {} : { host: this.#options.host }),
-        queries: localStoreQueries(specs, stores),
-        health: () => this.#health(),
-        logger: this.#options.logger,
-        routes: this.#setup?.routes ?? [],
-      });
-    } catch (error) {
-      await this.#closeClients();
-      throw error;
-    }
+    this.#server = await startHttpServer({
+      port,
+      ...(this.#options.host === undefined ? {} : { host: this.#options.host }),
+      queries: localStoreQueries(specs, stores),
+      health: () => this.#health(),
+      logger: this.#options.logger,
+      routes: this.#setup?.routes ?? [],
+    });
   }
 
   async #health(): Promise<HealthReport> {
@@ -212,7 +212,7 @@ export class Runner {
       }),
     );
     const healthy = results.every(([, result]) => result === 'ok');
-    const status = this.#stopping ? 'stopping' : healthy ? 'ok' : 'degraded';
+    const status = this.#stopping ? 'stopping' : !this.#joined ? 'starting' : healthy ? 'ok' : 'degraded';
     return { status, appId: this.appId, tasks: this.tasks(), checks: Object.fromEntries(results) };
   }
 

@@ -21,8 +21,11 @@ export interface PipelineSetup {
   /** DATABASE_URL for the pipeline: a fresh database on the real server, or '' for the embedded one. */
   readonly databaseUrl: string;
   readonly stateDir: string;
-  /** Starts `streamrun start topologies/events.ts` with these and waits until it runs. */
-  start(options?: { appId?: string; env?: Record<string, string>; args?: readonly string[] }): Promise<Pipeline>;
+  /**
+   * Starts `streamrun start topologies/events.ts` with these and waits until it runs, or with
+   * `until: 'listening'` only until its HTTP server listens (it may still be joining its group).
+   */
+  start(options?: { appId?: string; env?: Record<string, string>; args?: readonly string[]; until?: 'running' | 'listening' }): Promise<Pipeline>;
 }
 
 /** A fresh database on the test server, named after the test. */
@@ -61,7 +64,7 @@ export function usePipelines(): (backend: 'postgres' | 'pglite') => Promise<Pipe
       prefix,
       databaseUrl,
       stateDir,
-      async start({ appId = uniqueName('events'), env = {}, args = ['--port', '0'] } = {}) {
+      async start({ appId = uniqueName('events'), env = {}, args = ['--port', '0'], until = 'running' } = {}) {
         const run = runCli(['start', 'topologies/events.ts', '--app-id', appId, '--state-dir', stateDir, '--brokers', brokers(), ...args], {
           EVENTS_TOPIC_PREFIX: prefix,
           DATABASE_URL: databaseUrl,
@@ -69,11 +72,12 @@ export function usePipelines(): (backend: 'postgres' | 'pglite') => Promise<Pipe
           STREAMRUN_API_TOKEN: '',
           ...env,
         });
-        await run.waitForOutput(new RegExp(`${appId} running`), 90_000).catch((error: unknown) => {
+        const line = until === 'running' ? new RegExp(`${appId} running`) : /http server listening/;
+        await run.waitForOutput(line, 90_000).catch((error: unknown) => {
           run.child.kill('SIGKILL');
           throw new Error(`${(error as Error).message}\n${run.stderr()}`);
         });
-        const url = /"http":"([^"]+)"/.exec(run.stderr())?.[1];
+        const url = /http server listening.*"url":"([^"]+)"/.exec(run.stderr())?.[1];
         if (url === undefined) throw new Error(`no http url in:\n${run.stderr()}`);
         const pipeline: Pipeline = {
           url,

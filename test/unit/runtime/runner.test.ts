@@ -15,7 +15,7 @@ import { Runner } from '../../../lib/runtime/runner.ts';
 const transient = (error: unknown) => (error instanceof Error && /^[A-Z_]+$/.test(error.message) ? error.message : undefined);
 
 /** A client that fails the calls it is told to, in order, and records what was asked of it. */
-function fakeClient(failures: { createTopics?: Error[]; join?: Error[] }) {
+function fakeClient(failures: { createTopics?: Error[]; join?: Error[]; joinWaitsFor?: Promise<void> }) {
   const calls: string[] = [];
   const failNext = (list: Error[] | undefined) => {
     const error = list?.shift();
@@ -25,6 +25,7 @@ function fakeClient(failures: { createTopics?: Error[]; join?: Error[] }) {
     async start(topics, handlers) {
       calls.push(`join ${topics.join(',')}`);
       failNext(failures.join);
+      await failures.joinWaitsFor;
       handlers.onAssignment(new Map());
     },
     pause: () => {},
@@ -63,9 +64,9 @@ describe('Runner start-up', () => {
   afterEach(() => rm(stateDir, { recursive: true, force: true }));
 
   /** A stateless relay from `in` to `out`, its dead letters to `relay-dlq`. */
-  function runner(client: StreamClient, logger: Logger, startupTimeoutMs: number): Runner {
+  function runner(client: StreamClient, logger: Logger, startupTimeoutMs: number, port?: number): Runner {
     const graph = graphOf(topology('relay').stream('in', { key: serdes.string, value: serdes.string }).to('out'));
-    const options = resolveRunnerOptions({ logger, stateDir, startupTimeoutMs }, graph.appId);
+    const options = resolveRunnerOptions({ logger, stateDir, startupTimeoutMs, ...(port === undefined ? {} : { port }) }, graph.appId);
     return new Runner(subtopologies(graph), childrenOf(graph), client, options);
   }
 
@@ -108,5 +109,32 @@ describe('Runner start-up', () => {
     await expect(runner(client, logger, 60_000).begin()).rejects.toBe(refused);
     expect(calls).toEqual(['connect', 'create in,out', 'close client']);
     expect(logger.lines.filter((l) => l.startsWith('start-up: '))).toEqual([]);
+  });
+
+  it('serves HTTP while the group join waits, /health saying starting (503) until the join, then ok', async () => {
+    let joined!: () => void;
+    const { client } = fakeClient({ joinWaitsFor: new Promise<void>((resolve) => (joined = resolve)) });
+    const logger = infoLines();
+    const lines = logger.lines;
+    const r = runner(client, logger, 60_000, 0);
+    const started = r.begin();
+    // The server is up before the join.
+    const url = await new Promise<string>((resolve) => {
+      const poll = setInterval(() => {
+        if (r.httpUrl !== undefined) {
+          clearInterval(poll);
+          resolve(r.httpUrl);
+        }
+      }, 10);
+    });
+    const starting = await fetch(`${url}/health`);
+    expect([starting.status, ((await starting.json()) as { status: string }).status]).toEqual([503, 'starting']);
+    expect(lines).not.toContain('relay running');
+    joined();
+    await started;
+    const running = await fetch(`${url}/health`);
+    expect([running.status, ((await running.json()) as { status: string }).status]).toEqual([200, 'ok']);
+    expect(lines.at(-1)).toBe('relay running');
+    await r.stop();
   });
 });
