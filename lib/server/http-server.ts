@@ -202,7 +202,7 @@ function buildApp({ queries, health, logger, bodyLimit = 1024 * 1024 }: HttpServ
 
   app.setErrorHandler(async (error: unknown, request, reply) => {
     const status = clientErrorStatus(error);
-    if (status !== undefined) return reply.code(status).send(clientError(status, messageOf(error)));
+    if (status !== undefined) return reply.code(status).send({ ...clientError(status, messageOf(error)), ...invalidField(error) });
     logger.error('http request failed', { requestId: request.id, method: request.method, url: request.url, error });
     // The error's own text (a database's, say) may tell a client about the internals: it goes to
     // the Logger only, and the request id leads from the answer to it.
@@ -227,6 +227,19 @@ function clientErrorStatus(error: unknown): number | undefined {
   if ('validation' in error && error.validation !== undefined) return 400;
   const status = 'statusCode' in error ? error.statusCode : undefined;
   return typeof status === 'number' && status >= 400 && status < 500 ? status : undefined;
+}
+
+/**
+ * The parameter a schema validation error is about (`limit`, `key`), as `{ field }`, so a
+ * topology's own 400s and fastify's name it the same way.
+ */
+function invalidField(error: unknown): { field?: string } {
+  const first = typeof error === 'object' && error !== null && 'validation' in error && Array.isArray(error.validation) ? (error.validation[0] as unknown) : undefined;
+  if (typeof first !== 'object' || first === null) return {};
+  const { instancePath, params } = first as { instancePath?: unknown; params?: { missingProperty?: unknown } };
+  const missing = params?.missingProperty;
+  const field = typeof missing === 'string' ? missing : typeof instancePath === 'string' ? instancePath.slice(1).replaceAll('/', '.') : '';
+  return field === '' ? {} : { field };
 }
 
 function unknownStore(queries: StoreQueries, store: string): ErrorBody | undefined {

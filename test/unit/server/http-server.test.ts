@@ -151,9 +151,10 @@ describe('startHttpServer', () => {
     });
 
     it('is 400 in the same shape for an empty key or a malformed URL', async () => {
-      expect(await get(server, '/stores/words/')).toMatchObject({
+      expect(await get(server, '/stores/words/')).toEqual({
         status: 400,
-        body: { error: 'bad_request', message: 'params/key must NOT have fewer than 1 characters' },
+        type: 'application/json; charset=utf-8',
+        body: { error: 'bad_request', message: 'params/key must NOT have fewer than 1 characters', field: 'key' },
       });
       expect(await get(server, '/stores/words/%E0%A4%A')).toMatchObject({
         status: 400,
@@ -210,7 +211,7 @@ describe('startHttpServer', () => {
       expect(await get(server, `/stores/words?limit=${limit}`)).toEqual({
         status: 400,
         type: 'application/json; charset=utf-8',
-        body: { error: 'bad_request', message },
+        body: { error: 'bad_request', message, field: 'limit' },
       });
       expect(queries.ranges).toEqual([]);
     });
