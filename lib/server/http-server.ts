@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { fastify, type FastifyInstance, type FastifyReply, type HTTPMethods } from 'fastify';
+import { fastify, type FastifyInstance, type FastifyReply, type FastifyRequest, type HTTPMethods } from 'fastify';
 import { StreamrunError } from '../errors/streamrun-error.ts';
 import type { Logger } from '../runtime/logger.ts';
 import type { HealthReport, StoreQueries } from './store-queries.ts';
@@ -188,7 +188,7 @@ function buildApp({ queries, health, logger, bodyLimit = 1024 * 1024 }: HttpServ
     );
   });
 
-  app.setNotFoundHandler(async (request, reply) => {
+  const noRoute = async (request: FastifyRequest, reply: FastifyReply) => {
     const path = request.url.split('?', 1)[0]!;
     const allowed = methods.filter((method) => app.findRoute({ method, url: path }) !== null);
     if (allowed.length > 0) {
@@ -198,9 +198,13 @@ function buildApp({ queries, health, logger, bodyLimit = 1024 * 1024 }: HttpServ
         .send(clientError(405, `${request.method} is not allowed on ${path}; allowed: ${allowed.join(', ')}`));
     }
     return reply.code(404).send(notFound(`No route for ${request.method} ${request.url}`));
-  });
+  };
+  app.setNotFoundHandler(noRoute);
 
   app.setErrorHandler(async (error: unknown, request, reply) => {
+    // fastify parses the body before it finds there is no route (a DELETE saying
+    // content-type: application/json, but empty): no route is the answer, not the body.
+    if (request.is404) return noRoute(request, reply);
     const status = clientErrorStatus(error);
     if (status !== undefined) return reply.code(status).send({ ...clientError(status, messageOf(error)), ...invalidField(error) });
     logger.error('http request failed', { requestId: request.id, method: request.method, url: request.url, error });

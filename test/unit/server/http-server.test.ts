@@ -249,6 +249,13 @@ describe('startHttpServer', () => {
     ]);
   });
 
+  it('is 405, not a body error, for a known path and another method with an empty JSON body', async () => {
+    const response = await fetch(`${server.url}/stores`, { method: 'DELETE', headers: { 'content-type': 'application/json' } });
+    expect([response.status, response.headers.get('allow')]).toEqual([405, 'GET, HEAD']);
+    const unknown = await fetch(`${server.url}/nothing`, { method: 'DELETE', headers: { 'content-type': 'application/json' } });
+    expect([unknown.status, await unknown.json()]).toEqual([404, { error: 'not_found', message: 'No route for DELETE /nothing' }]);
+  });
+
   it('logs each request at debug level', async () => {
     await get(server, '/stores/words/pear');
     expect(logger.lines).toContainEqual({
