@@ -24,7 +24,7 @@ export function unstorableText(text: string): string | undefined {
 export function checkStorable(value: unknown, field: string): void {
   const pending: { value: unknown; field: string; depth: number }[] = [{ value, field, depth: 0 }];
   for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
-    const { value: v, field: at } = next;
+    const { value: v, field: at, depth } = next;
     if (typeof v === 'string') {
       const why = unstorableText(v);
       if (why !== undefined) throw new ValidationError(at, why);
@@ -32,13 +32,14 @@ export function checkStorable(value: unknown, field: string): void {
       // JSON.parse reads 1e400 as Infinity, which JSON cannot write back.
       if (!Number.isFinite(v)) throw new ValidationError(at, 'a number out of range');
     } else if (typeof v === 'object' && v !== null) {
-      if (next.depth >= maxDepth) throw new ValidationError(at, `nested deeper than ${maxDepth} levels`);
-      const entries = Array.isArray(v) ? v.map((item, i) => [`${at}[${i}]`, item] as const) : Object.entries(v).map(([key, item]) => {
+      if (depth >= maxDepth) throw new ValidationError(at, `nested deeper than ${maxDepth} levels`);
+      const members = Array.isArray(v) ? v.map((item, i) => [`${at}[${i}]`, item] as const) : Object.entries(v).map(([key, item]) => {
         const why = unstorableText(key);
         if (why !== undefined) throw new ValidationError(at, `a key ${why}`);
         return [memberField(at, key), item] as const;
       });
-      for (let i = entries.length - 1; i >= 0; i--) pending.push({ field: entries[i]![0], value: entries[i]![1], depth: next.depth + 1 });
+      // Last first onto the stack, so the first bad member is the one named.
+      for (let i = members.length - 1; i >= 0; i--) pending.push({ field: members[i]![0], value: members[i]![1], depth: depth + 1 });
     }
   }
 }
