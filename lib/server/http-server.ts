@@ -1,5 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { fastify, type FastifyInstance, type FastifyReply } from 'fastify';
+import { fastify, type FastifyInstance, type FastifyReply, type FastifyRequest, type HTTPMethods } from 'fastify';
 import { StreamrunError } from '../errors/streamrun-error.ts';
 import type { Logger } from '../runtime/logger.ts';
 import type { HealthReport, StoreQueries } from './store-queries.ts';
@@ -90,9 +91,13 @@ type ErrorBody = { error: string; message: string };
 const clientErrors: Readonly<Record<number, string>> = {
   401: 'unauthorized',
   404: 'not_found',
+  405: 'method_not_allowed',
   413: 'payload_too_large',
   415: 'unsupported_media_type',
 };
+
+/** Methods a 405 may list in `Allow`; HEAD comes with every GET route. */
+const methods: readonly HTTPMethods[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 
 const storeParams = {
   type: 'object',
@@ -120,6 +125,8 @@ function buildApp({ queries, health, logger, bodyLimit = 1024 * 1024 }: HttpServ
     bodyLimit,
     // Requests are logged through our Logger below; fastify's pino would be a second format.
     logger: false,
+    // Unique across restarts and instances, so a request id in a 500 finds its log line.
+    genReqId: () => randomUUID(),
     // Keys are path segments; find-my-way's default cap of 100 characters would 404 long ones.
     routerOptions: { maxParamLength: 4096 },
     // A malformed URL or an over-long key fails in the router, before the error handler.
@@ -181,16 +188,33 @@ function buildApp({ queries, health, logger, bodyLimit = 1024 * 1024 }: HttpServ
     );
   });
 
-  app.setNotFoundHandler(async (request, reply) =>
-    reply.code(404).send(notFound(`No route for ${request.method} ${request.url}`)),
-  );
+  const noRoute = async (request: FastifyRequest, reply: FastifyReply) => {
+    const path = request.url.split('?', 1)[0]!;
+    const allowed = methods.filter((method) => app.findRoute({ method, url: path }) !== null);
+    if (allowed.length > 0) {
+      return reply
+        .code(405)
+        .header('allow', allowed.join(', '))
+        .send(clientError(405, `${request.method} is not allowed on ${path}; allowed: ${allowed.join(', ')}`));
+    }
+    return reply.code(404).send(notFound(`No route for ${request.method} ${request.url}`));
+  };
+  app.setNotFoundHandler(noRoute);
 
   app.setErrorHandler(async (error: unknown, request, reply) => {
+    // fastify parses the body before it finds there is no route (a DELETE saying
+    // content-type: application/json, but empty): no route is the answer, not the body.
+    if (request.is404) return noRoute(request, reply);
     const status = clientErrorStatus(error);
-    if (status !== undefined) return reply.code(status).send(clientError(status, messageOf(error)));
-    logger.error('http request failed', { method: request.method, url: request.url, error });
-    // The message helps whoever is looking; the stack goes to the Logger only.
-    return reply.code(500).send({ error: 'internal_error', message: messageOf(error) } satisfies ErrorBody);
+    if (status !== undefined) return reply.code(status).send({ ...clientError(status, messageOf(error)), ...invalidField(error) });
+    logger.error('http request failed', { requestId: request.id, method: request.method, url: request.url, error });
+    // The error's own text (a database's, say) may tell a client about the internals: it goes to
+    // the Logger only, and the request id leads from the answer to it.
+    return reply.code(500).send({
+      error: 'internal',
+      message: `internal error; the server log has it under request id ${request.id}`,
+      requestId: request.id,
+    });
   });
 
   return app;
@@ -207,6 +231,19 @@ function clientErrorStatus(error: unknown): number | undefined {
   if ('validation' in error && error.validation !== undefined) return 400;
   const status = 'statusCode' in error ? error.statusCode : undefined;
   return typeof status === 'number' && status >= 400 && status < 500 ? status : undefined;
+}
+
+/**
+ * The parameter a schema validation error is about (`limit`, `key`), as `{ field }`, so a
+ * topology's own 400s and fastify's name it the same way.
+ */
+function invalidField(error: unknown): { field?: string } {
+  const first = typeof error === 'object' && error !== null && 'validation' in error && Array.isArray(error.validation) ? (error.validation[0] as unknown) : undefined;
+  if (typeof first !== 'object' || first === null) return {};
+  const { instancePath, params } = first as { instancePath?: unknown; params?: { missingProperty?: unknown } };
+  const missing = params?.missingProperty;
+  const field = typeof missing === 'string' ? missing : typeof instancePath === 'string' ? instancePath.slice(1).replaceAll('/', '.') : '';
+  return field === '' ? {} : { field };
 }
 
 function unknownStore(queries: StoreQueries, store: string): ErrorBody | undefined {

@@ -1,12 +1,14 @@
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { LRUCache } from 'lru-cache';
 import type { HttpRoutes } from 'streamrun';
 import type { Database } from '../../lib/connectors/postgres.ts';
 import { ValidationError, validateEvent, type Event } from './event.ts';
-import { getEvent, latestWindows, listEvents, typeStats, type Cursor, type EventView } from './queries.ts';
+import { defaultLimit, encodeCursor, listFilter, maxLimit, text, type ListQuery } from './params.ts';
+import { getEvent, latestWindows, listEvents, typeStats, type EventView } from './queries.ts';
+import { maxDepth, nestsTooDeep } from './storable.ts';
 
 export interface EventsApiOptions {
   /** The database, once setup opened it. */
@@ -15,7 +17,7 @@ export interface EventsApiOptions {
   readonly publish: (events: readonly Event[]) => Promise<void>;
   /** Records in the dead-letter topic. */
   readonly deadLetters: () => Promise<number>;
-  /** When set, every /events route wants `Authorization: Bearer <token>`. */
+  /** When set, every route that serves data wants `Authorization: Bearer <token>`: all but /health, /metrics and /docs. */
   readonly token?: string | undefined;
 }
 
@@ -28,8 +30,8 @@ export const maxBatch = 1000;
  */
 const cachedEvents = 50_000;
 const cacheTtlMs = 60_000;
-const defaultLimit = 100;
-const maxLimit = 1000;
+/** Open without the token: they serve no data. */
+const openPaths = /^\/(?:health|metrics|docs)(?:\/|$)/;
 
 const eventSchema = {
   type: 'object',
@@ -57,133 +59,123 @@ export function eventsApi(options: EventsApiOptions): HttpRoutes {
     });
     await server.register(swaggerUi, { routePrefix: '/docs' });
 
-    const authorize = async (request: FastifyRequest, reply: FastifyReply) => {
-      if (options.token === undefined || bearerMatches(request.headers.authorization, options.token)) return;
-      await reply.code(401).send({ error: 'unauthorized', message: 'expected Authorization: Bearer <STREAMRUN_API_TOKEN>' });
-    };
+    // On the root, so it guards the runner's own /stores routes too.
+    const { token } = options;
+    if (token !== undefined) {
+      server.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+        if (openPaths.test(request.url) || bearerMatches(request.headers.authorization, token)) return;
+        await reply.code(401).send({ error: 'unauthorized', message: 'expected Authorization: Bearer <STREAMRUN_API_TOKEN>' });
+      });
+    }
+    await server.register(async (api) => routes(api, options, cache));
+  };
+}
 
-    server.post<{ Querystring: { eventType?: string; eventData?: string }; Body: unknown }>(
-      '/events',
-      {
-        onRequest: authorize,
-        schema: {
-          summary: 'Publish events: ?eventType=…&eventData=… (answers 200 "Event published!"), or a JSON event or array of up to 1,000 (answers 202 with their ids)',
-          querystring: { type: 'object', properties: { eventType: { type: 'string' }, eventData: { type: 'string' } } },
-          // Not `body`: fastify would refuse the query-string form, which has none. Checked by validateEvent.
-          description: `The body: one event or an array of events, each ${JSON.stringify(eventSchema)}`,
-        },
-      },
-      async (request, reply) => {
-        const now = Date.now();
-        const defaults = { id: randomUUID, source: 'http', timestamp: now };
-        const { eventType, eventData } = request.query;
-        try {
-          if (eventType !== undefined) {
-            await options.publish([validateEvent({ type: eventType, payload: eventData ?? null }, defaults, '')]);
-            return reply.code(200).type('text/plain; charset=utf-8').send('Event published!');
-          }
-          const body = request.body;
-          if (body === undefined || body === null) throw new ValidationError('body', 'expected a JSON event or an array of events, or ?eventType=');
-          const inputs = Array.isArray(body) ? body : [body];
-          if (inputs.length === 0) throw new ValidationError('body', 'the array is empty');
-          if (inputs.length > maxBatch) throw new ValidationError('body', `at most ${maxBatch} events per request, got ${inputs.length}`);
-          const events = inputs.map((input, i) => validateEvent(input, defaults, Array.isArray(body) ? `[${i}]` : ''));
-          await options.publish(events);
-          return reply.code(202).send({ ids: events.map((e) => e.id) });
-        } catch (error) {
-          if (!(error instanceof ValidationError)) throw error;
-          return reply.code(400).send({ error: 'bad_request', message: error.message, field: error.field });
-        }
-      },
-    );
+/** The /events routes, in their own fastify context: its JSON parser and 400s stay theirs. */
+function routes(server: FastifyInstance, options: EventsApiOptions, cache: LRUCache<string, EventView>): void {
+  // fastify's own JSON parser hands any depth on, and whatever walks it recursively later
+  // overflows the stack: this one refuses a deep body before parsing it.
+  server.removeContentTypeParser('application/json');
+  server.addContentTypeParser('application/json', { parseAs: 'string' }, async (_request: FastifyRequest, body: string | Buffer) => {
+    const json = body.toString();
+    if (json === '') return undefined;
+    if (nestsTooDeep(json)) throw new ValidationError('body', `nested deeper than ${maxDepth} levels`);
+    try {
+      return JSON.parse(json) as unknown;
+    } catch (error) {
+      throw new ValidationError('body', `not JSON (${(error as Error).message})`);
+    }
+  });
+  // A ValidationError is the client's: 400 naming the field. Anything else goes on to the
+  // server's handler (a 500 with a request id).
+  server.setErrorHandler(async (error, _request, reply) => {
+    if (!(error instanceof ValidationError)) throw error;
+    return reply.code(400).send({ error: 'bad_request', message: error.message, field: error.field });
+  });
 
-    server.get<{ Querystring: { type?: string; source?: string; from?: string; to?: string; cursor?: string; limit: number } }>(
-      '/events',
-      {
-        onRequest: authorize,
-        schema: {
-          summary: 'Stored events, newest first, a page at a time: pass `next` back as `cursor`',
-          querystring: {
-            type: 'object',
-            properties: {
-              type: { type: 'string' },
-              source: { type: 'string' },
-              from: { type: 'string', description: 'event time, inclusive: ISO-8601 or ms' },
-              to: { type: 'string', description: 'event time, exclusive: ISO-8601 or ms' },
-              cursor: { type: 'string' },
-              limit: { type: 'integer', minimum: 1, maximum: maxLimit, default: defaultLimit },
-            },
+  server.post<{ Querystring: { eventType?: string; eventData?: string }; Body: unknown }>(
+    '/events',
+    {
+      schema: {
+        summary: 'Publish events: ?eventType=…&eventData=… (answers 200 "Event published!"), or a JSON event or array of up to 1,000 (answers 202 with their ids)',
+        querystring: { type: 'object', properties: { eventType: { type: 'string' }, eventData: { type: 'string' } } },
+        // Not `body`: fastify would refuse the query-string form, which has none. Checked by validateEvent.
+        description: `The body: one event or an array of events, each ${JSON.stringify(eventSchema)}`,
+      },
+    },
+    async (request, reply) => {
+      const now = Date.now();
+      const defaults = { id: randomUUID, source: 'http', timestamp: now };
+      const { eventType, eventData } = request.query;
+      if (eventType !== undefined) {
+        await options.publish([validateEvent({ type: eventType, payload: eventData ?? null }, defaults, '')]);
+        return reply.code(200).type('text/plain; charset=utf-8').send('Event published!');
+      }
+      const body = request.body;
+      if (body === undefined || body === null) throw new ValidationError('body', 'expected a JSON event or an array of events, or ?eventType=');
+      const inputs = Array.isArray(body) ? body : [body];
+      if (inputs.length === 0) throw new ValidationError('body', 'the array is empty');
+      if (inputs.length > maxBatch) throw new ValidationError('body', `at most ${maxBatch} events per request, got ${inputs.length}`);
+      // Every event is checked before any is published: a batch goes in whole or not at all.
+      const events = inputs.map((input, i) => validateEvent(input, defaults, Array.isArray(body) ? `[${i}]` : ''));
+      await options.publish(events);
+      return reply.code(202).send({ ids: events.map((e) => e.id) });
+    },
+  );
+
+  server.get<{ Querystring: ListQuery }>(
+    '/events',
+    {
+      schema: {
+        summary: 'Stored events, newest first, a page at a time: pass `next` back as `cursor`',
+        querystring: {
+          type: 'object',
+          properties: {
+            type: { type: 'string' },
+            source: { type: 'string' },
+            from: { type: 'string', description: 'event time, inclusive: ISO 8601 with a zone or ms since the epoch, years 1 to 9999' },
+            to: { type: 'string', description: 'event time, exclusive, not before from: ISO 8601 with a zone or ms since the epoch' },
+            cursor: { type: 'string' },
+            // A string, read by listFilter: fastify's coercion would take 1e3 or 1.0.
+            limit: { type: 'string', description: `an integer from 1 to ${maxLimit}, default ${defaultLimit}` },
           },
         },
       },
-      async (request, reply) => {
-        const q = request.query;
-        try {
-          const page = await listEvents(options.db(), {
-            limit: q.limit,
-            ...(q.type === undefined ? {} : { type: q.type }),
-            ...(q.source === undefined ? {} : { source: q.source }),
-            ...(q.from === undefined ? {} : { from: time('from', q.from) }),
-            ...(q.to === undefined ? {} : { to: time('to', q.to) }),
-            ...(q.cursor === undefined ? {} : { after: decodeCursor(q.cursor) }),
-          });
-          return { events: page.events, next: page.next === null ? null : encodeCursor(page.next) };
-        } catch (error) {
-          if (!(error instanceof ValidationError)) throw error;
-          return reply.code(400).send({ error: 'bad_request', message: error.message, field: error.field });
-        }
-      },
-    );
+    },
+    async (request) => {
+      const page = await listEvents(options.db(), listFilter(request.query));
+      return { events: page.events, next: page.next === null ? null : encodeCursor(page.next) };
+    },
+  );
 
-    const stats = async () => ({
-      totals: await typeStats(options.db()),
-      windows: await latestWindows(options.db(), 50),
-      deadLetters: await options.deadLetters(),
-      generatedAt: new Date().toISOString(),
-    });
-    const statsSchema = { summary: 'Totals per type, the rate over the last minute, the newest 1-minute windows and the dead-letter count' };
-    server.get('/events/stats', { onRequest: authorize, schema: statsSchema }, stats);
-    server.get('/events/all', { onRequest: authorize, schema: { ...statsSchema, description: 'the same as /events/stats, at the original demo\'s path' } }, stats);
+  const stats = async () => ({
+    totals: await typeStats(options.db()),
+    windows: await latestWindows(options.db(), 50),
+    deadLetters: await options.deadLetters(),
+    generatedAt: new Date().toISOString(),
+  });
+  const statsSchema = { summary: 'Totals per type, the rate over the last minute, the newest 1-minute windows and the dead-letter count' };
+  server.get('/events/stats', { schema: statsSchema }, stats);
+  server.get('/events/all', { schema: { ...statsSchema, description: 'the same as /events/stats, at the original demo\'s path' } }, stats);
 
-    server.get<{ Params: { id: string } }>(
-      '/events/:id',
-      { onRequest: authorize, schema: { summary: 'One stored event', params: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] } } },
-      async (request, reply) => {
-        const { id } = request.params;
-        let event = cache.get(id) ?? null;
-        if (event === null) {
-          event = await getEvent(options.db(), id);
-          if (event !== null) cache.set(id, event);
-        }
-        if (event === null) return reply.code(404).send({ error: 'not_found', message: `no event with id "${request.params.id}"` });
-        return event;
-      },
-    );
-  };
+  server.get<{ Params: { id: string } }>(
+    '/events/:id',
+    { schema: { summary: 'One stored event', params: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] } } },
+    async (request, reply) => {
+      const id = text('id', request.params.id);
+      let event = cache.get(id) ?? null;
+      if (event === null) {
+        event = await getEvent(options.db(), id);
+        if (event !== null) cache.set(id, event);
+      }
+      if (event === null) return reply.code(404).send({ error: 'not_found', message: `no event with id "${request.params.id}"` });
+      return event;
+    },
+  );
 }
 
 function bearerMatches(header: string | undefined, token: string): boolean {
   const given = Buffer.from(header ?? '');
   const expected = Buffer.from(`Bearer ${token}`);
   return given.length === expected.length && timingSafeEqual(given, expected);
-}
-
-function time(field: string, text: string): Date {
-  const ms = /^\d+$/.test(text) ? Number(text) : Date.parse(text);
-  if (!Number.isFinite(ms)) throw new ValidationError(field, 'expected an ISO-8601 date or ms since the epoch');
-  return new Date(ms);
-}
-
-function encodeCursor(cursor: Cursor): string {
-  return Buffer.from(JSON.stringify([cursor.ts, cursor.id])).toString('base64url');
-}
-
-function decodeCursor(text: string): Cursor {
-  try {
-    const [ts, id] = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as unknown[];
-    if (typeof ts === 'string' && typeof id === 'string' && Number.isFinite(Date.parse(ts))) return { ts, id };
-  } catch {
-    // reported below
-  }
-  throw new ValidationError('cursor', 'not a cursor this API gave out');
 }

@@ -1,3 +1,5 @@
+import { checkStorable, unstorableText } from './storable.ts';
+
 /** An event as it arrives: from HTTP, MQTT, or any Kafka producer writing JSON to `events.raw`. */
 export interface RawEvent {
   readonly id?: unknown;
@@ -50,7 +52,10 @@ export interface EventDefaults {
   readonly timestamp: number;
 }
 
-/** Checks an event's fields and fills in the missing ones; throws ValidationError naming the field. */
+/**
+ * Checks an event's fields and fills in the missing ones; throws ValidationError naming the
+ * field, also for what PostgreSQL could not store (see storable.ts).
+ */
 export function validateEvent(input: unknown, defaults: EventDefaults, at = ''): Event {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw new ValidationError(at || 'event', 'expected a JSON object');
@@ -60,14 +65,18 @@ export function validateEvent(input: unknown, defaults: EventDefaults, at = ''):
   const text = (name: string, value: unknown): string => {
     if (typeof value !== 'string' || value.trim() === '') throw new ValidationError(field(name), 'expected a non-empty string');
     if (value.length > maxText) throw new ValidationError(field(name), `longer than ${maxText} characters`);
+    const why = unstorableText(value);
+    if (why !== undefined) throw new ValidationError(field(name), why);
     return value;
   };
+  const payload = raw.payload ?? null;
+  checkStorable(payload, field('payload'));
   return {
     id: raw.id === undefined || raw.id === null ? defaults.id() : text('id', raw.id),
     type: raw.type === undefined ? missing(field('type')) : text('type', raw.type),
     source: raw.source === undefined || raw.source === null ? defaults.source : text('source', raw.source),
     timestamp: raw.timestamp === undefined || raw.timestamp === null ? defaults.timestamp : eventTime(field('timestamp'), raw.timestamp),
-    payload: raw.payload ?? null,
+    payload,
   };
 }
 

@@ -87,8 +87,9 @@ export async function listEvents(db: Database, filter: EventFilter): Promise<{ e
   const param = (value: unknown) => `$${values.push(value)}`;
   if (filter.type !== undefined) conditions.push(`type = ${param(filter.type)}`);
   if (filter.source !== undefined) conditions.push(`source = ${param(filter.source)}`);
-  if (filter.from !== undefined) conditions.push(`ts >= ${param(filter.from)}`);
-  if (filter.to !== undefined) conditions.push(`ts < ${param(filter.to)}`);
+  // As UTC text: pg-promise writes a Date in local time, where year 1 may fall in year 0.
+  if (filter.from !== undefined) conditions.push(`ts >= ${param(filter.from.toISOString())}::timestamptz`);
+  if (filter.to !== undefined) conditions.push(`ts < ${param(filter.to.toISOString())}::timestamptz`);
   if (filter.after !== undefined) conditions.push(`(ts, id) < (${param(filter.after.ts)}::timestamptz, ${param(filter.after.id)})`);
   const where = conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`;
   const limit = param(filter.limit + 1);

@@ -151,9 +151,10 @@ describe('startHttpServer', () => {
     });
 
     it('is 400 in the same shape for an empty key or a malformed URL', async () => {
-      expect(await get(server, '/stores/words/')).toMatchObject({
+      expect(await get(server, '/stores/words/')).toEqual({
         status: 400,
-        body: { error: 'bad_request', message: 'params/key must NOT have fewer than 1 characters' },
+        type: 'application/json; charset=utf-8',
+        body: { error: 'bad_request', message: 'params/key must NOT have fewer than 1 characters', field: 'key' },
       });
       expect(await get(server, '/stores/words/%E0%A4%A')).toMatchObject({
         status: 400,
@@ -165,13 +166,14 @@ describe('startHttpServer', () => {
       expect(await get(server, `/stores/words/${'k'.repeat(500)}`)).toMatchObject({ status: 404 });
     });
 
-    it('is 500 without a stack when the store fails, and logs the error', async () => {
+    it("is 500 without the error's text when the store fails, and logs the error under the request id it answers", async () => {
       const { status, body } = await get(server, '/stores/words/explode');
-      expect(status).toBe(500);
-      expect(body).toEqual({ error: 'internal_error', message: 'disk on fire' });
+      const requestId = (body as { requestId: string }).requestId;
+      expect(requestId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+      expect([status, body]).toEqual([500, { error: 'internal', message: `internal error; the server log has it under request id ${requestId}`, requestId }]);
       const logged = logger.lines.find((line) => line.level === 'error');
-      expect(logged).toMatchObject({ message: 'http request failed', fields: { method: 'GET', url: '/stores/words/explode' } });
-      expect(logged?.fields?.['error']).toBeInstanceOf(Error);
+      expect(logged).toMatchObject({ message: 'http request failed', fields: { requestId, method: 'GET', url: '/stores/words/explode' } });
+      expect((logged?.fields?.['error'] as Error).message).toBe('disk on fire');
     });
   });
 
@@ -209,7 +211,7 @@ describe('startHttpServer', () => {
       expect(await get(server, `/stores/words?limit=${limit}`)).toEqual({
         status: 400,
         type: 'application/json; charset=utf-8',
-        body: { error: 'bad_request', message },
+        body: { error: 'bad_request', message, field: 'limit' },
       });
       expect(queries.ranges).toEqual([]);
     });
@@ -222,15 +224,36 @@ describe('startHttpServer', () => {
     });
   });
 
-  it('is 404 JSON for an unknown route or method', async () => {
+  it('is 404 JSON for an unknown route', async () => {
     expect(await get(server, '/metrics')).toEqual({
       status: 404,
       type: 'application/json; charset=utf-8',
       body: { error: 'not_found', message: 'No route for GET /metrics' },
     });
-    const response = await fetch(`${server.url}/stores`, { method: 'DELETE' });
-    expect(response.status).toBe(404);
-    expect(await response.json()).toEqual({ error: 'not_found', message: 'No route for DELETE /stores' });
+    const response = await fetch(`${server.url}/nothing/here?x=1`, { method: 'DELETE' });
+    expect([response.status, await response.json()]).toEqual([404, { error: 'not_found', message: 'No route for DELETE /nothing/here?x=1' }]);
+  });
+
+  it.each([
+    ['DELETE', '/stores'],
+    ['POST', '/stores/words?limit=3'],
+    ['PUT', '/stores/words/apple'],
+    ['POST', '/health'],
+  ])('is 405 JSON with Allow for %s %s, a known path', async (method, url) => {
+    const response = await fetch(`${server.url}${url}`, { method });
+    const path = url.split('?')[0];
+    expect([response.status, response.headers.get('allow'), await response.json()]).toEqual([
+      405,
+      'GET, HEAD',
+      { error: 'method_not_allowed', message: `${method} is not allowed on ${path}; allowed: GET, HEAD` },
+    ]);
+  });
+
+  it('is 405, not a body error, for a known path and another method with an empty JSON body', async () => {
+    const response = await fetch(`${server.url}/stores`, { method: 'DELETE', headers: { 'content-type': 'application/json' } });
+    expect([response.status, response.headers.get('allow')]).toEqual([405, 'GET, HEAD']);
+    const unknown = await fetch(`${server.url}/nothing`, { method: 'DELETE', headers: { 'content-type': 'application/json' } });
+    expect([unknown.status, await unknown.json()]).toEqual([404, { error: 'not_found', message: 'No route for DELETE /nothing' }]);
   });
 
   it('logs each request at debug level', async () => {
