@@ -1,5 +1,6 @@
 import type { ExternalSink, SinkRecord } from '../dsl/external-sink.ts';
-import { isDataError, pgp, type SqlRunner } from './postgres.ts';
+import { classifyPostgresError } from './postgres-faults.ts';
+import { pgp, type SqlRunner } from './postgres.ts';
 
 /** A column of the target table; `cast` appends `::type` to its values (e.g. 'jsonb'). */
 export type PostgresColumn<R> = (keyof R & string) | { readonly name: keyof R & string; readonly cast?: string };
@@ -22,7 +23,7 @@ export interface PostgresSinkOptions<K, V, R extends object> {
  * Writes records to a PostgreSQL table with one multi-row upsert per batch: one round trip, and
  * idempotent on the key, so a batch that comes again after a crash changes nothing. Values are
  * escaped by pg-promise's formatter, never spliced in as text. Rows the server refuses for their
- * data (SQLSTATE classes 22 and 23) are dead-lettered alone; any other error counts as the
+ * data (see `classifyPostgresError`) are dead-lettered alone; any other error counts as the
  * database being in trouble.
  *
  * @example
@@ -62,13 +63,18 @@ export function postgresSink<K, V, R extends object>(options: PostgresSinkOption
         if (row !== null) rows.set(JSON.stringify(key.map((k) => (row as Record<string, unknown>)[k])), row);
       }
       if (rows.size === 0) return;
-      await db().none(pgp.helpers.insert([...rows.values()], columns) + onConflict);
+      const values = [...rows.values()];
+      try {
+        await db().none(pgp.helpers.insert(values, columns) + onConflict);
+      } catch (error) {
+        throw classifyPostgresError(error, values) === 'data' ? new RowError(error) : error;
+      }
     },
-    rejects: (error) => error instanceof RowError || isDataError(error),
+    rejects: (error) => error instanceof RowError,
   };
 }
 
-/** `row` threw: the record is at fault, not the database. */
+/** The records are at fault, not the database: `row` threw, or the server refused their values. */
 class RowError extends Error {
   override readonly name = 'RowError';
   constructor(cause: unknown) {

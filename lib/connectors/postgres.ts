@@ -17,13 +17,3 @@ export interface SqlRunner {
 export function connectPostgres(url: string, max = 10): Database {
   return pgp({ connectionString: url, max });
 }
-
-/**
- * SQLSTATE classes that blame the data, not the server: 22 (data exception: a value out of
- * range, malformed JSON) and 23 (integrity constraint violation). Anything else (a connection
- * refused, missing rights, a server shutting down) means the database is in trouble.
- */
-export function isDataError(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'));
-}

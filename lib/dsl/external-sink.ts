@@ -27,9 +27,9 @@ export interface ExternalSink<K, V> {
   write(records: readonly SinkRecord<K, V>[]): Promise<void>;
   /**
    * Tells an error about the records (a constraint the data breaks) from one about the sink
-   * (down, no rights). A refused batch is written again record by record, so that only the
-   * records it refuses are dead-lettered; any other error is retried and counts towards the
-   * circuit breaker. Default: every error is about the sink.
+   * (down, no rights). A refused batch is split in halves and written again until the records
+   * it refuses stand alone: only those are dead-lettered, at once; any other error is retried
+   * and counts towards the circuit breaker. Default: every error is about the sink.
    */
   rejects?(error: unknown): boolean;
 }

@@ -1,4 +1,4 @@
-import { BrokenCircuitError, ConsecutiveBreaker, circuitBreaker, handleAll, handleWhen, type CircuitBreakerPolicy } from 'cockatiel';
+import { BrokenCircuitError, CircuitState, ConsecutiveBreaker, circuitBreaker, handleAll, handleWhen, type CircuitBreakerPolicy } from 'cockatiel';
 
 /** When a dependency counts as down, and when to try it again. */
 export interface BreakerOptions {
@@ -17,6 +17,8 @@ export interface Breaker {
   readonly halfOpenAfterMs: number;
   call<T>(fn: () => Promise<T>): Promise<T>;
   onOpen(listener: () => void): void;
+  /** Whether the dependency counts as up: not while the circuit is open, nor half-open until a call went through. */
+  closed(): boolean;
 }
 
 /**
@@ -33,6 +35,7 @@ export function createBreaker(options: BreakerOptions = {}, countsAsDown?: (erro
     halfOpenAfterMs,
     call: (fn) => policy.execute(fn),
     onOpen: (listener) => void policy.onBreak(listener),
+    closed: () => policy.state === CircuitState.Closed,
   };
 }
 

@@ -200,7 +200,14 @@ export class Runner {
   }
 
   async #health(): Promise<HealthReport> {
-    const checks: [string, HealthCheck][] = [['kafka', () => this.#client.ping()], ...(this.#setup?.checks ?? [])];
+    // An open circuit is a dependency the runner already knows is down: its partitions wait.
+    const circuits = [...this.#breakers].map(([node, breaker]): [string, HealthCheck] => [
+      `circuit ${node}`,
+      async () => {
+        if (!breaker.closed()) throw new Error('open: its records wait until a call goes through');
+      },
+    ]);
+    const checks: [string, HealthCheck][] = [['kafka', () => this.#client.ping()], ...circuits, ...(this.#setup?.checks ?? [])];
     const results = await Promise.all(
       checks.map(async ([name, check]) => {
         try {

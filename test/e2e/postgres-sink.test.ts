@@ -117,7 +117,7 @@ describe('postgresSink', () => {
     expect(runner.stats()).toMatchObject({ consumed: 20, deadLettered: 2, pauses: 0 });
   });
 
-  it('while the database refuses writes (rights revoked), partitions pause, nothing is dead-lettered, all rows land after', async () => {
+  it('while the database refuses writes (rights revoked), partitions pause, /health says degraded, nothing is dead-lettered, all rows land after', async () => {
     const input = uniqueName('revoked-in');
     const table = await readingsTable();
     const role = uniqueName('sink_role').replace(/-/g, '_');
@@ -132,7 +132,13 @@ describe('postgresSink', () => {
     const runner = await startRunner(app(appId, input, table, postgres(role)), {
       logger,
       errors: { retries: 3, backoff: { initialMs: 50, maxMs: 200 } },
+      port: 0,
     });
+    const health = async () => {
+      const response = await fetch(`${runner.httpUrl!}/health`);
+      const report = (await response.json()) as { status: string; checks: Record<string, string> };
+      return [response.status, report.status, report.checks['circuit readings-db']];
+    };
     await produce(input, Array.from({ length: 500 }, (_, i) => reading(i)));
     await waitForCommitted(appId, [input]);
     const firstHalf = await readAll(input, 500);
@@ -149,9 +155,12 @@ describe('postgresSink', () => {
     // Each partition with records waiting paused once.
     expect(runner.stats().pauses).toBe(new Set(secondHalf.map((r) => r.partition)).size);
     expect(await rowsIn(table)).toEqual(rowsOf(firstHalf));
+    // Open or half-open, the circuit is not closed until a write goes through.
+    expect(await health()).toEqual([503, 'degraded', 'open: its records wait until a call goes through']);
     await admin.none(`GRANT INSERT, UPDATE ON ${table} TO ${role}`);
 
     await waitForCommitted(appId, [input]);
+    expect(await health()).toEqual([200, 'ok', 'ok']);
     expect(await rowsIn(table)).toEqual(rowsOf(all));
     expect(await recordCount(`${appId}-dlq`)).toBe(0);
     expect(runner.stats()).toMatchObject({ consumed: 1000, deadLettered: 0, processingErrors: 0, pauses: new Set(secondHalf.map((r) => r.partition)).size });

@@ -52,7 +52,19 @@ describe('createBreaker()', () => {
     const fn = vi.fn(async () => 'x');
     expect(await outcome(breaker, fn)).toBe('open');
     expect(fn).not.toHaveBeenCalled();
-    expect(opened).toHaveBeenCalledTimes(1);
+    expect(opened).toHaveBeenCalledTimes(1);    expect(breaker.closed()).toBe(false);
+  });
+
+  it('counts as closed until it opens, and again once a call after half-opening went through', async () => {
+    const breaker = createBreaker({ failures: 2, halfOpenAfterMs: 500 });
+    expect(breaker.closed()).toBe(true);
+    await outcome(breaker, down);
+    expect(breaker.closed()).toBe(true);
+    await outcome(breaker, down);
+    expect(breaker.closed()).toBe(false);
+    vi.setSystemTime(1_000_500);
+    expect(await outcome(breaker, async () => 'up again')).toBe('ok up again');
+    expect(breaker.closed()).toBe(true);
   });
 
   it('counts only consecutive failures: a success in between starts the count again', async () => {
