@@ -1,22 +1,7 @@
-import { rm } from 'node:fs/promises';
-import { afterAll, describe, expect, it } from 'vitest';
-import { connectPostgres } from '../../lib/connectors/postgres.ts';
+import { describe, expect, it } from 'vitest';
 import type { EventView } from '../../topologies/events/queries.ts';
 import { usePipelines } from './helpers/pipeline.ts';
-import { postgresUrl } from './helpers/postgres.ts';
 import { waitFor } from './helpers/wait.ts';
-
-const databases: string[] = [];
-const stateDirs: string[] = [];
-afterAll(async () => {
-  await Promise.all(stateDirs.map((dir) => rm(dir, { recursive: true, force: true })));
-  const admin = connectPostgres(postgresUrl(), 1);
-  try {
-    for (const url of databases) await admin.none(`DROP DATABASE IF EXISTS ${new URL(url).pathname.slice(1)} WITH (FORCE)`);
-  } finally {
-    await admin.$pool.end();
-  }
-});
 
 const event = (i: number) => ({ id: `ev-${i}`, type: 'door', source: 'door-1', timestamp: new Date(Date.now() - 60_000).toISOString(), payload: 'open' });
 const post = (url: string, events: unknown[]) =>
@@ -27,8 +12,6 @@ describe('the event pipeline after a crash', () => {
 
   it('takes events again within seconds of a restart, while its group still waits for the dead member; all of them are stored', async () => {
     const setup = await pipelines('postgres');
-    databases.push(setup.databaseUrl);
-    stateDirs.push(setup.stateDir);
     const first = await setup.start();
     expect((await post(first.url, [event(0)])).status).toBe(202);
     first.run.child.kill('SIGKILL');
