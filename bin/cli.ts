@@ -85,7 +85,27 @@ async function runStart(file: string, flags: StartFlags): Promise<number> {
   };
   // The module's own defaults give way to what the command line says.
   const flagged = Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined));
-  const runner = await start(loaded.topology, { ...loaded.options, ...flagged, setup: loaded.setup, logger });
+  // A signal during start-up (even just after "running" is logged) must not kill the process
+  // undrained: it is noted, and acted on once the runner is there.
+  let early: NodeJS.Signals | undefined;
+  const note = (signal: NodeJS.Signals) => {
+    if (early !== undefined) {
+      // A second one: the user will not wait for a start-up that may retry for a minute.
+      process.stderr.write(`streamrun: second ${signal} during start-up: exiting\n`);
+      process.exit(1);
+    }
+    early = signal;
+    logger.info(`received ${signal} while starting: stopping as soon as the start-up is done`);
+  };
+  process.on('SIGINT', note);
+  process.on('SIGTERM', note);
+  let runner: Awaited<ReturnType<typeof start>>;
+  try {
+    runner = await start(loaded.topology, { ...loaded.options, ...flagged, setup: loaded.setup, logger });
+  } finally {
+    process.off('SIGINT', note);
+    process.off('SIGTERM', note);
+  }
   return new Promise<number>((resolve) => {
     const fail = (error: unknown) => {
       process.stderr.write(`streamrun: ${oneLine(error)}\n`);
@@ -97,9 +117,10 @@ async function runStart(file: string, flags: StartFlags): Promise<number> {
       process.once(signal, () => fail(new Error(`second ${signal}: exiting before the drain finished`)));
       runner.stop().then(() => resolve(0), fail);
     };
+    runner.finished.catch(fail);
+    if (early !== undefined) return onSignal(early);
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
-    runner.finished.catch(fail);
   });
 }
 
