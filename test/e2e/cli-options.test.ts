@@ -78,6 +78,18 @@ describe('streamrun start options', () => {
     expect(run.stderr()).toContain(`${app.appId} running`);
   });
 
+  it('a SIGTERM during start-up lets the start finish, then drains and exits 0', async () => {
+    const app = await configurableApp();
+    const run = runCli([...app.args, '--state-dir', await stateDir()], app.env);
+    // Logged inside start(), while topics are created: the CLI is past loading the module.
+    await run.waitForOutput(/creating output topic/, 90_000);
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toBe(0);
+    const log = run.stderr();
+    expect(log).toContain('received SIGTERM while starting: stopping as soon as the start-up is done');
+    expect(log.indexOf(`${app.appId} running`)).toBeLessThan(log.indexOf(`${app.appId} stopped`));
+  });
+
   it('--host binds the HTTP server to that interface only', async () => {
     const app = await configurableApp();
     const run = await started(app, ['--port', '0', '--host', '127.0.0.2']);
