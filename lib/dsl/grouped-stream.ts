@@ -303,7 +303,7 @@ export class GroupedStreamImpl<K, V> implements GroupedStream<K, V> {
     // A windowed key goes out as JSON ({ key, start, end }) unless `to()` is given a serde; its
     // partition is chosen by the key inside, serialized as the group's keys are.
     const windowedSerdes = { key: builtin.json(), value: serdes.value, windowedKey: serdes.key };
-    const joined = { changes: name, store: name, timestamped: true };
+    const joined = { changes: name, store: name };
     return new TableImpl<K, A>(this.#builder, name, windowing === undefined ? serdes : windowedSerdes, joined);
   }
 

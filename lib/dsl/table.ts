@@ -71,7 +71,7 @@ export interface Table<K, V> {
   ): Table<K, R>;
 }
 
-const storeOf = ({ store, timestamped }: JoinedTable): JoinedTable => ({ store, timestamped });
+const storeOf = ({ store }: JoinedTable): JoinedTable => ({ store });
 
 /** Internal: a table is a handle on the node that keeps it. */
 export class TableImpl<K, V> implements Table<K, V> {
@@ -138,6 +138,6 @@ export class TableImpl<K, V> implements Table<K, V> {
       });
       return [side('left'), side('right'), { kind: 'merge', name, parents: [`${name}-left`, `${name}-right`] }];
     });
-    return new TableImpl<K, R>(this.builder, name, serdes, { changes: name, store: name, timestamped: false });
+    return new TableImpl<K, R>(this.builder, name, serdes, { changes: name, store: name });
   }
 }

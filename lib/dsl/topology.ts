@@ -158,7 +158,7 @@ class TopologyImpl implements Topology, Branded {
       { kind: 'materialize', name, parents: [`${name}-source`], store: name, named, topic, serdes: resolved },
     ]);
     // The source passes deletes on too: a table–table join takes every change.
-    return new TableImpl<K, V>(this.#builder, name, resolved, { changes: `${name}-source`, store: name, timestamped: false });
+    return new TableImpl<K, V>(this.#builder, name, resolved, { changes: `${name}-source`, store: name });
   }
 
   describe(): TopologyDescription {

@@ -201,10 +201,9 @@ export interface StreamJoinNode extends NodeBase {
   readonly serdes: { readonly key: Serde<unknown>; readonly left: Serde<unknown>; readonly right: Serde<unknown> };
 }
 
-/** A table as a table–table join reads it: its store, and whether that keeps values with their times (an aggregate's). */
+/** A table as a table–table join reads it: its store. */
 export interface JoinedTable {
   readonly store: string;
-  readonly timestamped: boolean;
 }
 
 /**

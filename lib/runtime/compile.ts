@@ -30,6 +30,8 @@ export type Guard = <R>(call: () => R) => R;
 /** What stateful nodes reach of their task. */
 export interface TaskState {
   store(name: string): KeyValueStore<unknown, unknown>;
+  /** A table's current values, without the time an aggregate's store keeps beside each. */
+  tableValues(name: string): (key: unknown) => unknown;
   windows(name: string): WindowState;
   /** An indexed store's keys as it opened, for the node that indexes them. */
   takeKeys(name: string): readonly unknown[];
@@ -318,14 +320,8 @@ export function compile(
       }
       case 'join': {
         const next = fanOut(node);
-        const store = state.store(node.table);
+        const lookup = state.tableValues(node.table);
         const { joiner, left } = node;
-        // An aggregate's store keeps each value with its time (storeSpecs); a table's keeps it bare.
-        const timestamped = byName.get(node.table)?.kind === 'aggregate';
-        const lookup = (key: unknown): unknown => {
-          const stored = store.get(key);
-          return timestamped && stored !== undefined ? (stored as Timestamped).value : stored;
-        };
         return (value, key) => {
           const tableValue = key === null || key === undefined ? undefined : guard(() => lookup(key));
           if (tableValue === undefined && !left) return;

@@ -89,6 +89,7 @@ export class Task {
       time: options.time,
       store: (name) => stores().get(name),
       windows: (name) => stores().windows(name),
+      tableValues: (name) => stores().tableValues(name),
       takeKeys: (name) => stores().takeKeys(name),
       late: (node, timestamp, window, streamTime) => {
         options.onLate(node, timestamp, context);

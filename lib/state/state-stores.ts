@@ -2,7 +2,7 @@ import type { ProducedOffset, TopicPartitionOffset } from '../runtime/client.ts'
 import type { OutputBuffer } from '../runtime/output-buffer.ts';
 import type { KeyValueStore } from './key-value-store.ts';
 import type { StoreSpec } from './task-stores.ts';
-import type { WindowState } from './window-store.ts';
+import type { Timestamped, WindowState } from './window-store.ts';
 
 /**
  * The stores of one task, as the task and the store queries use them: on LevelDB with
@@ -10,6 +10,8 @@ import type { WindowState } from './window-store.ts';
  */
 export interface StateStores {
   get(name: string): KeyValueStore<unknown, unknown>;
+  /** Reads a table's current values, bare: an aggregate's store keeps each beside its time. */
+  tableValues(name: string): (key: unknown) => unknown;
   windows(name: string): WindowState;
   /** The keys an indexed store held when it opened, once: the node that indexes them keeps them from then on. */
   takeKeys(name: string): readonly unknown[];
@@ -52,6 +54,12 @@ export abstract class StoresByName<S extends KeyValueStore<unknown, unknown>, E 
 
   get(name: string): S {
     return this.#open(name).store;
+  }
+
+  tableValues(name: string): (key: unknown) => unknown {
+    const { spec, store } = this.#open(name);
+    if (spec.timestamped !== true) return (key) => store.get(key);
+    return (key) => (store.get(key) as Timestamped | undefined)?.value;
   }
 
   windows(name: string): WindowState {

@@ -1,6 +1,5 @@
-import type { JoinedTable, TableJoinNode } from '../../graph/nodes.ts';
+import type { TableJoinNode } from '../../graph/nodes.ts';
 import type { KeyValueStore } from '../../state/key-value-store.ts';
-import type { Timestamped } from '../../state/window-store.ts';
 import type { Forward, NodeTools, TaskState } from '../compile.ts';
 import type { MutableRecordContext } from '../record-context.ts';
 
@@ -17,7 +16,7 @@ export function tableJoin(node: TableJoinNode, next: Forward, context: MutableRe
   const times = state.store(node.times) as KeyValueStore<unknown, ChangeTimes>;
   const left = node.side === 'left';
   const own = left ? 0 : 1;
-  const otherTable = reader(state, left ? node.tables.right : node.tables.left);
+  const otherTable = state.tableValues((left ? node.tables.right : node.tables.left).store);
   const joined = (value: unknown, otherValue: unknown, key: unknown) =>
     guard(() => (left ? node.joiner(value, otherValue, key) : node.joiner(otherValue, value, key)));
   const emit = (result: unknown, key: unknown, time: number) => {
@@ -52,9 +51,4 @@ export function tableJoin(node: TableJoinNode, next: Forward, context: MutableRe
   };
 }
 
-/** A table's current value of a key: an aggregate's store keeps it with its time. */
-function reader(state: TaskState, table: JoinedTable): (key: unknown) => unknown {
-  const store = state.store(table.store);
-  if (!table.timestamped) return (key) => store.get(key);
-  return (key) => (store.get(key) as Timestamped | undefined)?.value;
-}
+

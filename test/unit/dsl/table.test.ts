@@ -22,7 +22,7 @@ describe('joins of two tables', () => {
       store: 'profiles',
       named: true,
       times: 'profiles-times',
-      tables: { left: { store: 'users', timestamped: false }, right: { store: 'visits', timestamped: true } },
+      tables: { left: { store: 'users' }, right: { store: 'visits' } },
       joiner,
       serdes: { key: serdes.string, value: serdes.string },
     };
@@ -43,7 +43,7 @@ describe('joins of two tables', () => {
     expect(ab.store).toBe('tableJoin-3');
     ab.outerJoin(c, (x, y) => `${x}${y}`, { name: 'abc' });
     const nodes = graphOf(t).nodes;
-    expect(node(nodes, 'abc-left')).toMatchObject({ parents: ['tableJoin-3'], join: 'outer', tables: { left: { store: 'tableJoin-3', timestamped: false } } });
+    expect(node(nodes, 'abc-left')).toMatchObject({ parents: ['tableJoin-3'], join: 'outer', tables: { left: { store: 'tableJoin-3' } } });
     expect(node(nodes, 'tableJoin-3-left') as TableJoinNode).toMatchObject({ named: false, serdes: { value: serdes.json() } });
   });
 

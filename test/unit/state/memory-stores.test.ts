@@ -21,6 +21,20 @@ const specs: StoreSpec[] = [
 ];
 
 describe('MemoryStores', () => {
+  it('tableValues reads a table bare, and an aggregate without the time kept beside each value', async () => {
+    const aggregate: StoreSpec = {
+      store: 'totals',
+      changelog: 'app-totals-changelog',
+      serdes: { key: serdes.string, value: timestampedSerde(serdes.json() as Serde<unknown>) as StoreSpec['serdes']['value'] },
+      timestamped: true,
+    };
+    const stores = await MemoryStores.open([...specs, aggregate], 0);
+    stores.get('users').put('u', { name: 'Ann' });
+    stores.get('totals').put('t', { value: 7, timestamp: 123 });
+    expect([stores.tableValues('users')('u'), stores.tableValues('users')('nobody')]).toEqual([{ name: 'Ann' }, undefined]);
+    expect([stores.tableValues('totals')('t'), stores.tableValues('totals')('nobody')]).toEqual([7, undefined]);
+  });
+
   it('opens a store per spec, found by name, with window state for window stores', async () => {
     const stores = await MemoryStores.open(specs, 2);
     expect(stores.names()).toEqual(['counts', 'users', 'w']);
