@@ -24,6 +24,8 @@ export interface InputBatch {
    * `records`: committing past it keeps the lag of a fully processed partition at zero.
    */
   readonly lastOffset: string;
+  /** The partition's end when the batch was fetched: a batch short of it leaves records to read. */
+  readonly highWatermark?: string;
 }
 
 /** A record to produce; the client groups them per topic. */

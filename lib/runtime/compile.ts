@@ -8,6 +8,7 @@ import type {
   SessionAggregateNode,
   SinkNode,
   SourceNode,
+  StreamJoinNode,
   WindowedAggregateNode,
 } from '../graph/nodes.ts';
 import type { KeyValueStore } from '../state/key-value-store.ts';
@@ -43,7 +44,7 @@ export interface TaskState {
   sink(node: ExternalSinkNode, value: unknown, key: unknown): void;
   /** This task's partition: who it is as a writer of repartition topics. */
   readonly partition: number;
-  readonly time: EventTimeRules;
+  readonly time: TaskTime;
 }
 
 /** What the event clocks need to know: who writes the repartition topics, and when a writer is idle. */
@@ -54,6 +55,11 @@ export interface EventTimeRules {
   now(): number;
 }
 
+/** What a task's clocks also need: which of its user topics it has records of still to read. */
+export interface TaskTime extends EventTimeRules {
+  behind(topic: string): boolean;
+}
+
 /** Runs one consumed record through the graph; what the sinks emit lands in the buffer. */
 export type SourceProcessor = (record: InputRecord) => void;
 
@@ -61,6 +67,8 @@ export interface CompiledGraph {
   readonly processors: Map<string, SourceProcessor>;
   /** The event clock of each repartition sink: its time goes to every partition after a commit. */
   readonly repartitions: readonly RepartitionClock[];
+  /** The task read `topic` to its end: the nodes whose time it held back may move on. */
+  readonly caughtUp: (topic: string) => void;
 }
 
 export interface RepartitionClock {
@@ -76,8 +84,11 @@ export interface NodeTools {
   readonly guard: Guard;
   /** Passes a record on stamped with `timestamp`, as Kafka Streams forwards a record with a new time. */
   readonly forwardAt: (next: Forward, value: unknown, key: unknown, timestamp: number) => void;
-  /** The node's event clock, from `floor` on; `onWatermark` hears what repartition topics before it say. */
-  readonly clockOf: (node: GraphNode, floor: number, onWatermark?: Tick) => EventClock;
+  /**
+   * The event clock over what reaches these nodes, from `floor` on; `onWatermark` hears what
+   * repartition topics before them say, and that an input that held the time back caught up.
+   */
+  readonly clockOf: (nodes: GraphNode | readonly GraphNode[], floor: number, onWatermark?: Tick) => EventClock;
 }
 
 /**
@@ -108,13 +119,20 @@ export function compile(
     return found;
   };
 
-  /** A node's event clock; `onWatermark` hears what the repartition topics before it say. */
-  const clockOf = (node: GraphNode, floor: number, onWatermark?: Tick): EventClock => {
-    const topics = new Map(sourcesOf(node).map((s) => [s.topic, s.internal === true ? state.time.writers(s.topic) : 0]));
-    const clock = new EventClock(topics, { floor, idleMs: state.time.idleMs, now: state.time.now });
+  /** Both sides of the stream–stream join `node` is one side of: one stream time for the two. */
+  const joinSides = (node: StreamJoinNode): GraphNode[] =>
+    nodes.filter((n) => n.kind === 'streamJoin' && n.stores.left === node.stores.left);
+
+  /** The event clock over what reaches `reached`; `onWatermark` hears what moves it between records. */
+  const clockOf = (reached: GraphNode | readonly GraphNode[], floor: number, onWatermark?: Tick): EventClock => {
+    const found = [...new Set((Array.isArray(reached) ? reached : [reached]).flatMap(sourcesOf))];
+    const topics = new Map(found.map((s) => [s.topic, s.internal === true ? state.time.writers(s.topic) : 0]));
+    const { idleMs, now } = state.time;
+    const clock = new EventClock(topics, { floor, idleMs, now, behind: (topic) => state.time.behind(topic) });
     const tick: Tick = onWatermark ?? ((topic, writer, time) => void clock.observe(topic, writer, time));
-    for (const source of sourcesOf(node)) {
-      if (source.internal !== true) continue;
+    for (const source of found) {
+      // A lone user topic moves the clock only with its own records.
+      if (source.internal !== true && topics.size < 2) continue;
       const list = ticks.get(source.topic);
       if (list === undefined) ticks.set(source.topic, [tick]);
       else list.push(tick);
@@ -377,7 +395,7 @@ export function compile(
       case 'slidingAggregate':
         return slidingAggregate(node, fanOut(node), context, state, { guard, forwardAt, clockOf });
       case 'streamJoin':
-        return streamJoin(node, fanOut(node), context, state, { guard, forwardAt, clockOf });
+        return streamJoin(node, joinSides(node), fanOut(node), context, state, { guard, forwardAt, clockOf });
       case 'tableJoin':
         return tableJoin(node, fanOut(node), context, state, { guard, forwardAt, clockOf });
       case 'externalSink':
@@ -439,7 +457,10 @@ export function compile(
     const read = sourceProcessor(node, next, context);
     processors.set(node.topic, node.internal === true ? repartitionSource(read, ticks.get(node.topic) ?? [], context) : read);
   }
-  return { processors, repartitions };
+  const caughtUp = (topic: string): void => {
+    for (const tick of ticks.get(topic) ?? []) tick(topic, 0, Number.NEGATIVE_INFINITY);
+  };
+  return { processors, repartitions, caughtUp };
 }
 
 /**

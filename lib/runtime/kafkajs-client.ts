@@ -269,7 +269,13 @@ function kafkaConsumer(member: GroupMember): InputConsumer {
         eachBatchAutoResolve: false,
         eachBatch: ({ batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }) =>
           handlers.onBatch(
-            { topic: batch.topic, partition: batch.partition, records: batch.messages, lastOffset: batch.lastOffset() },
+            {
+              topic: batch.topic,
+              partition: batch.partition,
+              records: batch.messages,
+              lastOffset: batch.lastOffset(),
+              highWatermark: batch.highWatermark,
+            },
             {
               resolveOffset,
               heartbeat,

@@ -25,8 +25,9 @@ export interface RunnerOptions {
   /** How long `stop()` may take to drain and commit before it gives up. Default 30 s. */
   shutdownTimeoutMs?: number;
   /**
-   * How long a task writing a repartition topic may go without news of its event time before
-   * the tasks reading that topic stop waiting for it to close windows. Default 10 s.
+   * How long a task writing a repartition topic, or an input partition that had more to read,
+   * may go without news before the tasks reading it stop waiting for it to close windows.
+   * Default 10 s.
    */
   watermarkIdleMs?: number;
   /** Port of the embedded HTTP server (health, store queries); 0 = any free port. Default: off. */

@@ -416,6 +416,7 @@ export class Runner {
             logger: this.#options.logger,
             onRestored: (records) => (this.#stats.restoredRecords += records),
           });
+    const behind = await this.#behindAt(sub, partition);
     const task = new Task({
       id,
       partition,
@@ -428,6 +429,7 @@ export class Runner {
       },
       stores,
       time: { writers: (topic) => this.#writers.get(topic) ?? 0, idleMs: this.#options.watermarkIdleMs, now: Date.now },
+      behind,
       partitions: (topic) => this.#partitions.get(topic) ?? 1,
       lateDeadLetters: (node) => {
         const topic = this.#deadLetterTopicOf(node);
@@ -436,6 +438,25 @@ export class Runner {
     });
     this.#ready.set(id, task);
     return task;
+  }
+
+  /**
+   * The user topics of a task reading several inputs whose partition has records the group has
+   * not read yet: they hold its stream time back until read. One input alone has nothing to wait for.
+   */
+  async #behindAt(sub: Subtopology, partition: number): Promise<string[]> {
+    if (sub.sourceTopics.length < 2) return [];
+    const topics = sub.nodes.flatMap((n) => (n.kind === 'source' && n.internal !== true ? [n.topic] : []));
+    const behind: string[] = [];
+    for (const topic of topics) {
+      const [ends, committed] = await Promise.all([this.#client.offsets(topic), this.#client.committedOffsets(this.appId, topic)]);
+      const end = ends.get(partition);
+      if (end === undefined) continue;
+      // Never committed: the group reads from the start.
+      const from = committed.get(partition) ?? end.low;
+      if (BigInt(from) < BigInt(end.high)) behind.push(topic);
+    }
+    return behind;
   }
 
   /** Tasks hold nothing between batches (each batch ends with its commit): closing only closes stores. */

@@ -6,6 +6,7 @@ import type { Failed, Settled } from './failures.ts';
 import type { StateStores } from '../state/state-stores.ts';
 import type { InputBatch, ProducedOffset, TopicPartitionOffset } from './client.ts';
 import { compile, type EventTimeRules, type RepartitionClock, type SourceProcessor } from './compile.ts';
+import { InputProgress } from './input-progress.ts';
 import { watermarkRecords } from './watermarks.ts';
 import { deadLetterHeaders, deadLetterRecord } from '../errors/dead-letter.ts';
 
@@ -34,6 +35,8 @@ export interface TaskOptions {
   readonly stores?: StateStores | undefined;
   /** Who writes the repartition topics the task reads, and when a silent writer stops counting. */
   readonly time: EventTimeRules;
+  /** The input topics whose partition had records the group had not read when the task opened. */
+  readonly behind?: Iterable<string>;
   /** Partitions of each repartition topic the task writes: its watermarks go to all of them. */
   readonly partitions: (topic: string) => number;
 }
@@ -49,6 +52,8 @@ export class Task {
   readonly #context = new MutableRecordContext();
   readonly #processors: Map<string, SourceProcessor>;
   readonly #repartitions: readonly RepartitionClock[];
+  readonly #progress: InputProgress;
+  readonly #caughtUp: (topic: string) => void;
   /** The time each repartition topic last heard from this task. */
   readonly #sentWatermarks = new Map<string, number>();
   readonly #partitionsOf: (topic: string) => number;
@@ -84,9 +89,10 @@ export class Task {
     this.#maxInFlight = Math.min(Number.POSITIVE_INFINITY, ...concurrency);
     this.#partitionsOf = options.partitions;
     const deadLettering = new Set(options.nodes.filter(deadLettersLate).map((n) => n.name));
+    const progress = (this.#progress = new InputProgress(options.behind ?? [], options.time));
     const compiled = compile(options.nodes, options.children, context, this.outputs, {
       partition: options.partition,
-      time: options.time,
+      time: { ...options.time, behind: (topic) => progress.behind(topic) },
       store: (name) => stores().get(name),
       windows: (name) => stores().windows(name),
       tableValues: (name) => stores().tableValues(name),
@@ -113,6 +119,7 @@ export class Task {
     });
     this.#processors = compiled.processors;
     this.#repartitions = compiled.repartitions;
+    this.#caughtUp = compiled.caughtUp;
   }
 
   /**
@@ -125,6 +132,7 @@ export class Task {
     const records = batch.records;
     const context = this.#context;
     let index = from;
+    if (from === 0) this.#progress.begin(batch.topic);
     while (
       index < records.length &&
       this.outputs.size + this.#sinkItems < maxOutputs &&
@@ -135,6 +143,8 @@ export class Task {
       this.#current = { topic: batch.topic, partition: batch.partition, record };
       try {
         processor(record);
+        // What the batch's input held back may close now, and goes out with the batch's last commit.
+        if (index === records.length - 1 && this.#progress.end(batch)) this.#caughtUp(batch.topic);
       } catch (error) {
         this.#failure = { index, error: asStreamrunError(error, context) };
         break;
@@ -234,8 +244,10 @@ export class Task {
   /** Counts the record at `index` as done: its offset is committed with the next outputs. */
   markDone(batch: InputBatch, index: number): void {
     const records = batch.records;
-    const done = index === records.length - 1 ? batch.lastOffset : records[index]!.offset;
-    this.#positions.set(batch.topic, (BigInt(done) + 1n).toString());
+    const last = index === records.length - 1;
+    this.#positions.set(batch.topic, (BigInt(last ? batch.lastOffset : records[index]!.offset) + 1n).toString());
+    // After a record that failed, what this lets close waits for the next record to be passed on.
+    if (last) this.#progress.end(batch);
   }
 
   #processor(topic: string): SourceProcessor {

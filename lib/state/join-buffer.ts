@@ -30,7 +30,9 @@ const byTime = (a: Entry, b: Entry) => a.time - b.time || a.seq - b.seq;
 /**
  * One side of a stream–stream join: its records by key and time, indexed in memory, as Kafka
  * Streams' join window store keeps them. A record stays `retention` (window size + grace)
- * behind the newest record's time; older ones nobody sees again, so they are deleted.
+ * behind the newest record's time; older ones nobody sees again, so they are deleted. The
+ * retention counts back from the join's stream time instead when that is earlier: while the
+ * other side is still catching up, its records may yet want this side's old ones.
  */
 export class JoinBuffer {
   readonly #store: KeyValueStore<BufferedKey, unknown>;
@@ -54,9 +56,12 @@ export class JoinBuffer {
     return this.#newest;
   }
 
-  /** The records of the key with these bytes and a time in [from, to], oldest first, as far as the retention lets them be seen. */
-  fetch(keyBytes: Buffer, from: number, to: number): Partner[] {
-    const earliest = Math.max(from, this.#newest - this.#retention + 1);
+  /**
+   * The records of the key with these bytes and a time in [from, to], oldest first, as far as
+   * the retention, counted back from `streamTime` or the newest record's time, lets them be seen.
+   */
+  fetch(keyBytes: Buffer, from: number, to: number, streamTime: number): Partner[] {
+    const earliest = Math.max(from, this.#earliest(streamTime));
     const entries = this.#ofKey.get(keyBytes.toString('latin1'));
     if (entries === undefined || to < earliest) return [];
     return entries.range((e) => e.time >= earliest, (e) => e.time > to).map((e) => ({ time: e.time, value: this.#store.get(e) }));
@@ -69,8 +74,8 @@ export class JoinBuffer {
   }
 
   /** Deletes the records the retention hides for good. */
-  expire(): void {
-    const earliest = this.#newest - this.#retention + 1;
+  expire(streamTime: number): void {
+    const earliest = this.#earliest(streamTime);
     for (let oldest = this.#all.first(); oldest !== undefined && oldest.time < earliest; oldest = this.#all.first()) {
       this.#store.delete(oldest);
       this.#all.delete(oldest);
@@ -78,6 +83,10 @@ export class JoinBuffer {
       ofKey.delete(oldest);
       if (ofKey.size === 0) this.#ofKey.delete(oldest.id);
     }
+  }
+
+  #earliest(streamTime: number): number {
+    return Math.min(this.#newest, streamTime) - this.#retention + 1;
   }
 
   #track(entry: Entry): void {

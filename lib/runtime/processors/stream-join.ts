@@ -1,4 +1,5 @@
-import type { StreamJoinNode } from '../../graph/nodes.ts';
+import type { GraphNode, StreamJoinNode } from '../../graph/nodes.ts';
+import type { EventClock } from '../event-clock.ts';
 import { JoinBuffer, type BufferedKey } from '../../state/join-buffer.ts';
 import type { KeyValueStore } from '../../state/key-value-store.ts';
 import { UnmatchedRecords, type JoinSide, type UnmatchedKey } from '../../state/unmatched-records.ts';
@@ -9,8 +10,14 @@ import type { MutableRecordContext } from '../record-context.ts';
 interface JoinState {
   readonly buffers: Readonly<Record<JoinSide, JoinBuffer>>;
   readonly unmatched: UnmatchedRecords | undefined;
-  /** The latest record time of either side, as Kafka Streams' shared time tracker. */
+  /**
+   * Over both sides' inputs: the latest record time, as Kafka Streams' shared time tracker,
+   * held back while one side has records still to read (see EventClock).
+   */
+  readonly clock: EventClock;
   streamTime: number;
+  /** The left side's emission of closed unmatched records, for time that moved between records. */
+  onAdvance: (() => void) | undefined;
   /**
    * Kafka Streams' minTime, which gates the search for closed unmatched records. As there, a
    * search leaves it at the last record it looked at, which need not be the oldest one left, so
@@ -22,7 +29,7 @@ interface JoinState {
 /** By the left buffer's store: one join state per task, whichever side is compiled first. */
 const joins = new WeakMap<object, JoinState>();
 
-function joinState(node: StreamJoinNode, state: TaskState): JoinState {
+function joinState(node: StreamJoinNode, sides: readonly GraphNode[], state: TaskState, clockOf: NodeTools['clockOf']): JoinState {
   const leftStore = state.store(node.stores.left);
   const known = joins.get(leftStore);
   if (known !== undefined) return known;
@@ -36,10 +43,18 @@ function joinState(node: StreamJoinNode, state: TaskState): JoinState {
     name === undefined
       ? undefined
       : new UnmatchedRecords(state.store(name) as KeyValueStore<UnmatchedKey, never>, state.takeKeys(name) as UnmatchedKey[], node.serdes.key);
-  const created = {
+  const floor = Math.max(buffers.left.newest, buffers.right.newest);
+  const clock = clockOf(sides, floor, (topic, writer, time) => {
+    const before = created.streamTime;
+    created.streamTime = clock.observe(topic, writer, time);
+    if (created.streamTime > before) created.onAdvance?.();
+  });
+  const created: JoinState = {
     buffers,
     unmatched,
-    streamTime: Math.max(buffers.left.newest, buffers.right.newest),
+    clock,
+    streamTime: floor,
+    onAdvance: undefined,
     oldestUnmatched: unmatched?.oldest() ?? Number.POSITIVE_INFINITY,
   };
   joins.set(leftStore, created);
@@ -52,8 +67,15 @@ function joinState(node: StreamJoinNode, state: TaskState): JoinState {
  * unmatched, and when those go out with null. Results carry the later of the two records'
  * times; an unmatched record goes out with its own.
  */
-export function streamJoin(node: StreamJoinNode, next: Forward, context: MutableRecordContext, state: TaskState, { guard, forwardAt }: NodeTools): Forward {
-  const shared = joinState(node, state);
+export function streamJoin(
+  node: StreamJoinNode,
+  sides: readonly GraphNode[],
+  next: Forward,
+  context: MutableRecordContext,
+  state: TaskState,
+  { guard, forwardAt, clockOf }: NodeTools,
+): Forward {
+  const shared = joinState(node, sides, state, clockOf);
   const { before, after, grace } = node.windows;
   const side = node.side;
   const otherSide: JoinSide = side === 'left' ? 'right' : 'left';
@@ -86,19 +108,22 @@ export function streamJoin(node: StreamJoinNode, next: Forward, context: Mutable
     }
   };
 
+  if (side === 'left' && unmatched !== undefined) shared.onAdvance = () => emitClosed(unmatched);
+
   return (value, key) => {
     const time = context.timestamp;
-    if (time > shared.streamTime) shared.streamTime = time;
+    const before = shared.streamTime;
+    shared.streamTime = shared.clock.observe(context.topic, context.writer, context.watermark ?? time);
     if (key === null || key === undefined) {
       // No key, no partner: an outer side passes it on at once.
       if (outer && value !== null && value !== undefined) next(joined(value, null, key), key);
       return;
     }
     if (value === null || value === undefined) return;
-    if (time === shared.streamTime && unmatched !== undefined) emitClosed(unmatched);
+    if ((time === shared.streamTime || shared.streamTime > before) && unmatched !== undefined) emitClosed(unmatched);
     const bytes = guard(() => node.serdes.key.serialize(key));
     const to = Math.max(0, time + lookAfter);
-    const partners = others.fetch(bytes, Math.max(0, time - lookBefore), to);
+    const partners = others.fetch(bytes, Math.max(0, time - lookBefore), to, shared.streamTime);
     for (const partner of partners) {
       unmatched?.matched(otherSide, bytes, partner.time);
       forwardAt(next, joined(value, partner.value, key), key, Math.max(time, partner.time));
@@ -113,6 +138,6 @@ export function streamJoin(node: StreamJoinNode, next: Forward, context: Mutable
     }
     if (time + lookAfter + grace < shared.streamTime) state.late(node.name, time, { start: time - lookBefore, end: time + lookAfter }, shared.streamTime);
     own.put(key, bytes, time, value);
-    own.expire();
+    own.expire(shared.streamTime);
   };
 }

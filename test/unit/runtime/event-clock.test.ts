@@ -3,14 +3,16 @@ import { EventClock } from '../../../lib/runtime/event-clock.ts';
 
 const NONE = Number.NEGATIVE_INFINITY;
 
-function clock(topics: Record<string, number>, options: { floor?: number; idleMs?: number } = {}) {
+function clock(topics: Record<string, number>, options: { floor?: number; idleMs?: number; behind?: string[] } = {}) {
   let wall = 1_000;
+  const behind = new Set(options.behind);
   const c = new EventClock(new Map(Object.entries(topics)), {
     floor: options.floor ?? NONE,
     idleMs: options.idleMs ?? 5_000,
     now: () => wall,
+    behind: (topic) => behind.has(topic),
   });
-  return { c, pass: (ms: number) => (wall += ms) };
+  return { c, pass: (ms: number) => (wall += ms), behind };
 }
 
 describe('EventClock', () => {
@@ -82,11 +84,42 @@ describe('EventClock', () => {
     expect(c.observe('other', 0, 800)).toBe(800);
   });
 
-  it('the latest over topics, each a user topic’s latest or a repartition topic’s earliest', () => {
-    const { c } = clock({ r: 2, in: 0 });
+  it('the latest over topics, but no later than a repartition topic whose writers are live', () => {
+    const { c, pass } = clock({ r: 2, in: 0 }, { idleMs: 5_000 });
     c.observe('r', 0, 100);
     c.observe('r', 1, 30);
     expect(c.time).toBe(30);
-    expect(c.observe('in', 0, 60)).toBe(60);
+    // The user topic ran ahead; the writers of r have records up to 30 out so far.
+    expect(c.observe('in', 0, 60)).toBe(30);
+    expect(c.observe('r', 1, 45)).toBe(45);
+    pass(5_001);
+    // Both writers quiet: the latest over the topics counts.
+    expect(c.refresh()).toBe(100);
+  });
+
+  it('a user topic with records still to read holds the others back at its own latest', () => {
+    const { c, behind } = clock({ a: 0, b: 0 }, { behind: ['b'] });
+    // The whole of a's backlog came first; b has not been read yet.
+    expect(c.observe('a', 0, 1_000)).toBe(NONE);
+    expect(c.observe('b', 0, 10)).toBe(10);
+    expect(c.observe('b', 0, 400)).toBe(400);
+    // Late within b itself: b's own latest is what it is judged by.
+    expect(c.observe('b', 0, 300)).toBe(400);
+    behind.delete('b');
+    expect(c.refresh()).toBe(1_000);
+    behind.add('a');
+    // Never back.
+    expect(c.refresh()).toBe(1_000);
+  });
+
+  it('with every input caught up it is Kafka Streams’ rule, whichever topic the record is on', () => {
+    const { c, behind } = clock({ a: 0, b: 0 });
+    expect(c.observe('a', 0, 100)).toBe(100);
+    // b's batch in hand: b holds at its latest, yet the time never goes back.
+    behind.add('b');
+    expect(c.observe('b', 0, 50)).toBe(100);
+    expect(c.observe('b', 0, 150)).toBe(150);
+    behind.delete('b');
+    expect(c.observe('a', 0, 120)).toBe(150);
   });
 });

@@ -15,6 +15,8 @@ export interface NewTaskOptions {
   /** Partitions of every topic the task writes. Default 1. */
   readonly partitions?: number;
   readonly onLate?: (node: string, timestamp: number) => void;
+  /** Input topics with records the group had not read when the task opened. */
+  readonly behind?: readonly string[];
 }
 
 /** A Task over one sub-topology of `t`, with memory stores and a breaker that always calls through. */
@@ -32,6 +34,7 @@ export async function newTask(t: Topology, partition = 0, options: NewTaskOption
     stores,
     time: options.time ?? { writers: () => 0, idleMs: Number.POSITIVE_INFINITY, now: () => 0 },
     partitions: () => options.partitions ?? 1,
+    behind: options.behind,
     lateDeadLetters: () => ({ topic: 'app-dlq', partitions: 1, appId: 'app' }),
   });
   return { task, stores };
