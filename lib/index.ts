@@ -23,7 +23,7 @@ export {
   type TimeWindows,
   type Windowed,
 } from './dsl/windows.ts';
-export type { EnrichOptions, NamedOptions, Predicate, SinkSerde, SinkSerdes } from './dsl/options.ts';
+export type { EnrichOptions, NamedOptions, Predicate, SinkSerde, SinkSerdes, StreamJoinOptions } from './dsl/options.ts';
 export type { ExternalSink, ExternalSinkOptions, SinkRecord } from './dsl/external-sink.ts';
 export type { KeyValue, RecordContext, RecordHeaders } from './graph/nodes.ts';
 export type { TopologyDescription, SubtopologyDescription, NodeDescription } from './graph/describe.ts';

@@ -40,6 +40,17 @@ export interface SinkSerdes<K, V> {
   readonly value?: SinkSerde<V>;
 }
 
+/** Options of a windowed stream–stream `join`, `leftJoin` and `outerJoin`. */
+export interface StreamJoinOptions extends NamedOptions {
+  /**
+   * What becomes of a record that comes after its join window closed (stream time past its
+   * window end plus grace): by default counted late and joined with whatever partners are still
+   * buffered, as Kafka Streams does; with 'dead-letter' it is not joined but sent to the
+   * dead-letter topic, with the window and the stream time in its headers, to be replayed.
+   */
+  readonly late?: 'drop' | 'dead-letter';
+}
+
 /** Options of `enrich`. */
 export interface EnrichOptions extends NamedOptions {
   /** Calls in flight per task; intake pauses while this many wait. Default 16. */

@@ -20,7 +20,7 @@ import type { GraphBuilder } from './builder.ts';
 import { TableImpl, type Table } from './table.ts';
 import { GroupedStreamImpl, type GroupedStream } from './grouped-stream.ts';
 import { branchOutputName, checkBranchName, checkTopic, invalid, show } from './naming.ts';
-import type { EnrichOptions, NamedOptions, Predicate, SinkSerdes } from './options.ts';
+import type { EnrichOptions, NamedOptions, Predicate, SinkSerdes, StreamJoinOptions } from './options.ts';
 import type { ExternalSink, ExternalSinkOptions } from './external-sink.ts';
 import { breakerSettings } from '../errors/breaker.ts';
 import type { Topology } from './topology.ts';
@@ -238,7 +238,7 @@ export interface Stream<K, V> {
     other: Stream<NonNullable<K> | null, VO>,
     joiner: (value: V, otherValue: VO, key: NonNullable<K>) => R,
     windows: JoinWindows,
-    options?: NamedOptions,
+    options?: StreamJoinOptions,
   ): Stream<NonNullable<K>, R>;
 
   /**
@@ -254,7 +254,7 @@ export interface Stream<K, V> {
     other: Stream<NonNullable<K> | null, VO>,
     joiner: (value: V, otherValue: VO | null, key: K) => R,
     windows: JoinWindows,
-    options?: NamedOptions,
+    options?: StreamJoinOptions,
   ): Stream<K, R>;
 
   /**
@@ -268,7 +268,7 @@ export interface Stream<K, V> {
     other: Stream<NonNullable<K> | null, VO>,
     joiner: (value: V | null, otherValue: VO | null, key: K) => R,
     windows: JoinWindows,
-    options?: NamedOptions,
+    options?: StreamJoinOptions,
   ): Stream<K, R>;
 
   /**
@@ -501,9 +501,9 @@ export class StreamImpl<K, V> implements Stream<K, V> {
     other: Stream<NonNullable<K> | null, VO>,
     joiner: (value: V, otherValue: VO, key: NonNullable<K>) => R,
     windows: JoinWindows,
-    options?: NamedOptions,
+    options?: StreamJoinOptions,
   ): Stream<NonNullable<K>, R>;
-  join(other: unknown, joiner: unknown, third?: unknown, fourth?: NamedOptions): Stream<NonNullable<K>, unknown> {
+  join(other: unknown, joiner: unknown, third?: unknown, fourth?: StreamJoinOptions): Stream<NonNullable<K>, unknown> {
     if (other instanceof StreamImpl) return this.#streamJoin('inner', other, joiner, third, fourth);
     return this.#join(other, joiner, false, third as NamedOptions | undefined);
   }
@@ -517,9 +517,9 @@ export class StreamImpl<K, V> implements Stream<K, V> {
     other: Stream<NonNullable<K> | null, VO>,
     joiner: (value: V, otherValue: VO | null, key: K) => R,
     windows: JoinWindows,
-    options?: NamedOptions,
+    options?: StreamJoinOptions,
   ): Stream<K, R>;
-  leftJoin(other: unknown, joiner: unknown, third?: unknown, fourth?: NamedOptions): Stream<K, unknown> {
+  leftJoin(other: unknown, joiner: unknown, third?: unknown, fourth?: StreamJoinOptions): Stream<K, unknown> {
     if (other instanceof StreamImpl) return this.#streamJoin('left', other, joiner, third, fourth);
     return this.#join(other, joiner, true, third as NamedOptions | undefined);
   }
@@ -528,7 +528,7 @@ export class StreamImpl<K, V> implements Stream<K, V> {
     other: Stream<NonNullable<K> | null, VO>,
     joiner: (value: V | null, otherValue: VO | null, key: K) => R,
     windows: JoinWindows,
-    options?: NamedOptions,
+    options?: StreamJoinOptions,
   ): Stream<K, R> {
     return this.#streamJoin('outer', other, joiner, windows, options);
   }
@@ -538,7 +538,7 @@ export class StreamImpl<K, V> implements Stream<K, V> {
     other: unknown,
     joiner: unknown,
     windows: unknown,
-    options: NamedOptions | undefined,
+    options: StreamJoinOptions | undefined,
   ): Stream<K2, R> {
     const where = this.#where(join === 'inner' ? 'join' : `${join}Join`);
     if (!(other instanceof StreamImpl) || other.#builder !== this.#builder) {
@@ -558,6 +558,8 @@ export class StreamImpl<K, V> implements Stream<K, V> {
       }
     }
     const named = nameOption(options, where) !== undefined;
+    const late = options?.late ?? 'drop';
+    if (late !== 'drop' && late !== 'dead-letter') throw invalid(`${where}: late must be 'drop' or 'dead-letter', got ${show(late)}`);
     const serdes = {
       key: this.#serdes.key ?? other.#serdes.key ?? builtin.auto,
       left: this.#serdes.value ?? builtin.json(),
@@ -572,6 +574,7 @@ export class StreamImpl<K, V> implements Stream<K, V> {
         side,
         join,
         windows: { before: w.beforeMs!, after: w.afterMs!, grace: w.graceMs! },
+        late,
         store: stores[side],
         named,
         stores,

@@ -191,6 +191,8 @@ export interface StreamJoinNode extends NodeBase {
   readonly join: 'inner' | 'left' | 'outer';
   /** Right records in [t - before, t + after] join a left record at t; grace as for windows. */
   readonly windows: { readonly before: number; readonly after: number; readonly grace: number };
+  /** 'dead-letter': a record after its window closed goes to the dead-letter topic instead of joining. */
+  readonly late: 'drop' | 'dead-letter';
   /** This side's buffer (named after this node). */
   readonly store: string;
   readonly named: boolean;
@@ -303,5 +305,6 @@ export interface TopologyGraph {
 
 /** Whether a windowed node sends its late records to the dead-letter topic (`late: 'dead-letter'`). */
 export function deadLettersLate(node: GraphNode): boolean {
-  return (node.kind === 'windowedAggregate' || node.kind === 'sessionAggregate' || node.kind === 'slidingAggregate') && node.late === 'dead-letter';
+  const windowed = node.kind === 'windowedAggregate' || node.kind === 'sessionAggregate' || node.kind === 'slidingAggregate';
+  return (windowed || node.kind === 'streamJoin') && node.late === 'dead-letter';
 }

@@ -20,7 +20,7 @@ export function localStoreQueries(specs: ReadonlyMap<string, StoreSpec>, tasks: 
     stores: () => [...specs.keys()],
 
     async get(store, keyText) {
-      if (spec(store).window !== undefined) {
+      if (spec(store).windowed === true) {
         throw new StreamrunError('INVALID_OPTIONS', `${store} is a window store: ask for a time range, /stores/${store}?from=<ms>&to=<ms>`);
       }
       const key = readKey(spec(store), keyText);
@@ -34,7 +34,7 @@ export function localStoreQueries(specs: ReadonlyMap<string, StoreSpec>, tasks: 
     async range(store, query) {
       const found = spec(store);
       const entries: { key: unknown; value: unknown; order: Buffer }[] = [];
-      if (found.window !== undefined) {
+      if (found.windowed === true) {
         const from = readTime('from', query.from) ?? Number.NEGATIVE_INFINITY;
         const to = readTime('to', query.to) ?? Number.POSITIVE_INFINITY;
         for (const task of holding(store)) {

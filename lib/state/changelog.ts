@@ -30,11 +30,11 @@ export function storeSpecs(appId: string, nodes: readonly GraphNode[]): StoreSpe
       };
       // A session can still grow by a record within gap of its end: it closes at end + gap + grace.
       const grace = node.kind === 'sessionAggregate' ? node.gap + node.grace : node.windows.grace;
-      return [{ store: node.store, changelog, serdes, window: { grace, key: node.serdes.key }, timestamped: true }];
+      return [{ store: node.store, changelog, serdes, window: { grace, key: node.serdes.key }, windowed: true, timestamped: true }];
     }
     if (node.kind === 'slidingAggregate') {
       const serdes = { key: windowKeySerde(node.serdes.key), value: timestampedSerde(node.serdes.value) };
-      return [{ store: node.store, changelog, serdes: serdes as StoreSpec['serdes'], indexed: true, timestamped: true }];
+      return [{ store: node.store, changelog, serdes: serdes as StoreSpec['serdes'], windowed: true, indexed: true, timestamped: true }];
     }
     if (node.kind === 'streamJoin') {
       const key = bufferedKeySerde(node.serdes.key) as StoreSpec['serdes']['key'];

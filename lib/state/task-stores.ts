@@ -20,6 +20,8 @@ export interface StoreSpec {
    * keys inside the windows (windows closing together are emitted in the order of its bytes).
    */
   readonly window?: { readonly grace: number; readonly key: Serde<unknown> };
+  /** Set when the keys are windows (`WindowKey`): queries range over their start times. */
+  readonly windowed?: boolean;
   /**
    * Set for a store whose node indexes its keys in memory (join buffers, sliding windows): the
    * keys are read once when the store opens, for the node to build its index from.

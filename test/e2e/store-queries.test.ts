@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hopping, serdes, topology } from '../../lib/index.ts';
+import { hopping, serdes, sliding, topology } from '../../lib/index.ts';
 import { createTopic, produce, uniqueName, waitForLatest } from './helpers/kafka.ts';
 import { useRunners } from './helpers/runners.ts';
 import { countsOf, keyedRecords } from './helpers/topologies.ts';
@@ -20,6 +20,7 @@ describe('stores over HTTP', () => {
     const grouped = app.stream(input, { key: serdes.string, value: serdes.string }).groupByKey();
     grouped.count({ name: 'counts' }).toStream().to(output, { value: serdes.json<number>() });
     grouped.windowedBy(hopping(20_000, 10_000)).count({ name: 'windowed' });
+    grouped.windowedBy(sliding(10_000).grace(60_000)).count({ name: 'sliding' });
     const runner = await startRunner(app, { port: 0 });
     const url = runner.httpUrl!;
 
@@ -66,6 +67,19 @@ describe('stores over HTTP', () => {
       status: 200,
       body: { store: 'windowed', entries: [] },
     });
+
+    // Sliding windows by start time: per key, [5 s, 15 s] holds both halves (its ends are
+    // inclusive), and [5.001 s, 15.001 s], made for the records after those at 5 s, the second.
+    const halves = (from: number, to: number) => countsOf(records.slice(from, to));
+    const [first, second] = [halves(0, 300), halves(300, 600)];
+    const slides = await getJson(`${url}/stores/sliding?from=${base + 5_000}&to=${base + 5_001}&limit=1000`);
+    expect(slides.status).toBe(200);
+    const slid = (slides.body['entries'] as Entry[]).map((e) => `${e.key.key}[${e.key.start - base},${e.key.end - base}]=${e.value}`);
+    const keys = [...first.keys()].sort();
+    expect(slid).toEqual([
+      ...keys.map((k) => `${k}[5000,15000]=${Number(first.get(k)) + Number(second.get(k))}`),
+      ...keys.map((k) => `${k}[5001,15001]=${second.get(k)}`),
+    ]);
 
     expect(await getJson(`${url}/health`)).toEqual({
       status: 200,

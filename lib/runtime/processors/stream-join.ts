@@ -120,6 +120,9 @@ export function streamJoin(
       return;
     }
     if (value === null || value === undefined) return;
+    const late = time + lookAfter + grace < shared.streamTime;
+    const window = { start: time - lookBefore, end: time + lookAfter };
+    if (late && node.late === 'dead-letter') return state.late(node.name, time, window, shared.streamTime);
     if ((time === shared.streamTime || shared.streamTime > before) && unmatched !== undefined) emitClosed(unmatched);
     const bytes = guard(() => node.serdes.key.serialize(key));
     const to = Math.max(0, time + lookAfter);
@@ -136,7 +139,7 @@ export function streamJoin(
         unmatched!.add(side, key, bytes, time, value);
       }
     }
-    if (time + lookAfter + grace < shared.streamTime) state.late(node.name, time, { start: time - lookBefore, end: time + lookAfter }, shared.streamTime);
+    if (late) state.late(node.name, time, window, shared.streamTime);
     own.put(key, bytes, time, value);
     own.expire(shared.streamTime);
   };

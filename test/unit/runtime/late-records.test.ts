@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { serdes, session, sliding, topology, tumbling, type Topology } from '../../../lib/index.ts';
+import { joinWindows, serdes, session, sliding, topology, tumbling, type Topology } from '../../../lib/index.ts';
 import { TaskHarness } from '../../../lib/testing/task-harness.ts';
 
 const text = { key: serdes.string, value: serdes.string };
@@ -81,5 +81,41 @@ describe('late records', () => {
   it('late must be drop or dead-letter', () => {
     const grouped = topology('x').stream('in', text).groupByKey();
     expect(() => grouped.windowedBy(tumbling(10), { late: 'keep' as 'drop' })).toThrow("late must be 'drop' or 'dead-letter', got \"keep\"");
+    const t = topology('y');
+    expect(() => t.stream('l', text).join(t.stream('r', text), (l, r) => l + r, joinWindows(5), { late: 'keep' as 'drop' })).toThrow(
+      "join() after source-0: late must be 'drop' or 'dead-letter', got \"keep\"",
+    );
+  });
+
+  describe('of a stream–stream join', () => {
+    const joined = (late: 'drop' | 'dead-letter') => {
+      const t = topology('late');
+      t.stream('l', text)
+        .leftJoin(t.stream('r', text), (l, r) => `${l}+${r}`, joinWindows(5).grace(2), { name: 'pairs', late })
+        .to('out', text);
+      return t;
+    };
+    const feed = async (late: 'drop' | 'dead-letter') => {
+      const harness = await TaskHarness.create(joined(late));
+      // r@20 moves stream time to 20; l@10's window [5, 15] closed at 15 + 2.
+      await harness.pipe('r', { key: 'a', value: 'r12', timestamp: 12 });
+      await harness.pipe('r', { key: 'b', value: 'r20', timestamp: 20 });
+      await harness.pipe('l', { key: 'a', value: 'l10', timestamp: 10 });
+      const result = {
+        out: harness.take('out').map((r) => r.value?.toString()),
+        dlq: harness.take('late-dlq').map((r) => [r.value?.toString(), r.headers!['streamrun.window'], r.headers!['streamrun.stream.time']]),
+        late: harness.late.get('pairs-left') ?? 0,
+      };
+      await harness.close();
+      return result;
+    };
+
+    it('by default are counted and still joined with the partners buffered, as Kafka Streams does', async () => {
+      expect(await feed('drop')).toEqual({ out: ['l10+r12'], dlq: [], late: 1 });
+    });
+
+    it('with late: dead-letter are not joined but sent to the dead-letter topic with their window and the stream time', async () => {
+      expect(await feed('dead-letter')).toEqual({ out: [], dlq: [['l10', '5,15', '20']], late: 1 });
+    });
   });
 });
