@@ -400,7 +400,7 @@ describe('windowed joins of two streams', () => {
     });
     const serdesOf = { key: serdes.string, left: serdes.string, right: serdes.json() };
     const stores = { left: 'paid-left', right: 'paid-right', unmatched: 'paid-unmatched' };
-    const side = { kind: 'streamJoin', join: 'outer', windows: { before: 2, after: 10, grace: 5 }, named: true, stores, joiner, serdes: serdesOf };
+    const side = { kind: 'streamJoin', join: 'outer', windows: { before: 2, after: 10, grace: 5 }, late: 'drop', named: true, stores, joiner, serdes: serdesOf };
     expect(nodes.slice(2)).toEqual([
       { ...side, name: 'paid-left', parents: ['source-0'], side: 'left', store: 'paid-left' },
       { ...side, name: 'paid-right', parents: ['source-1'], side: 'right', store: 'paid-right' },
