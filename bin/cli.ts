@@ -118,6 +118,14 @@ async function runStart(file: string, flags: StartFlags): Promise<number> {
       runner.stop().then(() => resolve(0), fail);
     };
     runner.finished.catch(fail);
+    // A throw nothing caught (a timer in user code, say) ends the process, but only after the
+    // runner left its group: the others take its partitions at once instead of after the session timeout.
+    const onCrash = (error: unknown) => {
+      logger.error(`uncaught error: ${oneLine(error)}; leaving the group, then exiting`);
+      runner.stop().then(() => fail(error), () => fail(error));
+    };
+    process.once('uncaughtException', onCrash);
+    process.once('unhandledRejection', onCrash);
     if (early !== undefined) return onSignal(early);
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);

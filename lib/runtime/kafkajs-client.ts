@@ -39,6 +39,8 @@ export interface KafkaClientOptions {
   readonly logger: Logger;
   /** How long an idle fetch waits on the broker; bounds how fast a stop is noticed. */
   readonly maxWaitTimeMs?: number;
+  /** How long the group waits for a silent member; KafkaJS's own default (30 s) otherwise. */
+  readonly sessionTimeoutMs?: number;
 }
 
 export function createKafkaClient(options: KafkaClientOptions): StreamClient {
@@ -160,7 +162,12 @@ export function createKafkaClient(options: KafkaClientOptions): StreamClient {
     },
 
     consumer(groupId) {
-      return kafkaConsumer(groupMember(kafka, { groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: options.maxWaitTimeMs ?? 500 }));
+      const session = options.sessionTimeoutMs;
+      // Three heartbeats per session, as Kafka's own clients default to.
+      const timeouts = session === undefined ? {} : { sessionTimeout: session, heartbeatInterval: Math.min(3_000, Math.floor(session / 3)) };
+      return kafkaConsumer(
+        groupMember(kafka, { groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: options.maxWaitTimeMs ?? 500, ...timeouts }),
+      );
     },
 
     transient: transientAnswer,

@@ -30,6 +30,12 @@ export interface RunnerOptions {
    * Default 10 s.
    */
   watermarkIdleMs?: number;
+  /**
+   * How long the group waits for a member that stopped heartbeating (a crash, a lost host)
+   * before its partitions move. A member that stops or fails in a way the process sees leaves
+   * the group at once; this bounds the rest. At least 6 s (the broker's minimum). Default 10 s.
+   */
+  sessionTimeoutMs?: number;
   /** Port of the embedded HTTP server (health, store queries); 0 = any free port. Default: off. */
   port?: number;
   /** Interface the HTTP server binds. Default 127.0.0.1: stores are served without authentication. */
@@ -50,6 +56,7 @@ export interface ResolvedRunnerOptions {
   readonly startupTimeoutMs: number;
   readonly shutdownTimeoutMs: number;
   readonly watermarkIdleMs: number;
+  readonly sessionTimeoutMs: number;
   readonly port: number | undefined;
   readonly host: string | undefined;
   readonly errors: ResolvedErrorPolicy;
@@ -73,6 +80,7 @@ export function resolveRunnerOptions(options: RunnerOptions, topologyAppId: stri
     startupTimeoutMs: positiveInteger('startupTimeoutMs', options.startupTimeoutMs ?? 60_000),
     shutdownTimeoutMs: positiveInteger('shutdownTimeoutMs', options.shutdownTimeoutMs ?? 30_000),
     watermarkIdleMs: positiveInteger('watermarkIdleMs', options.watermarkIdleMs ?? 10_000),
+    sessionTimeoutMs: sessionTimeout(options.sessionTimeoutMs ?? 10_000),
     port: options.port === undefined ? undefined : port(options.port),
     host: options.host,
     logger: options.logger ?? consoleLogger(),
@@ -92,6 +100,14 @@ export function parseBrokers(value: string | readonly string[]): string[] {
 
 function port(value: number): number {
   if (!Number.isInteger(value) || value < 0 || value > 65_535) throw invalid(`port: expected 0 to 65535, got ${value}`);
+  return value;
+}
+
+/** The broker refuses a join outside group.min/max.session.timeout.ms (6 s and 30 min by default). */
+function sessionTimeout(value: number): number {
+  if (!Number.isInteger(value) || value < 6_000 || value > 1_800_000) {
+    throw invalid(`sessionTimeoutMs: expected 6000 to 1800000 (the broker's bounds), got ${value}`);
+  }
   return value;
 }
 

@@ -47,7 +47,12 @@ export async function start(topology: Topology, options: RunnerOptions = {}): Pr
   const built = graphOf(topology);
   const resolved = resolveRunnerOptions(options, built.appId);
   const graph = underAppId(built, resolved.appId);
-  const client = createKafkaClient({ brokers: resolved.brokers, clientId: resolved.appId, logger: resolved.logger });
+  const client = createKafkaClient({
+    brokers: resolved.brokers,
+    clientId: resolved.appId,
+    logger: resolved.logger,
+    sessionTimeoutMs: resolved.sessionTimeoutMs,
+  });
   const runner = new Runner(subtopologies(graph), childrenOf(graph), client, resolved);
   await runner.begin();
   return runner;

@@ -19,7 +19,7 @@ describe('the event pipeline after a crash', () => {
 
     const restartedAt = Date.now();
     const second = await setup.start({ appId: first.appId, until: 'listening' });
-    // The group waits up to the dead member's session timeout (30 s) before it rebalances; ingest does not.
+    // The group waits up to the dead member's session timeout (10 s) before it rebalances; ingest does not.
     await waitFor('an accepted ingest', async () => (await post(second.url, [event(1)])).status === 202, { timeoutMs: 60_000, intervalMs: 100 });
     const ingestBackMs = Date.now() - restartedAt;
     console.info(`ingest back ${ingestBackMs} ms after the restart began`);

@@ -34,4 +34,13 @@ describe('resolveRunnerOptions', () => {
     expect(resolveRunnerOptions({}, 'app').startupTimeoutMs).toBe(60_000);
     expect(resolveRunnerOptions({ startupTimeoutMs: 5000 }, 'app').startupTimeoutMs).toBe(5000);
   });
+
+  it('waits 10 s for a silent group member unless told otherwise, within the broker’s bounds', () => {
+    expect(resolveRunnerOptions({}, 'app').sessionTimeoutMs).toBe(10_000);
+    expect(resolveRunnerOptions({ sessionTimeoutMs: 6_000 }, 'app').sessionTimeoutMs).toBe(6_000);
+    expect(() => resolveRunnerOptions({ sessionTimeoutMs: 5_999 }, 'app')).toThrow(
+      "sessionTimeoutMs: expected 6000 to 1800000 (the broker's bounds), got 5999",
+    );
+    expect(() => resolveRunnerOptions({ sessionTimeoutMs: 1_800_001 }, 'app')).toThrow('sessionTimeoutMs');
+  });
 });
