@@ -17,6 +17,8 @@ export const errorCodes = [
   'TOPOLOGY_LOAD',
   /** A record came after every window it belongs to had closed (with `late: 'dead-letter'`). */
   'LATE_RECORD',
+  /** Another instance holds the answer to a query and cannot give it now. */
+  'UNAVAILABLE',
 ] as const;
 
 export type ErrorCode = (typeof errorCodes)[number];

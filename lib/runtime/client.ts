@@ -76,8 +76,26 @@ export interface ConsumerHandlers {
   onCrash(error: Error, restarting: boolean): void;
 }
 
+/** What a member of the group tells the others when it joins. */
+export interface MemberInfo {
+  /** Where its HTTP server answers store queries, when it has one. */
+  readonly endpoint?: string | undefined;
+  /** The tasks it runs: the leader keeps them there when it can (their state is there). */
+  readonly tasks: readonly string[];
+}
+
+/** How the group hands out work: whole tasks (see task-assignment.ts), not topic-partitions. */
+export interface GroupMembership {
+  /** The sub-topology that reads `topic`: partition p of it belongs to task `<sub>_<p>`. */
+  subtopologyOf(topic: string): number | undefined;
+  /** Asked at every join. */
+  self(): MemberInfo;
+}
+
 export interface InputConsumer {
   start(topics: readonly string[], handlers: ConsumerHandlers): Promise<void>;
+  /** Every member of the group as of its last rebalance: what it said, and the tasks it got. */
+  members(): Promise<MemberInfo[]>;
   /** Stops fetching a partition; a batch already handed over may still arrive. */
   pause(topic: string, partition: number): void;
   /** Fetches a partition again, from `offset` when given, else from the last resolved offset. */
@@ -144,11 +162,14 @@ export interface StreamClient {
   committedOffsets(groupId: string, topic: string): Promise<Map<number, string>>;
   changelogReader(topics: readonly string[]): Promise<ChangelogReader>;
   producer(): Promise<OutputProducer>;
-  consumer(groupId: string): InputConsumer;
+  /** A member of `groupId`; with `membership`, the group hands out whole tasks, else topic-partitions. */
+  consumer(groupId: string, membership?: GroupMembership): InputConsumer;
   /**
    * Names the broker's answer (e.g. `LEADER_NOT_AVAILABLE`) when `error`, thrown by one of
    * these methods, is a transient one that asking again may clear; undefined otherwise.
    */
   transient(error: unknown): string | undefined;
+  /** The partition of `partitions` a record with these key bytes goes to, as this client's producers choose. */
+  partitionOf(key: Buffer, partitions: number): number;
   close(): Promise<void>;
 }

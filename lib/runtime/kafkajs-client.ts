@@ -16,6 +16,7 @@ import {
   type TopicMessages,
 } from 'kafkajs';
 import { StreamrunError } from '../errors/streamrun-error.ts';
+import { membersOf, taskAssigner } from './kafkajs-tasks.ts';
 import type {
   Assignment,
   OutputRecord,
@@ -23,6 +24,7 @@ import type {
   ChangelogReader,
   InputRecord,
   ConsumerHandlers,
+  GroupMembership,
   InputConsumer,
   OutputProducer,
   StreamClient,
@@ -161,16 +163,24 @@ export function createKafkaClient(options: KafkaClientOptions): StreamClient {
       return reader;
     },
 
-    consumer(groupId) {
+    consumer(groupId, membership) {
       const session = options.sessionTimeoutMs;
       // Three heartbeats per session, as Kafka's own clients default to.
       const timeouts = session === undefined ? {} : { sessionTimeout: session, heartbeatInterval: Math.min(3_000, Math.floor(session / 3)) };
       return kafkaConsumer(
-        groupMember(kafka, { groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: options.maxWaitTimeMs ?? 500, ...timeouts }),
+        groupMember(kafka, {
+          groupId,
+          allowAutoTopicCreation: false,
+          maxWaitTimeInMs: options.maxWaitTimeMs ?? 500,
+          ...(membership === undefined ? {} : { partitionAssigners: [taskAssigner(membership)] }),
+          ...timeouts,
+        }),
+        membership,
       );
     },
 
     transient: transientAnswer,
+    partitionOf: partitionOfKey,
 
     close: () => admin.disconnect(),
   };
@@ -260,7 +270,7 @@ function changelogReader(consumer: Consumer): ChangelogReader & { readonly runCo
   };
 }
 
-function kafkaConsumer(member: GroupMember): InputConsumer {
+function kafkaConsumer(member: GroupMember, membership: GroupMembership | undefined): InputConsumer {
   const { consumer } = member;
   return {
     async start(topics, handlers: ConsumerHandlers) {
@@ -295,6 +305,7 @@ function kafkaConsumer(member: GroupMember): InputConsumer {
           ),
       });
     },
+    members: async () => (membership === undefined ? [] : membersOf(await consumer.describeGroup(), membership)),
     pause: (topic, partition) => consumer.pause([{ topic, partitions: [partition] }]),
     resume(topic, partition, offset) {
       if (offset !== undefined) consumer.seek({ topic, partition, offset });
@@ -309,6 +320,13 @@ function kafkaConsumer(member: GroupMember): InputConsumer {
  * KafkaJS's default partitioner (murmur2, as Kafka's Java client), choosing from a record's
  * `partitionKey` instead of its key when it has one.
  */
+/** The partition KafkaJS's (and Kafka's Java client's) default partitioner picks for a key. */
+export function partitionOfKey(key: Buffer, partitions: number): number {
+  const partitionMetadata = Array.from({ length: partitions }, (_, partitionId) => ({ partitionId, leader: 0, partitionErrorCode: 0, replicas: [], isr: [] }));
+  return defaultPartitioner({ topic: '', partitionMetadata, message: { key, value: null } });
+}
+const defaultPartitioner = Partitioners.DefaultPartitioner();
+
 export function partitioner(): (args: PartitionerArgs) => number {
   const byKey = Partitioners.DefaultPartitioner();
   return (args) => {

@@ -41,7 +41,7 @@ export function localStoreQueries(specs: ReadonlyMap<string, StoreSpec>, tasks: 
           for await (const entry of task.get(store).range()) {
             const window = entry.key as WindowKey;
             if (window.start >= from && window.start <= to) {
-              entries.push({ key: window, value: valueOf(found, entry.value), order: timeOrder(window) });
+              entries.push({ key: window, value: valueOf(found, entry.value), order: entryOrder(found, window) });
             }
           }
         }
@@ -53,7 +53,7 @@ export function localStoreQueries(specs: ReadonlyMap<string, StoreSpec>, tasks: 
         };
         for (const task of holding(store)) {
           for await (const entry of task.get(store).range(range)) {
-            entries.push({ key: entry.key, value: valueOf(found, entry.value), order: found.serdes.key.serialize(entry.key) });
+            entries.push({ key: entry.key, value: valueOf(found, entry.value), order: entryOrder(found, entry.key) });
           }
         }
       }
@@ -71,7 +71,7 @@ function valueOf(spec: StoreSpec, stored: unknown): unknown {
 }
 
 /** URL text is the key's serialized form for text serdes (string, JSON): read it with the store's key serde. */
-function readKey(spec: StoreSpec, text: string): unknown {
+export function readKey(spec: StoreSpec, text: string): unknown {
   try {
     return spec.serdes.key.deserialize(Buffer.from(text, 'utf8'));
   } catch (error) {
@@ -86,7 +86,10 @@ function readTime(name: string, text: string | undefined): number | undefined {
   return ms;
 }
 
-function timeOrder(window: WindowKey): Buffer {
+/** Where an entry goes in a range's answer: key bytes, or for windows start, end, then key. */
+export function entryOrder(spec: StoreSpec, key: unknown): Buffer {
+  if (spec.windowed !== true) return spec.serdes.key.serialize(key);
+  const window = key as WindowKey;
   const order = Buffer.alloc(16);
   order.writeBigInt64BE(BigInt(window.start), 0);
   order.writeBigInt64BE(BigInt(window.end), 8);

@@ -40,6 +40,12 @@ export interface RunnerOptions {
   port?: number;
   /** Interface the HTTP server binds. Default 127.0.0.1: stores are served without authentication. */
   host?: string;
+  /**
+   * The URL the application's other instances reach this one's HTTP server at, to ask it for
+   * keys it holds (e.g. `http://10.0.0.5:8080`). Default: the server's own URL, right when all
+   * instances run on one host.
+   */
+  advertisedUrl?: string;
   /** What happens to a record a node throws on; see ErrorPolicy. Default: 3 retries, then `<appId>-dlq`. */
   errors?: ErrorPolicy;
   logger?: Logger;
@@ -59,6 +65,7 @@ export interface ResolvedRunnerOptions {
   readonly sessionTimeoutMs: number;
   readonly port: number | undefined;
   readonly host: string | undefined;
+  readonly advertisedUrl: string | undefined;
   readonly errors: ResolvedErrorPolicy;
   readonly logger: Logger;
   readonly setup: Setup | undefined;
@@ -83,6 +90,7 @@ export function resolveRunnerOptions(options: RunnerOptions, topologyAppId: stri
     sessionTimeoutMs: sessionTimeout(options.sessionTimeoutMs ?? 10_000),
     port: options.port === undefined ? undefined : port(options.port),
     host: options.host,
+    advertisedUrl: options.advertisedUrl === undefined ? undefined : url('advertisedUrl', options.advertisedUrl),
     logger: options.logger ?? consoleLogger(),
     setup: options.setup,
   };
@@ -96,6 +104,18 @@ export function parseBrokers(value: string | readonly string[]): string[] {
     if (!/^[^\s:]+:\d{1,5}$/.test(broker)) throw invalid(`brokers: "${broker}" is not host:port`);
   }
   return list;
+}
+
+function url(name: string, value: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(value);
+  } catch {
+    throw invalid(`${name}: "${value}" is not a URL`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw invalid(`${name}: expected an http(s) URL, got "${value}"`);
+  // Paths are appended to it: no trailing slash.
+  return value.replace(/\/+$/, '');
 }
 
 function port(value: number): number {

@@ -13,6 +13,7 @@ import type {
   ChangelogReader,
   InputBatch,
   InputConsumer,
+  MemberInfo,
   OutputProducer,
   StreamClient,
 } from './client.ts';
@@ -27,7 +28,8 @@ import { processBatch, type WorkLane } from './batch-work.ts';
 import { resolveErrorPolicy, type ResolvedErrorPolicy } from '../errors/policy.ts';
 import { createBreaker, type Breaker } from '../errors/breaker.ts';
 import { startHttpServer, type HttpServer } from '../server/http-server.ts';
-import { localStoreQueries } from './local-store-queries.ts';
+import { localStoreQueries, readKey } from './local-store-queries.ts';
+import { routedStoreQueries } from './routed-store-queries.ts';
 import { setupRun, type HealthCheck, type SetupRun } from './setup.ts';
 import { startupRetry } from './startup-retry.ts';
 import type { HealthReport } from '../server/store-queries.ts';
@@ -90,6 +92,8 @@ export class Runner {
   #fatal: StreamrunError | undefined;
   readonly #stats: RunnerStats = emptyStats();
   #consumer: InputConsumer | undefined;
+  /** The group's members and their tasks as of the last rebalance. */
+  #members: readonly MemberInfo[] = [];
   #producer: OutputProducer | undefined;
   #commitStep: CommitStep | undefined;
   #stopping: Promise<void> | undefined;
@@ -172,7 +176,10 @@ export class Runner {
       // Each try is a new consumer (one that failed to join has left), set before it starts:
       // its first batches may come before `start` resolves.
       await step(`join group ${this.appId}`, () => {
-        this.#consumer = client.consumer(this.appId);
+        this.#consumer = client.consumer(this.appId, {
+          subtopologyOf: (topic) => this.#subtopologyOfTopic.get(topic)?.id,
+          self: () => ({ endpoint: this.#endpoint(), tasks: this.tasks() }),
+        });
         return this.#consumer.start([...this.#subtopologyOfTopic.keys()], {
           onBatch: (batch, control) => this.#onBatch(batch, control),
           onAssignment: (assignment) => this.#onAssignment(assignment),
@@ -197,11 +204,50 @@ export class Runner {
     this.#server = await startHttpServer({
       port,
       ...(this.#options.host === undefined ? {} : { host: this.#options.host }),
-      queries: localStoreQueries(specs, stores),
+      queries: routedStoreQueries(localStoreQueries(specs, stores), {
+        specs,
+        self: () => this.#endpoint(),
+        members: () => this.#members,
+        taskOf: (store, keyText) => this.#taskOfKey(store, keyText),
+        timeoutMs: 5_000,
+      }),
       health: () => this.#health(),
       logger: this.#options.logger,
       routes: this.#setup?.routes ?? [],
     });
+  }
+
+  /** Where the other instances reach this one's HTTP server. */
+  #endpoint(): string | undefined {
+    return this.#options.advertisedUrl ?? this.#server?.url;
+  }
+
+  /**
+   * The task whose store holds a key: its partition as the default partitioner picks it from
+   * the key's bytes, as Kafka Streams' `queryMetadataForKey` assumes. Windowed stores are asked
+   * by time range, never by key.
+   */
+  #taskOfKey(store: string, keyText: string): string | undefined {
+    for (const [subId, specs] of this.#stores) {
+      const spec = specs.find((s) => s.store === store);
+      if (spec === undefined || spec.windowed === true) continue;
+      const sub = [...this.#subtopologyOfTopic.values()].find((s) => s.id === subId)!;
+      const partitions = this.#partitions.get(sub.sourceTopics[0]!);
+      if (partitions === undefined) return undefined;
+      const bytes = spec.serdes.key.serialize(readKey(spec, keyText));
+      return `${subId}_${this.#client.partitionOf(bytes, partitions)}`;
+    }
+    return undefined;
+  }
+
+  /** Learns who runs what after a rebalance, for queries of keys held elsewhere. */
+  async #learnMembers(): Promise<void> {
+    try {
+      this.#members = await this.#consumer!.members();
+    } catch (error) {
+      this.#options.logger.warn(`could not learn the group's members: ${(error as Error).message}; queries of other instances' keys answer 503`);
+      this.#members = [];
+    }
   }
 
   async #health(): Promise<HealthReport> {
@@ -502,6 +548,7 @@ export class Runner {
     }
     for (const id of [...this.#tasks.keys()]) if (!assigned.has(id)) void this.#closeTask(id);
     this.#options.logger.info(`${this.appId} assigned tasks: ${this.tasks().join(', ') || '(none)'}`);
+    void this.#learnMembers();
   }
 
 

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { fastify, type FastifyInstance, type FastifyReply, type FastifyRequest, type HTTPMethods } from 'fastify';
 import { StreamrunError } from '../errors/streamrun-error.ts';
 import type { Logger } from '../runtime/logger.ts';
-import type { HealthReport, StoreQueries } from './store-queries.ts';
+import { FORWARDED_HEADER, type HealthReport, type QueryOrigin, type StoreQueries } from './store-queries.ts';
 import type { HttpRoutes } from '../runtime/setup.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -155,7 +155,7 @@ function buildApp({ queries, health, logger, bodyLimit = 1024 * 1024 }: HttpServ
   app.register(async (stores) => {
     stores.setReplySerializer((payload) => JSON.stringify(payload, jsonReplacer));
 
-    stores.get('/stores', async () => ({ stores: queries.stores() }));
+    stores.get('/stores', async () => ({ stores: queries.stores(), ...(queries.instances ? { instances: queries.instances() } : {}) }));
 
     stores.get<{ Params: { store: string; key: string } }>(
       '/stores/:store/:key',
@@ -164,9 +164,11 @@ function buildApp({ queries, health, logger, bodyLimit = 1024 * 1024 }: HttpServ
         const { store, key } = request.params;
         const missing = unknownStore(queries, store);
         if (missing !== undefined) return reply.code(404).send(missing);
-        const value = await queries.get(store, key);
+        const origin = originOf(request);
+        const value = await queries.get(store, key, origin);
         if (value === undefined) {
-          return reply.code(404).send(notFound(`No value for key "${key}" in store "${store}" on this instance`));
+          const where = origin.forwarded || queries.instances === undefined ? 'on this instance' : 'in this application';
+          return reply.code(404).send(notFound(`No value for key "${key}" in store "${store}" ${where}`));
         }
         return { store, key, value };
       },
@@ -183,7 +185,7 @@ function buildApp({ queries, health, logger, bodyLimit = 1024 * 1024 }: HttpServ
         const query: { from?: string; to?: string; limit: number } = { limit };
         if (from !== undefined) query.from = from;
         if (to !== undefined) query.to = to;
-        return { store, entries: await queries.range(store, query) };
+        return { store, entries: await queries.range(store, query, originOf(request)) };
       },
     );
   });
@@ -205,6 +207,10 @@ function buildApp({ queries, health, logger, bodyLimit = 1024 * 1024 }: HttpServ
     // fastify parses the body before it finds there is no route (a DELETE saying
     // content-type: application/json, but empty): no route is the answer, not the body.
     if (request.is404) return noRoute(request, reply);
+    if (error instanceof StreamrunError && error.code === 'UNAVAILABLE') {
+      // Another instance holds the answer and cannot give it now (a rebalance, a crash): soon it can.
+      return reply.code(503).header('retry-after', '1').send({ error: 'unavailable', message: error.message });
+    }
     const status = clientErrorStatus(error);
     if (status !== undefined) return reply.code(status).send({ ...clientError(status, messageOf(error)), ...invalidField(error) });
     logger.error('http request failed', { requestId: request.id, method: request.method, url: request.url, error });
@@ -218,6 +224,10 @@ function buildApp({ queries, health, logger, bodyLimit = 1024 * 1024 }: HttpServ
   });
 
   return app;
+}
+
+function originOf(request: FastifyRequest): QueryOrigin {
+  return { forwarded: request.headers[FORWARDED_HEADER] === '1', authorization: request.headers.authorization };
 }
 
 /**

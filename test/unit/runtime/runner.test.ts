@@ -28,6 +28,7 @@ function fakeClient(failures: { createTopics?: Error[]; join?: Error[]; joinWait
       await failures.joinWaitsFor;
       handlers.onAssignment(new Map());
     },
+    members: async () => [],
     pause: () => {},
     resume: () => {},
     commit: async () => {},
@@ -47,6 +48,7 @@ function fakeClient(failures: { createTopics?: Error[]; join?: Error[]; joinWait
     producer: async () => ({ send: async () => [], close: async () => void calls.push('close producer') }),
     consumer,
     transient,
+    partitionOf: () => 0,
     close: async () => void calls.push('close client'),
   };
   return { client, calls };
