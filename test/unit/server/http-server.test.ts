@@ -32,8 +32,10 @@ function fakeQueries(): StoreQueries & { ranges: { store: string; query: object 
   return {
     ranges,
     stores: () => ['counts', 'words'],
-    get: async (store, key) => {
+    get: async (store, key, origin) => {
       if (key === 'explode') throw new Error('disk on fire');
+      if (key === 'elsewhere') throw new StreamrunError('UNAVAILABLE', 'the instance at http://b did not answer');
+      if (key === 'origin') return origin;
       return store === 'counts' ? counts.get(parseCountKey(key)) : words.get(key);
     },
     range: async (store, query) => {
@@ -174,6 +176,23 @@ describe('startHttpServer', () => {
       const logged = logger.lines.find((line) => line.level === 'error');
       expect(logged).toMatchObject({ message: 'http request failed', fields: { requestId, method: 'GET', url: '/stores/words/explode' } });
       expect((logged?.fields?.['error'] as Error).message).toBe('disk on fire');
+    });
+  });
+
+  describe('a query another instance must answer', () => {
+    it('is 503 with Retry-After when that instance cannot be asked now', async () => {
+      const response = await fetch(`${server.url}/stores/words/elsewhere`);
+      expect([response.status, response.headers.get('retry-after'), await response.json()]).toEqual([
+        503,
+        '1',
+        { error: 'unavailable', message: 'the instance at http://b did not answer' },
+      ]);
+    });
+
+    it('tells the queries whether another instance forwarded it, and the client’s Authorization', async () => {
+      const forwarded = await fetch(`${server.url}/stores/words/origin`, { headers: { 'streamrun-forwarded': '1', authorization: 'Bearer t' } });
+      expect((await forwarded.json()) as unknown).toMatchObject({ value: { forwarded: true, authorization: 'Bearer t' } });
+      expect(await get(server, '/stores/words/origin')).toMatchObject({ body: { value: { forwarded: false } } });
     });
   });
 
