@@ -16,6 +16,7 @@ interface StartFlags {
   startupTimeout?: number;
   port?: number;
   host?: string;
+  advertisedUrl?: string;
   logLevel: LogLevel;
 }
 
@@ -40,6 +41,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--startup-timeout <ms>', 'how long start-up retries what the broker answers transiently (default: 60000)', positiveInt)
     .option('--port <port>', 'serve /health, /stores and the module\'s routes on this port (default: the module\'s options.port, else off)', portNumber)
     .option('--host <host>', 'interface for --port (default: 127.0.0.1)')
+    .option('--advertised-url <url>', "where the application's other instances reach this one's --port (default: its own URL)")
     .addOption(new Option('--log-level <level>', 'what to log').choices(logLevels).default('info'))
     .action(async (file: string, flags: StartFlags) => {
       exitCode = await runStart(file, flags);
@@ -82,6 +84,7 @@ async function runStart(file: string, flags: StartFlags): Promise<number> {
     startupTimeoutMs: flags.startupTimeout,
     port: flags.port,
     host: flags.host,
+    advertisedUrl: flags.advertisedUrl,
   };
   // The module's own defaults give way to what the command line says.
   const flagged = Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined));

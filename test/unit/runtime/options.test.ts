@@ -43,4 +43,11 @@ describe('resolveRunnerOptions', () => {
     );
     expect(() => resolveRunnerOptions({ sessionTimeoutMs: 1_800_001 }, 'app')).toThrow('sessionTimeoutMs');
   });
+
+  it('takes an http(s) advertisedUrl, without its trailing slash', () => {
+    expect(resolveRunnerOptions({ advertisedUrl: 'http://10.0.0.5:8080/' }, 'app').advertisedUrl).toBe('http://10.0.0.5:8080');
+    expect(resolveRunnerOptions({}, 'app').advertisedUrl).toBeUndefined();
+    expect(() => resolveRunnerOptions({ advertisedUrl: 'ftp://10.0.0.5' }, 'app')).toThrow('advertisedUrl: expected an http(s) URL, got "ftp://10.0.0.5"');
+    expect(() => resolveRunnerOptions({ advertisedUrl: 'no url' }, 'app')).toThrow('advertisedUrl: "no url" is not a URL');
+  });
 });
