@@ -36,6 +36,11 @@ export interface RunnerOptions {
    * the group at once; this bounds the rest. At least 6 s (the broker's minimum). Default 10 s.
    */
   sessionTimeoutMs?: number;
+  /**
+   * How long a partition's batch may go without a commit before `/health` says degraded (its
+   * records wait on retries, a slow call, a dependency that is down). Default 60 s.
+   */
+  stallTimeoutMs?: number;
   /** Port of the embedded HTTP server (health, store queries); 0 = any free port. Default: off. */
   port?: number;
   /** Interface the HTTP server binds. Default 127.0.0.1: stores are served without authentication. */
@@ -63,6 +68,7 @@ export interface ResolvedRunnerOptions {
   readonly shutdownTimeoutMs: number;
   readonly watermarkIdleMs: number;
   readonly sessionTimeoutMs: number;
+  readonly stallTimeoutMs: number;
   readonly port: number | undefined;
   readonly host: string | undefined;
   readonly advertisedUrl: string | undefined;
@@ -88,6 +94,7 @@ export function resolveRunnerOptions(options: RunnerOptions, topologyAppId: stri
     shutdownTimeoutMs: positiveInteger('shutdownTimeoutMs', options.shutdownTimeoutMs ?? 30_000),
     watermarkIdleMs: positiveInteger('watermarkIdleMs', options.watermarkIdleMs ?? 10_000),
     sessionTimeoutMs: sessionTimeout(options.sessionTimeoutMs ?? 10_000),
+    stallTimeoutMs: positiveInteger('stallTimeoutMs', options.stallTimeoutMs ?? 60_000),
     port: options.port === undefined ? undefined : port(options.port),
     host: options.host,
     advertisedUrl: options.advertisedUrl === undefined ? undefined : url('advertisedUrl', options.advertisedUrl),

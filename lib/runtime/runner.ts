@@ -92,6 +92,8 @@ export class Runner {
   #fatal: StreamrunError | undefined;
   readonly #stats: RunnerStats = emptyStats();
   #consumer: InputConsumer | undefined;
+  /** By `<topic>-<partition>` with a batch in flight: when it last committed (or began). */
+  readonly #lastMoved = new Map<string, number>();
   /** The group's members and their tasks as of the last rebalance. */
   #members: readonly MemberInfo[] = [];
   #producer: OutputProducer | undefined;
@@ -258,7 +260,15 @@ export class Runner {
         if (!breaker.closed()) throw new Error('open: its records wait until a call goes through');
       },
     ]);
-    const checks: [string, HealthCheck][] = [['kafka', () => this.#client.ping()], ...circuits, ...(this.#setup?.checks ?? [])];
+    const stalled: [string, HealthCheck][] = [...this.#lastMoved]
+      .filter(([, at]) => Date.now() - at > this.#options.stallTimeoutMs)
+      .map(([partition, at]) => [
+        `partition ${partition}`,
+        async () => {
+          throw new Error(`has not moved for ${Math.round((Date.now() - at) / 1000)} s: its batch waits (retries, a slow call)`);
+        },
+      ]);
+    const checks: [string, HealthCheck][] = [['kafka', () => this.#client.ping()], ...circuits, ...stalled, ...(this.#setup?.checks ?? [])];
     const results = await Promise.all(
       checks.map(async ([name, check]) => {
         try {
@@ -361,8 +371,13 @@ export class Runner {
     let next: string | undefined;
     let onPark!: () => void;
     const parking = new Promise<true>((resolve) => (onPark = () => resolve(true)));
+    const progress = `${batch.topic}-${batch.partition}`;
+    this.#lastMoved.set(progress, Date.now());
     const lane: WorkLane = {
-      commit: (offsets) => (parked ? this.#consumer!.commit(offsets) : control.commit(offsets)),
+      commit: async (offsets) => {
+        await (parked ? this.#consumer!.commit(offsets) : control.commit(offsets));
+        this.#lastMoved.set(progress, Date.now());
+      },
       resolve: (offset) => (parked ? (next = (BigInt(offset) + 1n).toString()) : control.resolveOffset(offset)),
       live: () => !abort.signal.aborted && (parked || (control.isRunning() && !control.isStale())),
       heartbeat: () => (parked ? Promise.resolve() : control.heartbeat()),
@@ -382,6 +397,7 @@ export class Runner {
         void this.stop().catch(() => {});
       },
     });
+    void work.catch(() => {}).finally(() => this.#lastMoved.delete(progress));
     const outcome = await this.#withHeartbeats(control, Promise.race([work.then(() => false as const), parking]));
     if (!outcome) return;
     // The work waits on retries or an open circuit: the other partitions go on without it.

@@ -13,6 +13,34 @@ describe('enrich', () => {
   let server: Server | undefined;
   afterEach(() => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())));
 
+  it('a call that keeps its partition from moving longer than stallTimeoutMs makes /health degraded, naming the partition, until it returns', async () => {
+    const input = uniqueName('enrich-stall');
+    await createTopic(input, 1);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const runner = await startRunner(
+      topology(uniqueName('enrich-stall'))
+        .stream(input, { key: serdes.string, value: serdes.string })
+        .enrich(async (v) => {
+          await gate;
+          return v;
+        }, { name: 'held' })
+        .to(uniqueName('enrich-stall-out')),
+      { port: 0, stallTimeoutMs: 1_000 },
+    );
+    const health = async () => (await (await fetch(`${runner.httpUrl!}/health`)).json()) as { status: string; checks: Record<string, string> };
+    expect((await health()).status).toBe('ok');
+    await produce(input, [{ key: 'k', value: 'v' }]);
+    const degraded = await waitFor('degraded', async () => {
+      const report = await health();
+      return report.status === 'degraded' && report;
+    });
+    expect(degraded.checks[`partition ${input}-0`]).toMatch(/^has not moved for \d+ s: its batch waits \(retries, a slow call\)$/);
+    release();
+    await waitFor('ok again', async () => (await health()).status === 'ok');
+    expect(runner.stats().consumed).toBe(1);
+  });
+
   it('runs calls concurrently and passes their results on in offset order', async () => {
     const input = uniqueName('enrich-in');
     const output = uniqueName('enrich-out');

@@ -28,6 +28,8 @@ describe('resolveRunnerOptions', () => {
     expect(() => resolveRunnerOptions({ sourcePartitions: 0 }, 'app')).toThrow('sourcePartitions: expected a positive integer, got 0');
     expect(() => resolveRunnerOptions({ shutdownTimeoutMs: 1.5 }, 'app')).toThrow('shutdownTimeoutMs');
     expect(() => resolveRunnerOptions({ startupTimeoutMs: 0 }, 'app')).toThrow('startupTimeoutMs: expected a positive integer, got 0');
+    expect(() => resolveRunnerOptions({ stallTimeoutMs: -1 }, 'app')).toThrow('stallTimeoutMs: expected a positive integer, got -1');
+    expect(resolveRunnerOptions({}, 'app').stallTimeoutMs).toBe(60_000);
   });
 
   it('gives start-up 60 s of retries unless told otherwise', () => {
