@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { serdes, topology } from '../../lib/index.ts';
 import { postgresSink } from '../../lib/connectors/postgres-sink.ts';
 import { useCleanup } from './helpers/cleanup.ts';
-import { createTopic, produce, readAll, readAllSettled, recordCount, uniqueName, waitForCommitted, type ReadRecord } from './helpers/kafka.ts';
+import { createTopic, produce, produceWithKcat, readAll, readAllSettled, recordCount, uniqueName, waitForCommitted, type ReadRecord } from './helpers/kafka.ts';
 import { collectingLogger } from './helpers/logger.ts';
 import { usePostgres } from './helpers/postgres.ts';
 import { useRunners } from './helpers/runners.ts';
@@ -59,43 +59,45 @@ describe('postgresSink with bad values among good ones', () => {
     value: JSON.stringify({ id: `r${String(i).padStart(3, '0')}`, sensor, serial }),
   });
 
-  it('dead-letters a record with a NUL in a text column alone, writes the 20 beside it and the 100 after it', async () => {
-    const input = uniqueName('nul-in');
-    const table = await readingsTable();
-    await createTopic(input, 3);
-    // In the broker before the runner starts, so the bad record shares a batch with the others.
-    await produce(input, [...Array.from({ length: 10 }, (_, i) => reading(i)), reading(10, 'x\u0000y'), ...Array.from({ length: 10 }, (_, i) => reading(11 + i))]);
-    const appId = uniqueName('pg-nul');
-    const logger = collectingLogger();
-    const runner = await startRunner(app(appId, input, table), { logger });
-    const first = await readAll(input, 21);
-    await waitForCommitted(appId, [input]);
-    const isBad = (r: Reading) => r.sensor.includes('\u0000');
-    expect(await rowsIn(table)).toEqual(rowsOf(first, isBad));
-    expect((await rowsIn(table)).length).toBe(20);
+  for (const [via, send] of [['KafkaJS', produce], ['kcat', produceWithKcat]] as const) {
+    it(`dead-letters a record with a NUL in a text column alone, writes the 20 beside it and the 100 after it (produced with ${via})`, async () => {
+      const input = uniqueName('nul-in');
+      const table = await readingsTable();
+      await createTopic(input, 3);
+      // In the broker before the runner starts, so the bad record shares a batch with the others.
+      await send(input, [...Array.from({ length: 10 }, (_, i) => reading(i)), reading(10, 'x\u0000y'), ...Array.from({ length: 10 }, (_, i) => reading(11 + i))]);
+      const appId = uniqueName('pg-nul');
+      const logger = collectingLogger();
+      const runner = await startRunner(app(appId, input, table), { logger });
+      const first = await readAll(input, 21);
+      await waitForCommitted(appId, [input]);
+      const isBad = (r: Reading) => r.sensor.includes('\u0000');
+      expect(await rowsIn(table)).toEqual(rowsOf(first, isBad));
+      expect((await rowsIn(table)).length).toBe(20);
 
-    await produce(input, Array.from({ length: 100 }, (_, i) => reading(21 + i)));
-    // Every partition's committed offset reaches its end: none stalls behind the bad record.
-    await waitForCommitted(appId, [input]);
-    const all = await readAll(input, 121);
-    expect(all.length).toBe(121);
-    expect(await rowsIn(table)).toEqual(rowsOf(all, isBad));
-    expect((await rowsIn(table)).length).toBe(120);
+      await send(input, Array.from({ length: 100 }, (_, i) => reading(21 + i)));
+      // Every partition's committed offset reaches its end: none stalls behind the bad record.
+      await waitForCommitted(appId, [input]);
+      const all = await readAll(input, 121);
+      expect(all.length).toBe(121);
+      expect(await rowsIn(table)).toEqual(rowsOf(all, isBad));
+      expect((await rowsIn(table)).length).toBe(120);
 
-    const letters = await readAllSettled(`${appId}-dlq`, { group: appId, inputs: [input] });
-    const bad = first.find((r) => isBad(JSON.parse(r.value!) as Reading))!;
-    expect(letters.map((r) => [r.key, r.value, header(r, 'original.topic'), header(r, 'original.partition'), header(r, 'original.offset')])).toEqual([
-      [bad.key, bad.value, input, String(bad.partition), bad.offset],
-    ]);
-    // What the server answers for a NUL in a text value: SQLSTATE 08P01.
-    expect(letters.map((r) => [header(r, 'node'), header(r, 'attempts'), header(r, 'error.class'), header(r, 'error.message')])).toEqual([
-      ['readings-db', '1', 'DatabaseError', 'invalid message format'],
-    ]);
-    // The database was never taken for down.
-    expect(logger.lines.filter((l) => l.includes('circuit'))).toEqual([]);
-    expect(runner.stats()).toMatchObject({ consumed: 121, deadLettered: 1, pauses: 0, retries: 0 });
-    await runner.stop();
-  });
+      const letters = await readAllSettled(`${appId}-dlq`, { group: appId, inputs: [input] });
+      const bad = first.find((r) => isBad(JSON.parse(r.value!) as Reading))!;
+      expect(letters.map((r) => [r.key, r.value, header(r, 'original.topic'), header(r, 'original.partition'), header(r, 'original.offset')])).toEqual([
+        [bad.key, bad.value, input, String(bad.partition), bad.offset],
+      ]);
+      // What the server answers for a NUL in a text value: SQLSTATE 08P01.
+      expect(letters.map((r) => [header(r, 'node'), header(r, 'attempts'), header(r, 'error.class'), header(r, 'error.message')])).toEqual([
+        ['readings-db', '1', 'DatabaseError', 'invalid message format'],
+      ]);
+      // The database was never taken for down.
+      expect(logger.lines.filter((l) => l.includes('circuit'))).toEqual([]);
+      expect(runner.stats()).toMatchObject({ consumed: 121, deadLettered: 1, pauses: 0, retries: 0 });
+      await runner.stop();
+    });
+  }
 
   it('dead-letters a record breaking a unique constraint in the middle of a batch alone, and writes the rest', async () => {
     const input = uniqueName('unique-in');

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { Kafka, Partitioners, logLevel, type Admin, type KafkaMessage, type Message } from 'kafkajs';
 import { inject } from 'vitest';
@@ -56,6 +57,23 @@ export async function produce(topic: string, messages: Message[]): Promise<void>
   } finally {
     await producer.disconnect();
   }
+}
+
+/**
+ * Produces with kcat (librdkafka), a client nobody here wrote: one `key<TAB>value` line per
+ * record, acks=all. Keys and values must hold no tab or newline.
+ */
+export async function produceWithKcat(topic: string, messages: readonly { key: string; value: string }[]): Promise<void> {
+  const child = spawn('kcat', ['-b', brokers(), '-t', topic, '-P', '-K', '\t', '-X', 'acks=all'], { stdio: ['pipe', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('exit', resolve);
+  });
+  child.stdin.end(messages.map((m) => `${m.key}\t${m.value}\n`).join(''));
+  const code = await exited;
+  if (code !== 0) throw new Error(`kcat exited ${code}: ${stderr}`);
 }
 
 /** Number of records in a topic (sum of high watermarks; no transactions involved). */
