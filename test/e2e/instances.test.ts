@@ -42,9 +42,10 @@ describe('several instances of one application', () => {
     };
     const runners: Runner[] = [];
     for (let i = 0; i < 3; i++) runners.push(await startRunner(app(), { port: 0, stateDir: await stateDir() }));
-    await waitFor('every instance assigned a task', () => runners.reduce((n, r) => n + r.tasks().length, 0) >= 4 && runners.every((r) => r.tasks().length > 0));
-    // Each task once: with a topic-partition assignor, two instances would each open task 0_p.
-    expect(runners.flatMap((r) => r.tasks()).sort()).toEqual(['0_0', '0_1', '0_2', '0_3']);
+    // Once the group settled, each task runs once (while a rebalance goes on, the old owner lets go
+    // only when it hears of it): with a topic-partition assignor, two instances would each open task 0_p for good.
+    const settled = () => runners.flatMap((r) => r.tasks()).sort().join() === '0_0,0_1,0_2,0_3' && runners.every((r) => r.tasks().length > 0);
+    await waitFor('each task on one instance, every instance with one', settled);
 
     await produce(users, Array.from({ length: 60 }, (_, u) => ({ key: `user-${u}`, value: `region-${u % 7}` })));
     const viewRecords = keyedRecords(1_200, 60).map((r) => ({ key: r.key.replace('key', 'user'), value: r.value }));
@@ -130,6 +131,15 @@ describe('several instances of one application', () => {
         duplicates += fromA! - Number(count);
       }
       console.info(`counted ${duplicates} of ${records.length} records twice after the SIGKILL`);
+      // Per key, in the order the output holds them: counts only go up, wherever the key's task ran.
+      const outputs = await readAllSettled(output, { group: appId, inputs: [input] });
+      const byKey = new Map<string, number[]>();
+      for (const r of outputs) byKey.set(r.key!, [...(byKey.get(r.key!) ?? []), Number(r.value)]);
+      for (const [key, counts] of byKey) {
+        expect(counts.every((n, i) => i === 0 || n > counts[i - 1]!), `counts of ${key} rise`).toBe(true);
+        expect(counts.at(-1)).toBe(Number(latest.get(key)));
+      }
+      expect(byKey.size).toBe(truth.size);
     } finally {
       for (const run of runs) if (run.child.exitCode === null && run.child.signalCode === null) run.child.kill('SIGKILL');
     }
