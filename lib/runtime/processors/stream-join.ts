@@ -120,10 +120,10 @@ export function streamJoin(
       return;
     }
     if (value === null || value === undefined) return;
+    if ((time === shared.streamTime || shared.streamTime > before) && unmatched !== undefined) emitClosed(unmatched);
     const late = time + lookAfter + grace < shared.streamTime;
     const window = { start: time - lookBefore, end: time + lookAfter };
     if (late && node.late === 'dead-letter') return state.late(node.name, time, window, shared.streamTime);
-    if ((time === shared.streamTime || shared.streamTime > before) && unmatched !== undefined) emitClosed(unmatched);
     const bytes = guard(() => node.serdes.key.serialize(key));
     const to = Math.max(0, time + lookAfter);
     const partners = others.fetch(bytes, Math.max(0, time - lookBefore), to, shared.streamTime);
