@@ -75,6 +75,10 @@ export function createKafkaClient(options: KafkaClientOptions): StreamClient {
       await admin.describeCluster();
     },
 
+    async brokerCount() {
+      return (await admin.describeCluster()).brokers.length;
+    },
+
     async partitionCounts(topics) {
       const existing = new Set(await admin.listTopics());
       const wanted = topics.filter((t) => existing.has(t));
@@ -92,6 +96,7 @@ export function createKafkaClient(options: KafkaClientOptions): StreamClient {
         topics: specs.map((s) => ({
           topic: s.topic,
           numPartitions: s.partitions,
+          ...(s.replicationFactor === undefined ? {} : { replicationFactor: s.replicationFactor }),
           configEntries: Object.entries(s.config ?? {}).map(([name, value]) => ({ name, value })),
         })),
       };
