@@ -186,11 +186,13 @@ describe(`a ${NODES}-broker cluster`, () => {
     ]);
     expect(state).toBe('running');
     expect(runner.stats().consumed).toBe(outputs.length);
-    const restarts = logger.lines.filter((l) => l.includes('consumer failed and restarts')).length;
+    const logged = (text: string) => logger.lines.filter((l) => l.includes(text)).length;
+    const restarts = logged('consumer failed and restarts');
     const duplicates = outputs.length - inputs.length;
     console.info(
       `${acked} records (${inputs.length - acked} written twice by the load) under a broker kill and a rolling restart: 0 lost, ${duplicates} replayed, ` +
-        `${restarts} consumer restarts; processing held up ${JSON.stringify(resumes)} ms`,
+        `${restarts} consumer restarts, ${logged('sending them again')} sends of skipped records, ${logged('with a new producer')} producers replaced; ` +
+        `processing held up ${JSON.stringify(resumes)} ms`,
     );
   });
 });
