@@ -24,8 +24,8 @@ const NODES = 3;
 const PARTITIONS = 4;
 /** Keys per partition. */
 const KEYS = 10;
-/** The load: 50 records every 50 ms at most (about 1,000 a second), each send acknowledged by all in-sync replicas. */
-const PER_SEND = 50;
+/** The load: 25 records every 50 ms at most (about 500 a second), each send acknowledged by all in-sync replicas. */
+const PER_SEND = 25;
 const SEND_EVERY_MS = 50;
 
 /**
