@@ -25,7 +25,7 @@ import type {
 import { openProducer } from './kafkajs-producer.ts';
 import type { Logger } from './logger.ts';
 
-/** The one module that talks to KafkaJS. */
+/** The module that talks to KafkaJS (its producer in kafkajs-producer.ts). */
 
 export interface KafkaClientOptions {
   readonly brokers: readonly string[];
