@@ -1,25 +1,48 @@
 #!/usr/bin/env bash
-# One local Apache Kafka node (KRaft: broker + controller in one JVM), no Docker needed.
-#   kafka.sh install   resolve the broker jars with Maven into the cache folder
-#   kafka.sh start     format the storage dir once, start the node, wait until it answers
-#   kafka.sh stop      stop it cleanly (SIGTERM, then SIGKILL after a bound)
-#   kafka.sh status    say whether it runs
-# Settings (environment): KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (9093),
-#   KAFKA_DATA_DIR (~/.cache/streamrun/kafka-data-<port>), STREAMRUN_CACHE (~/.cache/streamrun),
-#   KAFKA_HEAP (512m), KAFKA_START_TIMEOUT (seconds, 90).
+# Local Apache Kafka nodes (KRaft: broker + controller in one JVM each), no Docker needed.
+#   kafka.sh install        resolve the broker jars with Maven into the cache folder
+#   kafka.sh start          format the storage dirs once, start every node, wait until they answer
+#   kafka.sh stop           stop them cleanly (SIGTERM, then SIGKILL after a bound)
+#   kafka.sh status         say whether they run
+#   kafka.sh start-node I   start node I (1..KAFKA_NODES) and wait until it answers
+#   kafka.sh stop-node I    stop node I cleanly
+#   kafka.sh kill-node I    SIGKILL node I, as a crash would
+# Settings (environment): KAFKA_NODES (1), KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (9093 for one
+#   node, else KAFKA_PORT + KAFKA_NODES), KAFKA_DATA_DIR (~/.cache/streamrun/kafka-data-<port>),
+#   STREAMRUN_CACHE (~/.cache/streamrun), KAFKA_HEAP (512m, per node), KAFKA_START_TIMEOUT (seconds, 90).
+# Node I listens on KAFKA_PORT + I - 1 and KAFKA_CONTROLLER_PORT + I - 1; all of them are voters of
+# the controller quorum. With more than one node, node I keeps its data in KAFKA_DATA_DIR/node-I.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 version=$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$here/pom.xml")
 cache=${STREAMRUN_CACHE:-$HOME/.cache/streamrun}
 libs="$cache/kafka-$version/libs"
-port=${KAFKA_PORT:-9092}
-controller_port=${KAFKA_CONTROLLER_PORT:-9093}
-data=${KAFKA_DATA_DIR:-$cache/kafka-data-$port}
-pidfile="$data/kafka.pid"
-logfile="$data/server.log"
+nodes=${KAFKA_NODES:-1}
+[[ "$nodes" =~ ^[1-9][0-9]*$ ]] || { printf 'kafka: KAFKA_NODES must be a positive number\n' >&2; exit 1; }
+first_port=${KAFKA_PORT:-9092}
+if [ "$nodes" -eq 1 ]; then first_controller_port=${KAFKA_CONTROLLER_PORT:-9093}; else first_controller_port=${KAFKA_CONTROLLER_PORT:-$((first_port + nodes))}; fi
+cluster_data=${KAFKA_DATA_DIR:-$cache/kafka-data-$first_port}
+# Internal topics get as many copies as there are nodes, up to three, and with three a write
+# needs two of them: one node down stops no group and no transaction.
+internal_rf=$((nodes < 3 ? nodes : 3))
+internal_isr=$((nodes < 3 ? 1 : 2))
 
 say() { printf 'kafka: %s\n' "$*"; }
+# Selects node $1: its ports, data dir, pid and log file.
+node() {
+  id=$1
+  port=$((first_port + id - 1))
+  controller_port=$((first_controller_port + id - 1))
+  if [ "$nodes" -eq 1 ]; then data=$cluster_data; else data="$cluster_data/node-$id"; fi
+  pidfile="$data/kafka.pid"
+  logfile="$data/server.log"
+}
+voters() {
+  local i list=""
+  for ((i = 1; i <= nodes; i++)); do list+="${list:+,}$i@127.0.0.1:$((first_controller_port + i - 1))"; done
+  printf '%s' "$list"
+}
 die() { printf 'kafka: %s\n' "$*" >&2; exit 1; }
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -44,8 +67,8 @@ write_config() {
   mkdir -p "$data/logs"
   cat > "$data/server.properties" <<PROPS
 process.roles=broker,controller
-node.id=1
-controller.quorum.voters=1@127.0.0.1:$controller_port
+node.id=$id
+controller.quorum.voters=$(voters)
 listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$controller_port
 advertised.listeners=PLAINTEXT://127.0.0.1:$port
 controller.listener.names=CONTROLLER
@@ -55,15 +78,17 @@ log.dirs=$data/logs
 num.partitions=1
 num.network.threads=2
 num.io.threads=4
-# A single node: every internal topic must live with one replica, or groups and
+# Internal topics cannot have more replicas than nodes (on a single node, one), or groups and
 # transactions never find their coordinator.
-offsets.topic.replication.factor=1
+offsets.topic.replication.factor=$internal_rf
 offsets.topic.num.partitions=10
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
+transaction.state.log.replication.factor=$internal_rf
+transaction.state.log.min.isr=$internal_isr
 transaction.state.log.num.partitions=10
-share.coordinator.state.topic.replication.factor=1
-share.coordinator.state.topic.min.isr=1
+share.coordinator.state.topic.replication.factor=$internal_rf
+share.coordinator.state.topic.min.isr=$internal_isr
+# Kafka's own defaults: a topic's replication is chosen where it is created (streamrun chooses
+# three copies, two in sync, for its own on three nodes or more).
 default.replication.factor=1
 min.insync.replicas=1
 group.initial.rebalance.delay.ms=0
@@ -86,72 +111,118 @@ logger.state.level = WARN
 PROPS
 }
 
-start() {
+# One id for every node of the cluster, made once: nodes formatted with different ids never form a quorum.
+cluster_id() {
+  local file="$cluster_data/cluster.id"
+  if [ ! -f "$file" ]; then
+    mkdir -p "$cluster_data"
+    java -cp "$libs/*" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n 1 >"$file"
+  fi
+  cat "$file"
+}
+
+# Starts the selected node's JVM without waiting for it; returns at once if it runs already.
+launch() {
   local pid
   if pid=$(running_pid); then
-    say "already running (pid $pid) on 127.0.0.1:$port"
+    say "node $id already running (pid $pid) on 127.0.0.1:$port"
     return 0
   fi
   if port_open "$port"; then
     die "127.0.0.1:$port is taken by another process; stop it or set KAFKA_PORT"
   fi
-  install
   write_config
   local cp="$libs/*"
   if [ ! -f "$data/logs/meta.properties" ]; then
-    local cluster_id
-    cluster_id=$(java -cp "$cp" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n 1)
     java -Dlog4j2.configurationFile="$data/log4j2.properties" -cp "$cp" kafka.tools.StorageTool \
-      format -t "$cluster_id" -c "$data/server.properties" >"$data/format.log" 2>&1 \
+      format -t "$(cluster_id)" -c "$data/server.properties" >"$data/format.log" 2>&1 \
       || die "formatting the storage dir failed; see $data/format.log"
   fi
   : >"$logfile"
-  local started=$SECONDS
   nohup java -Xms"${KAFKA_HEAP:-512m}" -Xmx"${KAFKA_HEAP:-512m}" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
     -Djava.awt.headless=true -Dlog4j2.configurationFile="$data/log4j2.properties" \
     -cp "$cp" kafka.Kafka "$data/server.properties" >"$data/stdout.log" 2>&1 &
-  pid=$!
-  echo "$pid" >"$pidfile"
-  local deadline=$((SECONDS + ${KAFKA_START_TIMEOUT:-90}))
+  echo "$!" >"$pidfile"
+}
+
+# Waits until the selected node answers; stops every node if it does not.
+await_node() {
+  local pid deadline=$((SECONDS + ${KAFKA_START_TIMEOUT:-90}))
+  pid=$(cat "$pidfile")
   until grep -q "Kafka Server started" "$logfile" 2>/dev/null && port_open "$port"; do
     if ! kill -0 "$pid" 2>/dev/null; then
       rm -f "$pidfile"
       tail -n 20 "$data/stdout.log" "$logfile" >&2 || true
-      die "the broker exited during start-up; logs in $data"
+      die "node $id exited during start-up; logs in $data"
     fi
     if [ "$SECONDS" -ge "$deadline" ]; then
-      stop
-      die "the broker did not answer within ${KAFKA_START_TIMEOUT:-90}s; logs in $data"
+      die "node $id did not answer within ${KAFKA_START_TIMEOUT:-90}s; logs in $data"
     fi
     sleep 0.2
   done
-  say "Apache Kafka $version up on 127.0.0.1:$port (pid $pid, $((SECONDS - started))s, data in $data)"
+  say "Apache Kafka $version node $id up on 127.0.0.1:$port (pid $pid, data in $data)"
 }
 
-stop() {
+# All nodes at once: a node's broker waits for a quorum of controllers, that is for the others.
+start() {
+  install
+  local i started=$SECONDS
+  for ((i = 1; i <= nodes; i++)); do node "$i"; launch; done
+  for ((i = 1; i <= nodes; i++)); do
+    node "$i"
+    (await_node) || { stop; exit 1; }
+  done
+  say "$nodes node(s) up in $((SECONDS - started))s: $(bootstrap)"
+}
+
+bootstrap() {
+  local i list=""
+  for ((i = 1; i <= nodes; i++)); do list+="${list:+,}127.0.0.1:$((first_port + i - 1))"; done
+  printf '%s' "$list"
+}
+
+# Sends $1 to the selected node; with TERM waits up to a bound for a clean stop, then kills it.
+signal_node() {
   local pid
   if ! pid=$(running_pid); then
-    say "not running on 127.0.0.1:$port"
+    say "node $id not running on 127.0.0.1:$port"
     rm -f "$pidfile"
     return 0
   fi
-  kill -TERM "$pid"
+  kill "-$1" "$pid" 2>/dev/null || true
   local deadline=$((SECONDS + 30))
   while kill -0 "$pid" 2>/dev/null; do
     if [ "$SECONDS" -ge "$deadline" ]; then
-      say "no clean stop within 30s; killing pid $pid"
+      say "node $id: no clean stop within 30s; killing pid $pid"
       kill -KILL "$pid" 2>/dev/null || true
-      break
     fi
-    sleep 0.2
+    sleep 0.1
   done
   rm -f "$pidfile"
-  say "stopped (pid $pid)"
+  say "node $id stopped by SIG$1 (pid $pid)"
+}
+
+# All nodes at once: each one's controlled shutdown needs the controllers, which every JVM
+# keeps until its broker is done; one after the other, the last would have no quorum left.
+stop() {
+  local i
+  for ((i = 1; i <= nodes; i++)); do (node "$i"; signal_node TERM) & done
+  wait
 }
 
 status() {
-  local pid
-  if pid=$(running_pid); then say "running (pid $pid) on 127.0.0.1:$port"; else say "not running"; return 1; fi
+  local i pid down=0
+  for ((i = 1; i <= nodes; i++)); do
+    node "$i"
+    if pid=$(running_pid); then say "node $i running (pid $pid) on 127.0.0.1:$port"; else say "node $i not running"; down=1; fi
+  done
+  return "$down"
+}
+
+# Selects node $1, which must be one of the cluster's.
+one_node() {
+  [[ "${1:-}" =~ ^[0-9]+$ ]] && [ "$1" -ge 1 ] && [ "$1" -le "$nodes" ] || die "a node number from 1 to $nodes is needed"
+  node "$1"
 }
 
 case "${1:-}" in
@@ -159,5 +230,8 @@ case "${1:-}" in
   start) start ;;
   stop) stop ;;
   status) status ;;
-  *) die "usage: kafka.sh install|start|stop|status" ;;
+  start-node) one_node "${2:-}"; install; launch; await_node ;;
+  stop-node) one_node "${2:-}"; signal_node TERM ;;
+  kill-node) one_node "${2:-}"; signal_node KILL ;;
+  *) die "usage: kafka.sh install|start|stop|status|start-node I|stop-node I|kill-node I" ;;
 esac

@@ -122,6 +122,8 @@ export interface OutputProducer {
 export interface TopicSpec {
   readonly topic: string;
   readonly partitions: number;
+  /** Copies of each partition; the broker's default when absent. */
+  readonly replicationFactor?: number;
   readonly config?: Readonly<Record<string, string>>;
 }
 
@@ -150,6 +152,8 @@ export interface StreamClient {
   connect(): Promise<void>;
   /** Asks the cluster who is in it: rejects when no broker answers. */
   ping(): Promise<void>;
+  /** How many brokers the cluster has now. */
+  brokerCount(): Promise<number>;
   /** Partition counts of the topics that exist; missing topics are absent from the map. */
   partitionCounts(topics: readonly string[]): Promise<Map<string, number>>;
   createTopics(specs: readonly TopicSpec[]): Promise<void>;

@@ -4,36 +4,30 @@ import { createRequire } from 'node:module';
 import { linearGrouping } from './kafkajs-grouping.ts';
 import {
   Kafka,
-  Partitioners,
   logLevel as kafkaLogLevel,
   type Consumer,
   type ConsumerConfig,
   type ConsumerRunConfig,
   type LogEntry,
-  type Message,
   type OffsetsByTopicPartition,
-  type PartitionerArgs,
-  type TopicMessages,
 } from 'kafkajs';
 import { StreamrunError } from '../errors/streamrun-error.ts';
 import { membersOf, taskAssigner } from './kafkajs-tasks.ts';
 import type {
   Assignment,
-  OutputRecord,
-  ProducedOffset,
   ChangelogReader,
   InputRecord,
   ConsumerHandlers,
   GroupMembership,
   InputConsumer,
-  OutputProducer,
   StreamClient,
   TopicPartitionOffset,
   TopicSpec,
 } from './client.ts';
+import { openProducer, partitionOfKey } from './kafkajs-producer.ts';
 import type { Logger } from './logger.ts';
 
-/** The one module that talks to KafkaJS. */
+/** The module that talks to KafkaJS (its producer in kafkajs-producer.ts). */
 
 export interface KafkaClientOptions {
   readonly brokers: readonly string[];
@@ -79,6 +73,10 @@ export function createKafkaClient(options: KafkaClientOptions): StreamClient {
       await admin.describeCluster();
     },
 
+    async brokerCount() {
+      return (await admin.describeCluster()).brokers.length;
+    },
+
     async partitionCounts(topics) {
       const existing = new Set(await admin.listTopics());
       const wanted = topics.filter((t) => existing.has(t));
@@ -96,6 +94,7 @@ export function createKafkaClient(options: KafkaClientOptions): StreamClient {
         topics: specs.map((s) => ({
           topic: s.topic,
           numPartitions: s.partitions,
+          ...(s.replicationFactor === undefined ? {} : { replicationFactor: s.replicationFactor }),
           configEntries: Object.entries(s.config ?? {}).map(([name, value]) => ({ name, value })),
         })),
       };
@@ -107,36 +106,7 @@ export function createKafkaClient(options: KafkaClientOptions): StreamClient {
       await admin.fetchTopicMetadata({ topics: specs.map((s) => s.topic) });
     },
 
-    async producer(): Promise<OutputProducer> {
-      const producer = kafka.producer({
-        idempotent: true,
-        maxInFlightRequests: 1,
-        // An idempotent producer keeps retrying rather than drop a record; a broker that stays
-        // away shows up as a stalled task and, at shutdown, as SHUTDOWN_TIMEOUT.
-        retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 5000 },
-        allowAutoTopicCreation: false,
-        createPartitioner: partitioner,
-      });
-      await producer.connect().catch(async (error: unknown) => {
-        // Whatever it did connect goes, so the caller can try again with a new one.
-        await producer.disconnect().catch(() => {});
-        throw error;
-      });
-      return {
-        async send(records) {
-          const acks: ProducedOffset[] = [];
-          // One after the other: each partition's records stay in order, and its first ack
-          // (the one a changelog checkpoint counts from) comes first.
-          for (const topicMessages of requests(records)) {
-            for (const a of await producer.sendBatch({ acks: -1, topicMessages })) {
-              acks.push({ topic: a.topicName, partition: a.partition, baseOffset: a.baseOffset ?? '-1' });
-            }
-          }
-          return acks;
-        },
-        close: () => producer.disconnect(),
-      };
-    },
+    producer: () => openProducer(kafka, options.logger),
 
     async offsets(topic) {
       const offsets = await admin.fetchTopicOffsets(topic);
@@ -314,67 +284,6 @@ function kafkaConsumer(member: GroupMember, membership: GroupMembership | undefi
     commit: (offsets) => consumer.commitOffsets([...offsets]),
     close: () => consumer.disconnect(),
   };
-}
-
-/**
- * KafkaJS's default partitioner (murmur2, as Kafka's Java client), choosing from a record's
- * `partitionKey` instead of its key when it has one.
- */
-/** The partition KafkaJS's (and Kafka's Java client's) default partitioner picks for a key. */
-export function partitionOfKey(key: Buffer, partitions: number): number {
-  const partitionMetadata = Array.from({ length: partitions }, (_, partitionId) => ({ partitionId, leader: 0, partitionErrorCode: 0, replicas: [], isr: [] }));
-  return defaultPartitioner({ topic: '', partitionMetadata, message: { key, value: null } });
-}
-const defaultPartitioner = Partitioners.DefaultPartitioner();
-
-export function partitioner(): (args: PartitionerArgs) => number {
-  const byKey = Partitioners.DefaultPartitioner();
-  return (args) => {
-    const { partition, partitionKey } = args.message as OutputRecord;
-    return partitionKey === undefined ? byKey(args) : byKey({ ...args, message: { partition, key: partitionKey, value: null } });
-  };
-}
-
-/**
- * A broker refuses a record batch over its `message.max.bytes` (1 MiB by default), and KafkaJS
- * puts all of a send's records for one partition into one batch: a task's commit of thousands of
- * records to its partition would be refused. So sends are cut into requests of at most this
- * many bytes of keys, values and headers (plus a per-record allowance).
- */
-export const maxRequestBytes = 768 * 1024;
-const recordOverhead = 64;
-
-function* requests(records: ReadonlyMap<string, readonly OutputRecord[]>): Generator<TopicMessages[]> {
-  let request = new Map<string, Message[]>();
-  let bytes = 0;
-  for (const [topic, messages] of records) {
-    for (const message of messages) {
-      const size = recordSize(message);
-      if (bytes + size > maxRequestBytes && bytes > 0) {
-        yield toTopicMessages(request);
-        request = new Map();
-        bytes = 0;
-      }
-      let lane = request.get(topic);
-      if (lane === undefined) request.set(topic, (lane = []));
-      // Our records have KafkaJS's message shape; only the readonly marks differ.
-      lane.push(message as Message);
-      bytes += size;
-    }
-  }
-  if (bytes > 0) yield toTopicMessages(request);
-}
-
-function toTopicMessages(request: ReadonlyMap<string, Message[]>): TopicMessages[] {
-  return [...request].map(([topic, messages]) => ({ topic, messages }));
-}
-
-function recordSize(record: OutputRecord): number {
-  let size = recordOverhead + (record.key?.length ?? 0) + (record.value?.length ?? 0);
-  for (const [name, value] of Object.entries(record.headers ?? {})) {
-    for (const part of Array.isArray(value) ? value : [value]) size += name.length + (part?.length ?? 0);
-  }
-  return size;
 }
 
 function byTopic(offsets: readonly TopicPartitionOffset[]): OffsetsByTopicPartition {

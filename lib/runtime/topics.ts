@@ -50,9 +50,26 @@ export async function ensureTopics(
     }
   }
 
-  const missing = [...missingSources, ...missingSinks];
+  const missing = await replicated(client, step, [...missingSources, ...missingSinks]);
   await step(`create topics ${names(missing)}`, () => client.createTopics(missing));
   return counts;
+}
+
+/**
+ * How the topics streamrun creates are replicated. With three brokers or more: on three, and a
+ * write (acks=all) needs two of them, so one broker down (killed, or restarting in a rolling
+ * restart) loses no acknowledged record and stops no write. With fewer, the broker's default,
+ * which a single development broker must keep at one.
+ */
+export function replication(brokers: number): Pick<TopicSpec, 'replicationFactor' | 'config'> {
+  return brokers >= 3 ? { replicationFactor: 3, config: { 'min.insync.replicas': '2' } } : {};
+}
+
+/** The specs with the replication the cluster's size calls for; the broker count is asked only when there is something to create. */
+async function replicated(client: StreamClient, step: StartupStep, specs: readonly TopicSpec[]): Promise<TopicSpec[]> {
+  if (specs.length === 0) return [];
+  const chosen = replication(await step('count the brokers', () => client.brokerCount()));
+  return specs.map((s) => ({ ...s, ...chosen, config: { ...s.config, ...chosen.config } }));
 }
 
 function unique(items: readonly string[]): string[] {
@@ -74,6 +91,7 @@ export async function ensureTopic(
   const existing = (await step(`describe topic ${topic}`, () => client.partitionCounts([topic]))).get(topic);
   if (existing !== undefined) return existing;
   logger.info(`creating topic ${topic} with ${partitions} partition(s)`);
-  await step(`create topic ${topic}`, () => client.createTopics([{ topic, partitions }]));
+  const specs = await replicated(client, step, [{ topic, partitions }]);
+  await step(`create topic ${topic}`, () => client.createTopics(specs));
   return partitions;
 }

@@ -6,7 +6,14 @@ import { waitFor } from './wait.ts';
 
 /** Test-side Kafka access: a witness next to the runtime, never the runtime itself. */
 
-export const brokers = (): string => inject('kafkaBrokers');
+let ownCluster: string | undefined;
+
+/** Points this file's helpers and runners at a cluster of the file's own instead of the run's broker (undefined: back to it). */
+export function useBrokers(list: string | undefined): void {
+  ownCluster = list;
+}
+
+export const brokers = (): string => ownCluster ?? inject('kafkaBrokers');
 
 export const uniqueName = (prefix: string): string => `${prefix}-${randomUUID().slice(0, 8)}`;
 
@@ -26,11 +33,21 @@ export async function withAdmin<T>(use: (admin: Admin) => Promise<T>): Promise<T
  * Creates a topic and waits for its leaders. A busy broker may answer a fresh topic's metadata
  * with a transient error for a while (UNKNOWN_TOPIC_OR_PARTITION): asked again, for up to a minute.
  */
-export async function createTopic(topic: string, partitions: number): Promise<void> {
+export async function createTopic(
+  topic: string,
+  partitions: number,
+  { replicationFactor, config = {} }: { replicationFactor?: number; config?: Record<string, string> } = {},
+): Promise<void> {
   const deadline = Date.now() + 60_000;
+  const spec = {
+    topic,
+    numPartitions: partitions,
+    ...(replicationFactor === undefined ? {} : { replicationFactor }),
+    configEntries: Object.entries(config).map(([name, value]) => ({ name, value })),
+  };
   for (;;) {
     try {
-      await withAdmin((admin) => admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: partitions }] }));
+      await withAdmin((admin) => admin.createTopics({ waitForLeaders: true, topics: [spec] }));
       const created = await withAdmin((admin) => admin.fetchTopicMetadata({ topics: [topic] }));
       if (created.topics[0]?.partitions.length === partitions) return;
     } catch (error) {
@@ -46,16 +63,42 @@ export async function partitionCount(topic: string): Promise<number> {
   return withAdmin(async (admin) => (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0]!.partitions.length);
 }
 
+export interface TestProducer {
+  /** Resolves when every message is acknowledged (acks=all). */
+  send(topic: string, messages: Message[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * A producer with the default (Java-compatible) partitioner, acks=all. `retryForever`, for a
+ * producer that must outlast a broker's loss, keeps sending until a leader takes the records; a
+ * retried send may write them twice (not idempotent: KafkaJS's idempotent producer failed there
+ * with OUT_OF_ORDER_SEQUENCE_NUMBER). Across a leader change, send to one partition at a time:
+ * KafkaJS does not send again what a retry finds on a broker that answered the first try.
+ */
+export async function openProducer({ retryForever = false } = {}): Promise<TestProducer> {
+  const producer = kafka().producer({
+    createPartitioner: Partitioners.DefaultPartitioner,
+    ...(retryForever ? { retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 5000 } } : {}),
+  });
+  await producer.connect();
+  return {
+    async send(topic, messages) {
+      for (let i = 0; i < messages.length; i += 5000) {
+        await producer.send({ topic, acks: -1, messages: messages.slice(i, i + 5000) });
+      }
+    },
+    close: () => producer.disconnect(),
+  };
+}
+
 /** Produces with the default (Java-compatible) partitioner, acks=all; returns when all are acknowledged. */
 export async function produce(topic: string, messages: Message[]): Promise<void> {
-  const producer = kafka().producer({ createPartitioner: Partitioners.DefaultPartitioner });
-  await producer.connect();
+  const producer = await openProducer();
   try {
-    for (let i = 0; i < messages.length; i += 5000) {
-      await producer.send({ topic, acks: -1, messages: messages.slice(i, i + 5000) });
-    }
+    await producer.send(topic, messages);
   } finally {
-    await producer.disconnect();
+    await producer.close();
   }
 }
 

@@ -13,7 +13,7 @@ declare module 'vitest' {
 }
 
 const run = promisify(execFile);
-const script = new URL('../../../docker/kafka/kafka.sh', import.meta.url).pathname;
+export const kafkaScript = new URL('../../../docker/kafka/kafka.sh', import.meta.url).pathname;
 
 /**
  * Uses `KAFKA_BROKERS` when set; otherwise starts a broker of its own with a fresh data dir, so a
@@ -32,7 +32,7 @@ export default async function setup(project: TestProject): Promise<(() => Promis
     const [port, controllerPort] = await reservePorts(2);
     const env = { ...process.env, KAFKA_PORT: String(port), KAFKA_CONTROLLER_PORT: String(controllerPort), KAFKA_DATA_DIR: dataDir };
     try {
-      const started = await run('bash', [script, 'start'], { env });
+      const started = await run('bash', [kafkaScript, 'start'], { env });
       process.stdout.write(started.stdout);
     } catch (error) {
       lastError = error;
@@ -41,7 +41,7 @@ export default async function setup(project: TestProject): Promise<(() => Promis
     }
     project.provide('kafkaBrokers', `127.0.0.1:${port}`);
     return async () => {
-      await run('bash', [script, 'stop'], { env });
+      await run('bash', [kafkaScript, 'stop'], { env });
       await rm(dataDir, { recursive: true, force: true });
     };
   }

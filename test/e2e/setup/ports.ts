@@ -13,6 +13,16 @@ export async function reservePorts(count: number): Promise<number[]> {
   return ports;
 }
 
+/** `count` consecutive free ports, for servers that number their ports from a first one (a cluster's nodes). */
+export async function reservePortRange(count: number): Promise<number> {
+  for (;;) {
+    const first = 20_000 + Math.floor(Math.random() * (12_000 - count));
+    let free = true;
+    for (let port = first; free && port < first + count; port++) free = await isFree(port);
+    if (free) return first;
+  }
+}
+
 function isFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const server = createServer();

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import {
   KafkaJSAggregateError,
@@ -12,8 +11,7 @@ import {
 } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { StreamrunError } from '../../../lib/errors/streamrun-error.ts';
-import { serdes } from '../../../lib/index.ts';
-import { partitioner, transientAnswer } from '../../../lib/runtime/kafkajs-client.ts';
+import { transientAnswer } from '../../../lib/runtime/kafkajs-client.ts';
 
 /** A broker's error answer as KafkaJS raises it: type, text and retriable from KafkaJS's own table. */
 const answer = createRequire(import.meta.url)('kafkajs/src/protocol/error.js').createErrorFromCode as (code: number) => KafkaJSProtocolError;
@@ -73,41 +71,5 @@ describe('transientAnswer()', () => {
     expect(transientAnswer(new Error('boom'))).toBeUndefined();
     expect(transientAnswer('LEADER_NOT_AVAILABLE')).toBeUndefined();
     expect(transientAnswer(undefined)).toBeUndefined();
-  });
-});
-
-/** What Kafka Streams' WindowedStreamPartitioner picks for windows of each key (test/partitions/generate.sh). */
-interface Expected {
-  readonly serde: 'string' | 'json';
-  readonly key: unknown;
-  readonly partitions: Readonly<Record<string, number>>;
-}
-const expected = JSON.parse(readFileSync(new URL('../../partitions/expected.json', import.meta.url), 'utf8')) as Expected[];
-
-/** The partition `partitioner()` picks for a record among `count` partitions. */
-function choose(count: number, message: { key: Buffer | null; partitionKey?: Buffer; partition?: number }): number {
-  const partitionMetadata = Array.from({ length: count }, (_, partitionId) => ({ partitionErrorCode: 0, partitionId, leader: 1, replicas: [1], isr: [1] }));
-  return partitioner()({ topic: 'output', partitionMetadata, message: { value: null, ...message } });
-}
-
-describe('partitioner()', () => {
-  const windowOf = (key: unknown, start: number) => serdes.json().serialize({ key, start, end: start + 10_000 });
-
-  it("puts every window of a key where Kafka Streams' windowed partitioner does: by the inner key's bytes", () => {
-    expect(expected.length).toBeGreaterThan(30);
-    for (const { serde, key, partitions } of expected) {
-      const inner = (serde === 'string' ? serdes.string : serdes.json()).serialize(key as never);
-      const counts = Object.keys(partitions).map(Number);
-      const chosen = counts.map((count) => [0, 1_800_000_000_000].map((start) => choose(count, { key: windowOf(key, start), partitionKey: inner })));
-      expect({ key, chosen }).toEqual({ key, chosen: counts.map((count) => [partitions[count], partitions[count]]) });
-    }
-  });
-
-  it('chooses by the key without a partition key, and takes a partition that is set', () => {
-    // A plain key's bytes go through the same murmur2: a string key lands where its windows do.
-    for (const { key, partitions } of expected.filter((e) => e.serde === 'string')) {
-      expect(choose(4, { key: serdes.string.serialize(key as string) })).toBe(partitions['4']);
-    }
-    expect(choose(4, { key: Buffer.from('a'), partitionKey: Buffer.from('b'), partition: 3 })).toBe(3);
   });
 });

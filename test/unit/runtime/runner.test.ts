@@ -37,6 +37,7 @@ function fakeClient(failures: { createTopics?: Error[]; join?: Error[]; joinWait
   const client: StreamClient = {
     connect: async () => void calls.push('connect'),
     ping: async () => {},
+    brokerCount: async () => 1,
     partitionCounts: async () => new Map(),
     async createTopics(specs: readonly TopicSpec[]) {
       calls.push(`create ${specs.map((s) => s.topic).join(',')}`);
