@@ -17,6 +17,8 @@ export const errorCodes = [
   'TOPOLOGY_LOAD',
   /** A record came after every window it belongs to had closed (with `late: 'dead-letter'`). */
   'LATE_RECORD',
+  /** The state directory cannot be written (read-only, missing, full): the runner stops. */
+  'STATE_DIR',
 ] as const;
 
 export type ErrorCode = (typeof errorCodes)[number];

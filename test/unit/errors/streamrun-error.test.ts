@@ -34,6 +34,7 @@ describe('StreamrunError', () => {
       'SHUTDOWN_TIMEOUT',
       'TOPOLOGY_LOAD',
       'LATE_RECORD',
+      'STATE_DIR',
     ]);
   });
 });
