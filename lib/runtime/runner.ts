@@ -160,7 +160,7 @@ export class Runner {
       this.#producer = await step('connect the producer', () => client.producer());
       if (this.#options.setup !== undefined) {
         const { appId, brokers, stateDir } = this.#options;
-        this.#setup = setupRun(client, step, { appId, brokers, stateDir, logger });
+        this.#setup = setupRun(client, step, { appId, brokers, stateDir, logger }, this.#options.publishTimeoutMs);
         await this.#options.setup(this.#setup.context);
       }
       this.#commitStep = atLeastOnce(this.#producer);

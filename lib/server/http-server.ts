@@ -37,6 +37,8 @@ export interface HttpServer {
 }
 
 export const defaultHost = '127.0.0.1';
+/** What a 503 asks a client to wait: about as long as a broker's leader election or restart takes. */
+export const retryAfterSeconds = 5;
 export const defaultRangeLimit = 100;
 export const maxRangeLimit = 1000;
 
@@ -207,6 +209,11 @@ function buildApp({ queries, health, logger, bodyLimit = 1024 * 1024 }: HttpServ
     if (request.is404) return noRoute(request, reply);
     const status = clientErrorStatus(error);
     if (status !== undefined) return reply.code(status).send({ ...clientError(status, messageOf(error)), ...invalidField(error) });
+    if (error instanceof StreamrunError && error.code === 'BROKER_UNREACHABLE') {
+      // Kafka is away, not the request at fault: the client may send it again, a little later.
+      logger.warn('http request: Kafka unreachable', { requestId: request.id, method: request.method, url: request.url, error: error.message });
+      return reply.code(503).header('retry-after', String(retryAfterSeconds)).send({ error: 'unavailable', message: error.message });
+    }
     logger.error('http request failed', { requestId: request.id, method: request.method, url: request.url, error });
     // The error's own text (a database's, say) may tell a client about the internals: it goes to
     // the Logger only, and the request id leads from the answer to it.
