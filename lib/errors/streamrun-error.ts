@@ -19,6 +19,8 @@ export const errorCodes = [
   'LATE_RECORD',
   /** Another instance holds the answer to a query and cannot give it now. */
   'UNAVAILABLE',
+  /** The state directory cannot be written (read-only, missing, full): the runner stops. */
+  'STATE_DIR',
 ] as const;
 
 export type ErrorCode = (typeof errorCodes)[number];

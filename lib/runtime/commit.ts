@@ -1,3 +1,4 @@
+import { isStateDirError } from '../state/state-dir.ts';
 import type { OutputProducer, TopicPartitionOffset } from './client.ts';
 import type { Task } from './task.ts';
 
@@ -18,6 +19,7 @@ export interface OffsetCommitter {
 /**
  * Outputs and changelog records acknowledged by every in-sync replica first, then the stores'
  * writes on disk, then the offsets: nothing is lost, and no store holds what its changelog lacks.
+ * A store write that fails rejects with STATE_DIR, after the offsets the changelog covers.
  */
 export function atLeastOnce(producer: OutputProducer): CommitStep {
   return {
@@ -27,7 +29,14 @@ export function atLeastOnce(producer: OutputProducer): CommitStep {
       const acks = task.outputs.size > 0 ? await producer.send(task.outputs.lanes) : [];
       task.outputs.clear();
       const positions = task.takePositions();
-      await task.flushStores(acks, positions);
+      try {
+        await task.flushStores(acks, positions);
+      } catch (error) {
+        // Only the local copy failed (a full disk): the changelog already holds these writes,
+        // so the offsets may go, and a restart restoring from it counts no record twice.
+        if (isStateDirError(error) && positions.length > 0) await offsets.commit(positions);
+        throw error;
+      }
       if (positions.length > 0) await offsets.commit(positions);
       return produced;
     },

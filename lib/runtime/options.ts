@@ -25,6 +25,11 @@ export interface RunnerOptions {
   /** How long `stop()` may take to drain and commit before it gives up. Default 30 s. */
   shutdownTimeoutMs?: number;
   /**
+   * How long a setup's `publish` (an HTTP or MQTT ingest) waits for Kafka's acknowledgement
+   * before it rejects with BROKER_UNREACHABLE (an HTTP route answers 503). Default 5 s.
+   */
+  publishTimeoutMs?: number;
+  /**
    * How long a task writing a repartition topic, or an input partition that had more to read,
    * may go without news before the tasks reading it stop waiting for it to close windows.
    * Default 10 s.
@@ -66,6 +71,7 @@ export interface ResolvedRunnerOptions {
   readonly maxBufferedOutputs: number;
   readonly startupTimeoutMs: number;
   readonly shutdownTimeoutMs: number;
+  readonly publishTimeoutMs: number;
   readonly watermarkIdleMs: number;
   readonly sessionTimeoutMs: number;
   readonly stallTimeoutMs: number;
@@ -92,6 +98,7 @@ export function resolveRunnerOptions(options: RunnerOptions, topologyAppId: stri
     maxBufferedOutputs: positiveInteger('maxBufferedOutputs', options.maxBufferedOutputs ?? 10_000),
     startupTimeoutMs: positiveInteger('startupTimeoutMs', options.startupTimeoutMs ?? 60_000),
     shutdownTimeoutMs: positiveInteger('shutdownTimeoutMs', options.shutdownTimeoutMs ?? 30_000),
+    publishTimeoutMs: positiveInteger('publishTimeoutMs', options.publishTimeoutMs ?? 5000),
     watermarkIdleMs: positiveInteger('watermarkIdleMs', options.watermarkIdleMs ?? 10_000),
     sessionTimeoutMs: sessionTimeout(options.sessionTimeoutMs ?? 10_000),
     stallTimeoutMs: positiveInteger('stallTimeoutMs', options.stallTimeoutMs ?? 60_000),

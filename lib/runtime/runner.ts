@@ -6,6 +6,7 @@ import { underAppId } from '../graph/app-id.ts';
 import { deadLettersLate, type EnrichNode, type ExternalSinkNode, type GraphNode } from '../graph/nodes.ts';
 import { subtopologies, type Subtopology } from '../graph/subtopologies.ts';
 import { storeSpecs } from '../state/changelog.ts';
+import { checkStateDir, isStateDirError } from '../state/state-dir.ts';
 import { TaskStores, type StoreSpec } from '../state/task-stores.ts';
 import type {
   Assignment,
@@ -135,6 +136,8 @@ export class Runner {
   async begin(): Promise<void> {
     const { logger } = this.#options;
     const subs = unique([...this.#subtopologyOfTopic.values()]);
+    // Before anything else: without a writable state directory no task could open its stores.
+    if ([...this.#stores.values()].some((specs) => specs.length > 0)) await checkStateDir(this.#options.stateDir);
     // No broker at all fails here, at once; what a broker answers transiently later is retried.
     await this.#client.connect();
     const client = this.#client;
@@ -168,7 +171,7 @@ export class Runner {
       this.#producer = await step('connect the producer', () => client.producer());
       if (this.#options.setup !== undefined) {
         const { appId, brokers, stateDir } = this.#options;
-        this.#setup = setupRun(client, step, { appId, brokers, stateDir, logger });
+        this.#setup = setupRun(client, step, { appId, brokers, stateDir, logger }, this.#options.publishTimeoutMs);
         await this.#options.setup(this.#setup.context);
       }
       this.#commitStep = atLeastOnce(this.#producer);
@@ -387,15 +390,17 @@ export class Runner {
       parked = true;
       onPark();
     });
+    const onFatal = (error: StreamrunError) => this.#stopFor(error);
     const work = processBatch(task, batch, lane, {
       commitStep: this.#commitStep!,
       maxBufferedOutputs: this.#options.maxBufferedOutputs,
       stats: this.#stats,
       handling,
-      onFatal: (error) => {
-        this.#fatal = error;
-        void this.stop().catch(() => {});
-      },
+      onFatal,
+    }).catch((error: unknown) => {
+      // The stores cannot be written: trying the batch again would fail the same way.
+      if (!isStateDirError(error)) throw error;
+      onFatal(error);
     });
     void work.catch(() => {}).finally(() => this.#lastMoved.delete(progress));
     const outcome = await this.#withHeartbeats(control, Promise.race([work.then(() => false as const), parking]));
@@ -415,6 +420,12 @@ export class Runner {
         this.#consumer!.resume(topic, partition, lane.live() ? next : undefined);
       });
     this.#parked.set(task.id, { job, abort });
+  }
+
+  /** Stops the runner for good: `finished` rejects with the first such error. */
+  #stopFor(error: StreamrunError): void {
+    this.#fatal ??= error;
+    void this.stop().catch(() => {});
   }
 
   /** One breaker per enrich node and external sink, shared by this runner's tasks: they call the same dependency. */
@@ -459,10 +470,11 @@ export class Runner {
     if (existing !== undefined) return existing;
     const task = this.#openTask(id, sub, partition);
     this.#tasks.set(id, task);
-    // A task that failed to open is tried afresh with the next batch.
+    // A task that failed to open is tried afresh with the next batch, unless its stores cannot be written.
     task.catch((error: unknown) => {
       if (this.#tasks.get(id) === task) this.#tasks.delete(id);
-      this.#options.logger.error(`task ${id} could not open: ${(error as Error).message}`);
+      if (isStateDirError(error)) this.#stopFor(error);
+      else this.#options.logger.error(`task ${id} could not open: ${(error as Error).message}`);
     });
     return task;
   }

@@ -20,10 +20,32 @@ export class SendQueue {
     this.#producer = producer;
   }
 
-  /** Resolves once the broker acknowledged these records (and those sent with them). */
-  send(lanes: ReadonlyMap<string, readonly OutputRecord[]>): Promise<void> {
+  /**
+   * Resolves once the broker acknowledged these records (and those sent with them). When
+   * `signal` aborts first it rejects with the signal's reason: records still waiting are
+   * dropped, so a broker that is away does not make them pile up; records already in flight
+   * may still arrive.
+   */
+  send(lanes: ReadonlyMap<string, readonly OutputRecord[]>, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.#waiting.push({ lanes, resolve, reject });
+      if (signal?.aborted) return reject(signal.reason);
+      const abandon = () => {
+        this.#waiting = this.#waiting.filter((w) => w !== waiting);
+        reject(signal!.reason);
+      };
+      const waiting: Waiting = {
+        lanes,
+        resolve: () => {
+          signal?.removeEventListener('abort', abandon);
+          resolve();
+        },
+        reject: (error) => {
+          signal?.removeEventListener('abort', abandon);
+          reject(error);
+        },
+      };
+      signal?.addEventListener('abort', abandon, { once: true });
+      this.#waiting.push(waiting);
       if (!this.#sending) void this.#drain();
     });
   }

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { RecordHeaders } from '../graph/nodes.ts';
 import type { OutputProducer, StreamClient } from './client.ts';
 import type { Logger } from './logger.ts';
+import { StreamrunError } from '../errors/streamrun-error.ts';
 import { SendQueue } from './send-queue.ts';
 import type { StartupStep } from './startup-retry.ts';
 import { ensureTopic } from './topics.ts';
@@ -40,7 +41,11 @@ export interface SetupContext {
   /** The runner's state directory (absolute): a place for embedded data. */
   readonly stateDir: string;
   readonly logger: Logger;
-  /** Publishes records; resolves once every one is acknowledged by all in-sync replicas. */
+  /**
+   * Publishes records; resolves once every one is acknowledged by all in-sync replicas. Rejects
+   * with BROKER_UNREACHABLE (retriable) when that takes longer than `publishTimeoutMs`: the
+   * records may or may not have been published, so a retry should carry the same ids.
+   */
   publish(topic: string, records: readonly PublishRecord[]): Promise<void>;
   /** Records a topic holds now (every partition's high minus low watermark); 0 when it does not exist. */
   recordCount(topic: string): Promise<number>;
@@ -73,6 +78,7 @@ export function setupRun(
   client: StreamClient,
   step: StartupStep,
   fields: Pick<SetupContext, 'appId' | 'brokers' | 'stateDir' | 'logger'>,
+  publishTimeoutMs: number,
 ): SetupRun {
   const routes: HttpRoutes[] = [];
   const checks = new Map<string, HealthCheck>();
@@ -83,15 +89,35 @@ export function setupRun(
   const context: SetupContext = {
     ...fields,
     async publish(topic, records) {
-      producer ??= client.producer();
-      queue ??= producer.then((p) => new SendQueue(p));
+      if (producer === undefined) {
+        const connecting = (producer = client.producer());
+        queue = connecting.then((p) => new SendQueue(p));
+        // One that could not connect is not kept: the next publish tries again.
+        connecting.catch(() => {
+          if (producer === connecting) producer = queue = undefined;
+        });
+      }
       const messages = records.map((r) => ({
         key: typeof r.key === 'string' ? Buffer.from(r.key) : r.key,
         value: typeof r.value === 'string' ? Buffer.from(r.value) : r.value,
         ...(r.headers === undefined ? {} : { headers: r.headers }),
         ...(r.partition === undefined ? {} : { partition: r.partition }),
       }));
-      await (await queue).send(new Map([[topic, messages]]));
+      const unreachable = new StreamrunError(
+        'BROKER_UNREACHABLE',
+        `Kafka did not acknowledge ${records.length} record(s) for ${topic} within ${publishTimeoutMs} ms`,
+        { retriable: true },
+      );
+      // The producer retries for as long as the broker is away: the caller waits only this long.
+      const deadline = new AbortController();
+      const timer = setTimeout(() => deadline.abort(unreachable), publishTimeoutMs);
+      try {
+        const sending = queue!.then((q) => q.send(new Map([[topic, messages]]), deadline.signal));
+        const expired = new Promise<never>((_, reject) => deadline.signal.addEventListener('abort', () => reject(unreachable)));
+        await Promise.race([sending, expired]);
+      } finally {
+        clearTimeout(timer);
+      }
     },
     async recordCount(topic) {
       if (!(await client.partitionCounts([topic])).has(topic)) return 0;
@@ -116,7 +142,7 @@ export function setupRun(
           fields.logger.error(`a stop hook failed: ${(error as Error).message}`);
         }
       }
-      if (producer !== undefined) await (await producer).close();
+      if (producer !== undefined) await (await producer.catch(() => undefined))?.close();
     },
   };
 }

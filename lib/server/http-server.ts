@@ -37,6 +37,8 @@ export interface HttpServer {
 }
 
 export const defaultHost = '127.0.0.1';
+/** What a 503 asks a client to wait: about as long as a broker's leader election or restart takes. */
+export const retryAfterSeconds = 5;
 export const defaultRangeLimit = 100;
 export const maxRangeLimit = 1000;
 
@@ -207,9 +209,11 @@ function buildApp({ queries, health, logger, bodyLimit = 1024 * 1024 }: HttpServ
     // fastify parses the body before it finds there is no route (a DELETE saying
     // content-type: application/json, but empty): no route is the answer, not the body.
     if (request.is404) return noRoute(request, reply);
-    if (error instanceof StreamrunError && error.code === 'UNAVAILABLE') {
-      // Another instance holds the answer and cannot give it now (a rebalance, a crash): soon it can.
-      return reply.code(503).header('retry-after', '1').send({ error: 'unavailable', message: error.message });
+    const retryAfter = retryAfterOf(error);
+    if (retryAfter !== undefined) {
+      // What answers the request is away, not the request at fault: the client may send it again, a little later.
+      logger.warn('http request: unavailable', { requestId: request.id, method: request.method, url: request.url, error: messageOf(error) });
+      return reply.code(503).header('retry-after', String(retryAfter)).send({ error: 'unavailable', message: messageOf(error) });
     }
     const status = clientErrorStatus(error);
     if (status !== undefined) return reply.code(status).send({ ...clientError(status, messageOf(error)), ...invalidField(error) });
@@ -224,6 +228,16 @@ function buildApp({ queries, health, logger, bodyLimit = 1024 * 1024 }: HttpServ
   });
 
   return app;
+}
+
+/**
+ * Seconds to wait before asking again, for what is briefly away: Kafka at ingest, or the
+ * instance that holds a queried key (a rebalance, a crash).
+ */
+function retryAfterOf(error: unknown): number | undefined {
+  if (!(error instanceof StreamrunError)) return undefined;
+  if (error.code === 'BROKER_UNREACHABLE') return retryAfterSeconds;
+  return error.code === 'UNAVAILABLE' ? 1 : undefined;
 }
 
 function originOf(request: FastifyRequest): QueryOrigin {

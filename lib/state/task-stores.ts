@@ -7,6 +7,7 @@ import type { Serde } from '../serde/serde.ts';
 import { stageChanges } from './changelog.ts';
 import { readCheckpoint, writeCheckpoint } from './checkpoint.ts';
 import { LevelKeyValueStore } from './level-store.ts';
+import { writingState } from './state-dir.ts';
 import { keysOf, StoresByName, type NamedStore, type StateStores } from './state-stores.ts';
 import { WindowState, type Timestamped, type WindowKey } from './window-store.ts';
 
@@ -61,8 +62,11 @@ interface OpenStore extends NamedStore<LevelKeyValueStore<unknown, unknown>> {
  * record, written to disk (then checkpointed) on each commit, closed when the task goes.
  */
 export class TaskStores extends StoresByName<LevelKeyValueStore<unknown, unknown>, OpenStore> implements StateStores {
-  private constructor(partition: number, stores: Map<string, OpenStore>) {
+  readonly #directory: string;
+
+  private constructor(partition: number, stores: Map<string, OpenStore>, directory: string) {
     super(partition, stores);
+    this.#directory = directory;
   }
 
   static async open(options: TaskStoresOptions): Promise<TaskStores> {
@@ -73,7 +77,7 @@ export class TaskStores extends StoresByName<LevelKeyValueStore<unknown, unknown
       await Promise.allSettled([...stores.values()].map((s) => s.store.close()));
       throw error;
     }
-    return new TaskStores(options.partition, stores);
+    return new TaskStores(options.partition, stores, options.directory);
   }
 
   stageChangelog(outputs: OutputBuffer): void {
@@ -87,25 +91,27 @@ export class TaskStores extends StoresByName<LevelKeyValueStore<unknown, unknown
   /**
    * After the broker acknowledged the changelog records: writes them to disk, then the
    * checkpoint. `positions` are the input offsets about to be committed (a source-topic
-   * table's checkpoint).
+   * table's checkpoint). A write that fails rejects with STATE_DIR.
    */
   async flush(acks: readonly ProducedOffset[], positions: readonly TopicPartitionOffset[]): Promise<void> {
     for (const open of this.stores.values()) {
+      let checkpoint: bigint;
       if (open.spec.sourceTopic) {
         const position = positions.find((p) => p.topic === open.spec.changelog);
         if (position === undefined) continue;
-        await open.store.flush();
-        open.checkpoint = BigInt(position.offset);
-        await writeCheckpoint(open.checkpointPath, position.offset);
-        continue;
+        checkpoint = BigInt(position.offset);
+      } else {
+        if (open.staged === 0) continue;
+        const ack = acks.find((a) => a.topic === open.spec.changelog && a.partition === this.partition);
+        if (ack === undefined) throw new Error(`no acknowledgement for ${open.spec.changelog}[${this.partition}]`);
+        checkpoint = BigInt(ack.baseOffset) + BigInt(open.staged);
       }
-      if (open.staged === 0) continue;
-      const ack = acks.find((a) => a.topic === open.spec.changelog && a.partition === this.partition);
-      if (ack === undefined) throw new Error(`no acknowledgement for ${open.spec.changelog}[${this.partition}]`);
-      await open.store.flush();
-      open.checkpoint = BigInt(ack.baseOffset) + BigInt(open.staged);
-      open.staged = 0;
-      await writeCheckpoint(open.checkpointPath, open.checkpoint.toString());
+      await writingState(this.#directory, async () => {
+        await open.store.flush();
+        open.checkpoint = checkpoint;
+        open.staged = 0;
+        await writeCheckpoint(open.checkpointPath, checkpoint.toString());
+      });
     }
   }
 
@@ -134,15 +140,16 @@ async function openAndRestore(spec: StoreSpec, options: TaskStoresOptions): Prom
   const offsets = (await options.changelogOffsets(spec.changelog)).get(options.partition) ?? { low: '0', high: '0' };
   const usable = checkpoint !== undefined && BigInt(checkpoint) >= BigInt(offsets.low) && BigInt(checkpoint) <= BigInt(offsets.high);
   // Files the changelog cannot vouch for may hold keys it no longer has: rebuild from it alone.
-  if (existed && !usable) await rm(directory, { recursive: true, force: true });
-  await mkdir(directory, { recursive: true });
-  const store = await LevelKeyValueStore.open(spec.store, directory, spec.serdes);
+  const local = <T>(write: () => Promise<T>) => writingState(options.directory, write);
+  if (existed && !usable) await local(() => rm(directory, { recursive: true, force: true }));
+  await local(() => mkdir(directory, { recursive: true }));
+  const store = await local(() => LevelKeyValueStore.open(spec.store, directory, spec.serdes));
   try {
     const from = usable ? checkpoint : offsets.low;
     const started = Date.now();
     let restored = 0;
     await options.reader.read(spec.changelog, options.partition, from, offsets.high, async (records) => {
-      await store.apply(records);
+      await local(() => store.apply(records));
       restored += records.length;
     });
     const ms = Date.now() - started;
@@ -154,7 +161,7 @@ async function openAndRestore(spec: StoreSpec, options: TaskStoresOptions): Prom
       ms,
       recordsPerSecond: ms > 0 ? Math.round((restored * 1000) / ms) : restored,
     });
-    await writeCheckpoint(checkpointPath, offsets.high);
+    await local(() => writeCheckpoint(checkpointPath, offsets.high));
     const windows =
       spec.window === undefined
         ? undefined

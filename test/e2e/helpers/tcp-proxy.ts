@@ -9,8 +9,13 @@ export interface TcpProxy {
   open(): Promise<void>;
 }
 
+/** Joins a client's connection to the target's; by default the bytes pass as they are. */
+export type Splice = (client: Socket, upstream: Socket, proxyPort: number) => void;
+
+const pipeBoth: Splice = (client, upstream) => void client.pipe(upstream).pipe(client);
+
 /** A TCP proxy to `port` on 127.0.0.1 that a test can cut and restore, to make a server unreachable. */
-export async function tcpProxy(targetPort: number): Promise<TcpProxy> {
+export async function tcpProxy(targetPort: number, splice: Splice = pipeBoth): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
   let server: Server | undefined;
   let port = 0;
@@ -26,7 +31,7 @@ export async function tcpProxy(targetPort: number): Promise<TcpProxy> {
             upstream.destroy();
           });
         }
-        client.pipe(upstream).pipe(client);
+        splice(client, upstream, port);
       });
       server.once('error', reject);
       server.listen(port, '127.0.0.1', () => {

@@ -35,6 +35,7 @@ describe('StreamrunError', () => {
       'TOPOLOGY_LOAD',
       'LATE_RECORD',
       'UNAVAILABLE',
+      'STATE_DIR',
     ]);
   });
 });

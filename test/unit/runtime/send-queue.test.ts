@@ -52,4 +52,24 @@ describe('SendQueue', () => {
     sends[2]!.finish();
     await fourth;
   });
+
+  it('drops a send whose signal aborts while it waits, rejecting it with the reason; one in flight is rejected but still goes', async () => {
+    const { producer, sends } = heldProducer();
+    const queue = new SendQueue(producer);
+    const inFlight = new AbortController();
+    const waiting = new AbortController();
+    const first = queue.send(new Map([['a', [record('1')]]]), inFlight.signal);
+    const second = queue.send(new Map([['a', [record('2')]]]), waiting.signal);
+    const third = queue.send(new Map([['a', [record('3')]]]));
+    waiting.abort(new Error('too late'));
+    inFlight.abort(new Error('waited enough'));
+    await expect(second).rejects.toThrow('too late');
+    await expect(first).rejects.toThrow('waited enough');
+    sends[0]!.finish();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(sends.map((s) => values(s.lanes))).toEqual([{ a: ['1'] }, { a: ['3'] }]);
+    sends[1]!.finish();
+    await third;
+    await expect(queue.send(new Map([['a', [record('4')]]]), AbortSignal.abort(new Error('already')))).rejects.toThrow('already');
+  });
 });

@@ -275,6 +275,28 @@ describe('startHttpServer', () => {
     expect([unknown.status, await unknown.json()]).toEqual([404, { error: 'not_found', message: 'No route for DELETE /nothing' }]);
   });
 
+  it("is 503 with Retry-After when a route's publish finds Kafka unreachable", async () => {
+    const unreachable = new StreamrunError('BROKER_UNREACHABLE', 'Kafka did not acknowledge 1 record(s) for t within 5000 ms', { retriable: true });
+    const ingest = await startHttpServer({
+      port: 0,
+      queries,
+      health: () => health,
+      logger,
+      routes: [(app) => void app.post('/ingest', async () => Promise.reject(unreachable))],
+    });
+    try {
+      const response = await fetch(`${ingest.url}/ingest`, { method: 'POST' });
+      expect([response.status, response.headers.get('retry-after'), await response.json()]).toEqual([
+        503,
+        '5',
+        { error: 'unavailable', message: 'Kafka did not acknowledge 1 record(s) for t within 5000 ms' },
+      ]);
+      expect(logger.lines.map((l) => [l.level, l.message])).toContainEqual(['warn', 'http request: Kafka unreachable']);
+    } finally {
+      await ingest.close();
+    }
+  });
+
   it('logs each request at debug level', async () => {
     await get(server, '/stores/words/pear');
     expect(logger.lines).toContainEqual({
