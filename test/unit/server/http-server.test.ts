@@ -291,7 +291,7 @@ describe('startHttpServer', () => {
         '5',
         { error: 'unavailable', message: 'Kafka did not acknowledge 1 record(s) for t within 5000 ms' },
       ]);
-      expect(logger.lines.map((l) => [l.level, l.message])).toContainEqual(['warn', 'http request: Kafka unreachable']);
+      expect(logger.lines.map((l) => [l.level, l.message])).toContainEqual(['warn', 'http request: unavailable']);
     } finally {
       await ingest.close();
     }
