@@ -7,7 +7,7 @@
 import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';
 // Before kafkajs: the linear grouping of a send's messages streamrun uses, so loads go out fast.
-import '../lib/runtime/kafkajs-grouping.ts';
+import '../lib/kafka/kafkajs-grouping.ts';
 import { Kafka, logLevel, Partitioners, type Message, type Producer } from 'kafkajs';
 import { benchEvent } from './lib/events.ts';
 

@@ -1,6 +1,6 @@
 // Before kafkajs, as in streamrun: the same linear grouping of a send's messages, so the raw
 // client is measured at its best and the ratio shows streamrun's own overhead.
-import '../../lib/runtime/kafkajs-grouping.ts';
+import '../../lib/kafka/kafkajs-grouping.ts';
 import { Kafka, Partitioners, logLevel, type Message } from 'kafkajs';
 import { statelessStep, type BenchEvent } from '../lib/events.ts';
 import { benchSettings, runProcessor, signalReady, stopOnSignal } from './common.ts';

@@ -1,6 +1,6 @@
 // Before kafkajs, as in streamrun: the same linear grouping of a send's messages, so the raw
 // client is measured at its best and the ratio shows streamrun's own overhead.
-import '../../lib/runtime/kafkajs-grouping.ts';
+import '../../lib/kafka/kafkajs-grouping.ts';
 import { CompressionTypes, Kafka, Partitioners, logLevel, type Message } from 'kafkajs';
 import { benchEvent } from '../lib/events.ts';
 import { benchSettings, inParallelBatches, runProcessor, signalReady } from './common.ts';

@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { StreamrunError } from '../../lib/errors/streamrun-error.ts';
-import type { StreamClient } from '../../lib/runtime/client.ts';
-import { createKafkaClient } from '../../lib/runtime/kafkajs-client.ts';
+import type { StreamClient } from '../../lib/kafka/client.ts';
+import { createKafkaClient } from '../../lib/kafka/kafkajs-client.ts';
 import { consoleLogger, logLevels, type LogLevel } from '../../lib/runtime/logger.ts';
 import { defaultBrokers, parseBrokers } from '../../lib/runtime/options.ts';
 import { parseCondition, type Condition } from './dead-letters.ts';

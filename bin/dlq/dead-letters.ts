@@ -2,7 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import { deadLetterHeaders } from '../../lib/errors/dead-letter.ts';
 import { StreamrunError } from '../../lib/errors/streamrun-error.ts';
 import type { RecordHeaders } from '../../lib/graph/nodes.ts';
-import type { InputRecord, OutputRecord, PartitionOffsets, StreamClient } from '../../lib/runtime/client.ts';
+import type { InputRecord, OutputRecord, PartitionOffsets, StreamClient } from '../../lib/kafka/client.ts';
 
 /** What `streamrun dlq` reads from a dead-letter record: where it came from and why it failed. */
 

@@ -1,4 +1,4 @@
-import type { StreamClient } from '../../lib/runtime/client.ts';
+import type { StreamClient } from '../../lib/kafka/client.ts';
 import { bytesText, matches, readRanges, span, watermarks, type Condition, type DeadLetter } from './dead-letters.ts';
 import type { Output } from './output.ts';
 

@@ -1,6 +1,6 @@
 import { deadLetterHeaders } from '../../lib/errors/dead-letter.ts';
 import { StreamrunError } from '../../lib/errors/streamrun-error.ts';
-import type { InputBatch, OutputRecord, StreamClient } from '../../lib/runtime/client.ts';
+import type { InputBatch, OutputRecord, StreamClient } from '../../lib/kafka/client.ts';
 import {
   matches,
   mustExist,

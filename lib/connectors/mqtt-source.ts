@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MqttClient, connect, type DoneCallback, type IClientOptions, type IConnackPacket, type IPublishPacket, type Packet } from 'mqtt';
 import { StreamrunError } from '../errors/streamrun-error.ts';
-import type { OutputProducer, OutputRecord } from '../runtime/client.ts';
+import type { OutputProducer, OutputRecord } from '../kafka/client.ts';
 import type { Logger } from '../runtime/logger.ts';
 
 /**

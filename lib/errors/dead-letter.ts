@@ -1,4 +1,4 @@
-import type { InputRecord, OutputRecord } from '../runtime/client.ts';
+import type { InputRecord, OutputRecord } from '../kafka/client.ts';
 import type { StreamrunError } from './streamrun-error.ts';
 
 /** The headers a dead-letter record carries next to the original key and value bytes. */

@@ -1,5 +1,5 @@
 import { StreamrunError } from '../errors/streamrun-error.ts';
-import type { InputBatch, TopicPartitionOffset } from './client.ts';
+import type { InputBatch, TopicPartitionOffset } from '../kafka/client.ts';
 import type { CommitStep } from './commit.ts';
 import { settleFailure, type FailureHandling, type Settled } from './failures.ts';
 import type { RunnerStats } from './stats.ts';

@@ -1,5 +1,5 @@
 import { isStateDirError } from '../state/state-dir.ts';
-import type { OutputProducer, TopicPartitionOffset } from './client.ts';
+import type { OutputProducer, TopicPartitionOffset } from '../kafka/client.ts';
 import type { Task } from './task.ts';
 
 /**

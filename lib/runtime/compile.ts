@@ -13,7 +13,7 @@ import type {
 } from '../graph/nodes.ts';
 import type { KeyValueStore } from '../state/key-value-store.ts';
 import type { ClosedWindow, Timestamped, WindowKey, WindowState } from '../state/window-store.ts';
-import type { InputRecord } from './client.ts';
+import type { InputRecord } from '../kafka/client.ts';
 import { EventClock } from './event-clock.ts';
 import type { OutputBuffer } from './output-buffer.ts';
 import { slidingAggregate } from './processors/sliding-aggregate.ts';

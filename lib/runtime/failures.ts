@@ -3,7 +3,7 @@ import { isRetriable, withRetries, type ResolvedErrorPolicy } from '../errors/po
 import type { StreamrunError } from '../errors/streamrun-error.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isBrokenCircuit, type Breaker } from '../errors/breaker.ts';
-import type { InputRecord } from './client.ts';
+import type { InputRecord } from '../kafka/client.ts';
 import type { Logger } from './logger.ts';
 import type { RunnerStats } from './stats.ts';
 import type { Task } from './task.ts';

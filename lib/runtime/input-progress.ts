@@ -1,4 +1,4 @@
-import type { InputBatch } from './client.ts';
+import type { InputBatch } from '../kafka/client.ts';
 
 /**
  * Which of a task's input partitions still have records it has not read, as far as it knows:

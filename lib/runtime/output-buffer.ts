@@ -1,4 +1,4 @@
-import type { OutputRecord } from './client.ts';
+import type { OutputRecord } from '../kafka/client.ts';
 
 /**
  * The records a task produced since its last flush, one lane per output topic. Lanes are

@@ -1,5 +1,5 @@
 import type { RecordContext, RecordHeaders } from '../graph/nodes.ts';
-import type { InputRecord } from './client.ts';
+import type { InputRecord } from '../kafka/client.ts';
 
 export const noHeaders: RecordHeaders = Object.freeze({});
 

@@ -1,7 +1,7 @@
 import { StreamrunError } from '../errors/streamrun-error.ts';
 import { FORWARDED_HEADER, type InstanceView, type QueryOrigin, type StoreQueries } from '../server/store-queries.ts';
 import type { StoreSpec } from '../state/task-stores.ts';
-import type { MemberInfo } from './client.ts';
+import type { MemberInfo } from '../kafka/client.ts';
 import { entryOrder } from './local-store-queries.ts';
 
 /** What routing needs to know of the group and of where a key lives. */

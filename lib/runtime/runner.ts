@@ -17,9 +17,9 @@ import type {
   MemberInfo,
   OutputProducer,
   StreamClient,
-} from './client.ts';
+} from '../kafka/client.ts';
 import { atLeastOnce, type CommitStep } from './commit.ts';
-import { createKafkaClient } from './kafkajs-client.ts';
+import { createKafkaClient } from '../kafka/kafkajs-client.ts';
 import { resolveRunnerOptions, type ResolvedRunnerOptions, type RunnerOptions } from './options.ts';
 import { emptyStats, type RunnerStats } from './stats.ts';
 import { Task } from './task.ts';

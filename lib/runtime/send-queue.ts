@@ -1,4 +1,4 @@
-import type { OutputProducer, OutputRecord } from './client.ts';
+import type { OutputProducer, OutputRecord } from '../kafka/client.ts';
 
 interface Waiting {
   readonly lanes: ReadonlyMap<string, readonly OutputRecord[]>;

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { RecordHeaders } from '../graph/nodes.ts';
-import type { OutputProducer, StreamClient } from './client.ts';
+import type { OutputProducer, StreamClient } from '../kafka/client.ts';
 import type { Logger } from './logger.ts';
 import { StreamrunError } from '../errors/streamrun-error.ts';
 import { SendQueue } from './send-queue.ts';

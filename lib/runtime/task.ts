@@ -4,7 +4,7 @@ import { deadLettersLate, type EnrichNode, type ExternalSinkNode, type GraphNode
 import { writeSinkBatch, type SinkBatch } from './sink-writes.ts';
 import type { Failed, Settled } from './failures.ts';
 import type { StateStores } from '../state/state-stores.ts';
-import type { InputBatch, ProducedOffset, TopicPartitionOffset } from './client.ts';
+import type { InputBatch, ProducedOffset, TopicPartitionOffset } from '../kafka/client.ts';
 import { compile, type EventTimeRules, type RepartitionClock, type SourceProcessor } from './compile.ts';
 import { InputProgress } from './input-progress.ts';
 import { watermarkRecords } from './watermarks.ts';

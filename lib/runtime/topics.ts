@@ -1,5 +1,5 @@
 import type { Subtopology } from '../graph/subtopologies.ts';
-import type { StreamClient, TopicSpec } from './client.ts';
+import type { StreamClient, TopicSpec } from '../kafka/client.ts';
 import { changelogConfig } from '../state/changelog.ts';
 import type { Logger } from './logger.ts';
 import type { StartupStep } from './startup-retry.ts';

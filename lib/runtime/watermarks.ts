@@ -1,5 +1,5 @@
 import type { RecordHeaders } from '../graph/nodes.ts';
-import type { OutputRecord } from './client.ts';
+import type { OutputRecord } from '../kafka/client.ts';
 
 /**
  * How a task tells the tasks after a repartition topic how far its event time has got. Every

@@ -1,6 +1,6 @@
 import { ClassicLevel } from 'classic-level';
 import type { KeyValue } from '../graph/nodes.ts';
-import type { InputRecord } from '../runtime/client.ts';
+import type { InputRecord } from '../kafka/client.ts';
 import type { Serde } from '../serde/serde.ts';
 import type { KeyValueStore, RangeOptions } from './key-value-store.ts';
 

@@ -1,4 +1,4 @@
-import type { ProducedOffset, TopicPartitionOffset } from '../runtime/client.ts';
+import type { ProducedOffset, TopicPartitionOffset } from '../kafka/client.ts';
 import type { OutputBuffer } from '../runtime/output-buffer.ts';
 import type { KeyValueStore } from './key-value-store.ts';
 import type { StoreSpec } from './task-stores.ts';

@@ -1,6 +1,6 @@
 import { access, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ChangelogReader, PartitionOffsets, ProducedOffset, TopicPartitionOffset } from '../runtime/client.ts';
+import type { ChangelogReader, PartitionOffsets, ProducedOffset, TopicPartitionOffset } from '../kafka/client.ts';
 import type { Logger } from '../runtime/logger.ts';
 import type { OutputBuffer } from '../runtime/output-buffer.ts';
 import type { Serde } from '../serde/serde.ts';

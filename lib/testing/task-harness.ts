@@ -3,7 +3,7 @@ import type { StreamrunError } from '../errors/streamrun-error.ts';
 import { childrenOf } from '../graph/edges.ts';
 import type { RecordHeaders } from '../graph/nodes.ts';
 import { subtopologies } from '../graph/subtopologies.ts';
-import type { InputRecord, OutputRecord } from '../runtime/client.ts';
+import type { InputRecord, OutputRecord } from '../kafka/client.ts';
 import type { Failed, Settled } from '../runtime/failures.ts';
 import { Task } from '../runtime/task.ts';
 import { WATERMARK_HEADER } from '../runtime/watermarks.ts';

@@ -1,8 +1,8 @@
 import { connectAsync, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMqttSource, type MqttSource, type MqttSourceOptions } from '../../lib/connectors/mqtt-source.ts';
-import type { OutputProducer, StreamClient } from '../../lib/runtime/client.ts';
-import { createKafkaClient } from '../../lib/runtime/kafkajs-client.ts';
+import type { OutputProducer, StreamClient } from '../../lib/kafka/client.ts';
+import { createKafkaClient } from '../../lib/kafka/kafkajs-client.ts';
 import { brokers, createTopic, readAll, uniqueName, type ReadRecord } from './helpers/kafka.ts';
 import { collectingLogger } from './helpers/logger.ts';
 import { waitFor } from './helpers/wait.ts';

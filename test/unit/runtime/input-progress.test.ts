@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { serdes, topology, tumbling } from '../../../lib/index.ts';
-import type { InputBatch } from '../../../lib/runtime/client.ts';
+import type { InputBatch } from '../../../lib/kafka/client.ts';
 import { InputProgress } from '../../../lib/runtime/input-progress.ts';
 import { newTask } from './new-task.ts';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { serdes, topology, tumbling } from '../../../lib/index.ts';
-import type { InputRecord, OutputRecord } from '../../../lib/runtime/client.ts';
+import type { InputRecord, OutputRecord } from '../../../lib/kafka/client.ts';
 import type { Task } from '../../../lib/runtime/task.ts';
 import { newTask } from './new-task.ts';
 

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serdes } from '../../../lib/index.ts';
-import type { MemberInfo } from '../../../lib/runtime/client.ts';
+import type { MemberInfo } from '../../../lib/kafka/client.ts';
 import { routedStoreQueries } from '../../../lib/runtime/routed-store-queries.ts';
 import type { StoreQueries } from '../../../lib/server/store-queries.ts';
 import type { StoreSpec } from '../../../lib/state/task-stores.ts';

@@ -6,7 +6,7 @@ import { graphOf } from '../../../lib/dsl/topology.ts';
 import { childrenOf } from '../../../lib/graph/edges.ts';
 import { subtopologies } from '../../../lib/graph/subtopologies.ts';
 import { serdes, topology, StreamrunError } from '../../../lib/index.ts';
-import type { InputConsumer, StreamClient, TopicSpec } from '../../../lib/runtime/client.ts';
+import type { InputConsumer, StreamClient, TopicSpec } from '../../../lib/kafka/client.ts';
 import type { Logger } from '../../../lib/runtime/logger.ts';
 import { resolveRunnerOptions } from '../../../lib/runtime/options.ts';
 import { Runner } from '../../../lib/runtime/runner.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { OutputProducer, OutputRecord } from '../../../lib/runtime/client.ts';
+import type { OutputProducer, OutputRecord } from '../../../lib/kafka/client.ts';
 import { SendQueue } from '../../../lib/runtime/send-queue.ts';
 
 const record = (value: string): OutputRecord => ({ key: null, value: Buffer.from(value) });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { serdes, StreamrunError, topology, type SinkRecord, type Topology } from '../../../lib/index.ts';
-import type { InputBatch } from '../../../lib/runtime/client.ts';
+import type { InputBatch } from '../../../lib/kafka/client.ts';
 import type { Failed, Settled } from '../../../lib/runtime/failures.ts';
 import type { Task } from '../../../lib/runtime/task.ts';
 import { newTask } from './new-task.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { hopping, serdes, StreamrunError, topology, type Topology } from '../../../lib/index.ts';
-import type { InputBatch, InputRecord } from '../../../lib/runtime/client.ts';
+import type { InputBatch, InputRecord } from '../../../lib/kafka/client.ts';
 import { newTask } from './new-task.ts';
 
 /** A task over the first sub-topology of `t`, with the failures it reports. */

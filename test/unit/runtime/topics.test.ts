@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { graphOf } from '../../../lib/dsl/topology.ts';
 import { subtopologies } from '../../../lib/graph/subtopologies.ts';
 import { serdes, topology } from '../../../lib/index.ts';
-import type { StreamClient, TopicSpec } from '../../../lib/runtime/client.ts';
+import type { StreamClient, TopicSpec } from '../../../lib/kafka/client.ts';
 import type { Logger } from '../../../lib/runtime/logger.ts';
 import { ensureTopic, ensureTopics, replication } from '../../../lib/runtime/topics.ts';
 import type { StartupStep } from '../../../lib/runtime/startup-retry.ts';

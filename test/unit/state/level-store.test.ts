@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { serdes } from '../../../lib/index.ts';
-import type { InputRecord } from '../../../lib/runtime/client.ts';
+import type { InputRecord } from '../../../lib/kafka/client.ts';
 import type { RangeOptions } from '../../../lib/state/key-value-store.ts';
 import { LevelKeyValueStore } from '../../../lib/state/level-store.ts';
 

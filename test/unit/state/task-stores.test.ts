@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { serdes } from '../../../lib/index.ts';
-import type { ChangelogReader, InputRecord, PartitionOffsets, ProducedOffset } from '../../../lib/runtime/client.ts';
+import type { ChangelogReader, InputRecord, PartitionOffsets, ProducedOffset } from '../../../lib/kafka/client.ts';
 import type { LogFields, Logger } from '../../../lib/runtime/logger.ts';
 import { OutputBuffer } from '../../../lib/runtime/output-buffer.ts';
 import { TaskStores, type StoreSpec, type TaskStoresOptions } from '../../../lib/state/task-stores.ts';

@@ -25,7 +25,7 @@ import type {
   TopicSpec,
 } from './client.ts';
 import { openProducer, partitionOfKey } from './kafkajs-producer.ts';
-import type { Logger } from './logger.ts';
+import type { Logger } from '../runtime/logger.ts';
 
 /** The module that talks to KafkaJS (its producer in kafkajs-producer.ts). */
 

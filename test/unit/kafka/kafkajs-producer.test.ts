@@ -3,9 +3,9 @@ import { createRequire } from 'node:module';
 import type { Kafka, KafkaJSProtocolError, Message, PartitionerArgs, ProducerConfig, RecordMetadata, TopicMessages } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { serdes } from '../../../lib/index.ts';
-import type { OutputRecord } from '../../../lib/runtime/client.ts';
+import type { OutputRecord } from '../../../lib/kafka/client.ts';
 import type { Logger } from '../../../lib/runtime/logger.ts';
-import { openProducer, partitioner } from '../../../lib/runtime/kafkajs-producer.ts';
+import { openProducer, partitioner } from '../../../lib/kafka/kafkajs-producer.ts';
 
 const answer = createRequire(import.meta.url)('kafkajs/src/protocol/error.js').createErrorFromCode as (code: number) => KafkaJSProtocolError;
 const OUT_OF_ORDER_SEQUENCE_NUMBER = 45;

@@ -1,6 +1,6 @@
 import { Partitioners, type Kafka, type Message, type PartitionerArgs, type Producer, type RecordMetadata, type TopicMessages } from 'kafkajs';
 import type { OutputProducer, OutputRecord, ProducedOffset } from './client.ts';
-import type { Logger } from './logger.ts';
+import type { Logger } from '../runtime/logger.ts';
 
 /**
  * The runtime's producer, made to outlast a broker's loss. KafkaJS 2.2.4 fails there in two ways.

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { linearGrouping } from '../../../lib/runtime/kafkajs-grouping.ts';
-import '../../../lib/runtime/kafkajs-client.ts';
+import { linearGrouping } from '../../../lib/kafka/kafkajs-grouping.ts';
+import '../../../lib/kafka/kafkajs-client.ts';
 
 const require = createRequire(import.meta.url);
 

@@ -11,7 +11,7 @@ import {
 } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { StreamrunError } from '../../../lib/errors/streamrun-error.ts';
-import { transientAnswer } from '../../../lib/runtime/kafkajs-client.ts';
+import { transientAnswer } from '../../../lib/kafka/kafkajs-client.ts';
 
 /** A broker's error answer as KafkaJS raises it: type, text and retriable from KafkaJS's own table. */
 const answer = createRequire(import.meta.url)('kafkajs/src/protocol/error.js').createErrorFromCode as (code: number) => KafkaJSProtocolError;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { assignTasks } from '../../../lib/runtime/task-assignment.ts';
+import { assignTasks } from '../../../lib/kafka/task-assignment.ts';
 
 const tasks = (sub: number, n: number) => Array.from({ length: n }, (_, p) => `${sub}_${p}`);
 const sizes = (assigned: Map<string, string[]>) => [...assigned.values()].map((t) => t.length);

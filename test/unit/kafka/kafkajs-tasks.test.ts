@@ -1,7 +1,7 @@
 import { AssignerProtocol } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import type { GroupMembership } from '../../../lib/runtime/client.ts';
-import { membersOf, taskAssigner } from '../../../lib/runtime/kafkajs-tasks.ts';
+import type { GroupMembership } from '../../../lib/kafka/client.ts';
+import { membersOf, taskAssigner } from '../../../lib/kafka/kafkajs-tasks.ts';
 
 const membership = (endpoint: string, tasks: string[]): GroupMembership => ({
   subtopologyOf: (topic) => ({ views: 0, users: 0, 'app-repartition': 1 })[topic],
