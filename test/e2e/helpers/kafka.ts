@@ -104,10 +104,10 @@ export async function produce(topic: string, messages: Message[]): Promise<void>
 
 /**
  * Produces with kcat (librdkafka), a client nobody here wrote: one `key<TAB>value` line per
- * record, acks=all. Keys and values must hold no tab or newline.
+ * record, acks=all, then `options` (more `-X` settings). Keys and values must hold no tab or newline.
  */
-export async function produceWithKcat(topic: string, messages: readonly { key: string; value: string }[]): Promise<void> {
-  const child = spawn('kcat', ['-b', brokers(), '-t', topic, '-P', '-K', '\t', '-X', 'acks=all'], { stdio: ['pipe', 'ignore', 'pipe'] });
+export async function produceWithKcat(topic: string, messages: readonly { key: string; value: string }[], options: readonly string[] = []): Promise<void> {
+  const child = spawn('kcat', ['-b', brokers(), '-t', topic, '-P', '-K', '\t', '-X', 'acks=all', ...options], { stdio: ['pipe', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<number | null>((resolve, reject) => {
