@@ -19,6 +19,13 @@ export interface DeadLetterTarget {
 import { OutputBuffer } from './output-buffer.ts';
 import { MutableRecordContext, type RecordContextSnapshot } from './record-context.ts';
 
+/**
+ * How long one synchronous pass over a batch may hold the event loop. The group's heartbeats
+ * and every other partition wait for it: a topology that spends a millisecond a record would
+ * otherwise block for maxBufferedOutputs of them (10 s) and be taken for dead.
+ */
+const maxPassMs = 250;
+
 export interface TaskOptions {
   /** `<subtopology>_<partition>`, as Kafka Streams names tasks. */
   readonly id: string;
@@ -124,13 +131,15 @@ export class Task {
 
   /**
    * Runs records `from` onwards synchronously until the batch ends, `maxOutputs` outputs are
-   * waiting or a record throws, and returns the index after the last record it finished. A
-   * record that threw is left to `takeFailure()`: the runner retries or dead-letters it.
+   * waiting, `maxPassMs` went by or a record throws, and returns the index after the last record
+   * it finished. A record that threw is left to `takeFailure()`: the runner retries or
+   * dead-letters it.
    */
   process(batch: InputBatch, from: number, maxOutputs: number): number {
     const processor = this.#processor(batch.topic);
     const records = batch.records;
     const context = this.#context;
+    const deadline = performance.now() + maxPassMs;
     let index = from;
     if (from === 0) this.#progress.begin(batch.topic);
     while (
@@ -150,6 +159,8 @@ export class Task {
         break;
       }
       index++;
+      // The clock is read every few records only: it costs more than a fast record.
+      if ((index - from) % 16 === 0 && performance.now() > deadline) break;
     }
     if (index > from) this.markDone(batch, index - 1);
     return index;

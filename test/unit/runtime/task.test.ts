@@ -53,6 +53,24 @@ describe('Task', () => {
     expect(task.takePositions()).toEqual([{ topic: 'in', partition: 0, offset: '103' }]);
   });
 
+  it('gives the event loop back after a quarter second of a slow batch, at a multiple of 16 records, so heartbeats go out', async () => {
+    const app = topology('t')
+      .stream('in', { key: serdes.string, value: serdes.string })
+      .peek(() => {
+        const until = process.hrtime.bigint() + 2_000_000n;
+        while (process.hrtime.bigint() < until);
+      })
+      .to('out');
+    const { task } = await newTask(app);
+    const records: InputRecord[] = Array.from({ length: 1_000 }, (_, i) => ({ key: null, value: Buffer.from('v'), timestamp: '0', offset: String(i) }));
+    // 1,000 records of 2 ms each would hold the loop for 2 s.
+    const done = task.process({ topic: 'in', partition: 0, records, lastOffset: '999' }, 0, 10_000);
+    expect(done).toBeGreaterThan(0);
+    expect(done).toBeLessThan(1_000);
+    expect(done % 16).toBe(0);
+    expect(task.takePositions()).toEqual([{ topic: 'in', partition: 0, offset: String(done) }]);
+  });
+
   it('carries timestamp and headers to the outputs and passes null keys without the serde', async () => {
     const app = topology('t').stream('in', { key: serdes.string, value: serdes.string }).to('out');
     const { run, task } = await taskFor(app);
