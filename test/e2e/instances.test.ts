@@ -3,6 +3,7 @@ import { serdes, topology, type Runner } from '../../lib/index.ts';
 import { runCli, type CliRun } from './helpers/cli.ts';
 import { useStateDirs } from './helpers/claims.ts';
 import { brokers, createTopic, latestByKey, produce, readAllSettled, uniqueName, waitForCommitted } from './helpers/kafka.ts';
+import { getJson } from './helpers/http.ts';
 import { useRunners } from './helpers/runners.ts';
 import { keyedRecords, countsOf } from './helpers/topologies.ts';
 import { waitFor } from './helpers/wait.ts';
@@ -10,10 +11,6 @@ import { waitFor } from './helpers/wait.ts';
 const PARTITIONS = 6;
 const text = { key: serdes.string, value: serdes.string };
 
-async function getJson(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
-  const response = await fetch(url);
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-}
 
 interface Instance {
   readonly endpoint: string;

@@ -1,13 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { hopping, serdes, sliding, topology } from '../../lib/index.ts';
 import { createTopic, produce, uniqueName, waitForLatest } from './helpers/kafka.ts';
+import { getJson } from './helpers/http.ts';
 import { useRunners } from './helpers/runners.ts';
 import { countsOf, keyedRecords } from './helpers/topologies.ts';
 
-async function getJson(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
-  const response = await fetch(url);
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-}
 
 describe('stores over HTTP', () => {
   const startRunner = useRunners();
