@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { StreamrunError } from '../lib/errors/streamrun-error.ts';
 import { consoleLogger, logLevels, type LogLevel } from '../lib/runtime/logger.ts';
+import { clientNames, type ClientName } from '../lib/kafka/stream-client.ts';
 import { defaultBrokers } from '../lib/runtime/options.ts';
 import { start } from '../lib/runtime/runner.ts';
 import { addDlqCommands } from './dlq/commands.ts';
@@ -10,6 +11,7 @@ import { loadTopology, loadTopologyModule } from './load-topology.ts';
 interface StartFlags {
   export: string;
   brokers?: string;
+  client?: ClientName;
   appId?: string;
   stateDir?: string;
   sourcePartitions?: number;
@@ -35,6 +37,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .argument('<file>', 'module whose default export (or --export) is a topology')
     .option('--export <name>', 'the export that holds the topology', 'default')
     .option('--brokers <list>', `bootstrap brokers, comma-separated (default: $KAFKA_BROKERS or ${defaultBrokers})`)
+    .addOption(new Option('--client <name>', 'the Kafka client underneath (default: $STREAMRUN_CLIENT or kafkajs)').choices(clientNames))
     .option('--app-id <id>', "consumer group and topic prefix (default: the topology's id)")
     .option('--state-dir <dir>', 'where local state lives (default: .streamrun-state)')
     .option('--source-partitions <n>', 'partitions for source topics that must be created', positiveInt)
@@ -78,6 +81,7 @@ async function runStart(file: string, flags: StartFlags): Promise<number> {
   const logger = consoleLogger(flags.logLevel);
   const given = {
     brokers: flags.brokers,
+    client: flags.client,
     appId: flags.appId,
     stateDir: flags.stateDir,
     sourcePartitions: flags.sourcePartitions,

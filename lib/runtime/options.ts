@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { checkAppId } from '../dsl/naming.ts';
 import { resolveErrorPolicy, type ErrorPolicy, type ResolvedErrorPolicy } from '../errors/policy.ts';
 import { StreamrunError } from '../errors/streamrun-error.ts';
+import { clientNames, type ClientName } from '../kafka/stream-client.ts';
 import { consoleLogger, type Logger } from './logger.ts';
 import type { Setup } from './setup.ts';
 
@@ -11,6 +12,11 @@ export interface RunnerOptions {
   brokers?: string | readonly string[];
   /** Overrides the topology's application id (consumer group and internal topic prefix). */
   appId?: string;
+  /**
+   * The Kafka client underneath: `kafkajs` (KafkaJS 2.2.4) or `kafkats` (@kafkats/client 0.12.0,
+   * experimental). Default: `STREAMRUN_CLIENT`, else `kafkajs`; the README says why.
+   */
+  client?: ClientName;
   /** Where local state lives. Default: `./.streamrun-state`. */
   stateDir?: string;
   /** Partitions for a source topic that does not exist yet and is created. Default 1. */
@@ -66,6 +72,7 @@ export interface RunnerOptions {
 export interface ResolvedRunnerOptions {
   readonly brokers: readonly string[];
   readonly appId: string;
+  readonly client: ClientName;
   readonly stateDir: string;
   readonly sourcePartitions: number;
   readonly maxBufferedOutputs: number;
@@ -92,6 +99,7 @@ export function resolveRunnerOptions(options: RunnerOptions, topologyAppId: stri
   return {
     brokers,
     appId,
+    client: resolveClient(options.client),
     errors: resolveErrorPolicy(options.errors ?? {}, appId),
     stateDir: resolve(options.stateDir ?? '.streamrun-state'),
     sourcePartitions: positiveInteger('sourcePartitions', options.sourcePartitions ?? 1),
@@ -108,6 +116,14 @@ export function resolveRunnerOptions(options: RunnerOptions, topologyAppId: stri
     logger: options.logger ?? consoleLogger(),
     setup: options.setup,
   };
+}
+
+/** The client asked for, else `STREAMRUN_CLIENT`, else KafkaJS. */
+export function resolveClient(asked: string | undefined): ClientName {
+  const value = asked ?? process.env['STREAMRUN_CLIENT'] ?? 'kafkajs';
+  const known: readonly string[] = clientNames;
+  if (!known.includes(value)) throw invalid(`client: expected ${clientNames.join(' or ')}, got "${value}"`);
+  return value as ClientName;
 }
 
 /** Splits and checks a `host:port[,host:port]` list (or an array of them). */

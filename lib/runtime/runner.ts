@@ -19,7 +19,7 @@ import type {
   StreamClient,
 } from '../kafka/client.ts';
 import { atLeastOnce, type CommitStep } from './commit.ts';
-import { createKafkaClient } from '../kafka/kafkajs-client.ts';
+import { createStreamClient } from '../kafka/stream-client.ts';
 import { resolveRunnerOptions, type ResolvedRunnerOptions, type RunnerOptions } from './options.ts';
 import { emptyStats, type RunnerStats } from './stats.ts';
 import { Task } from './task.ts';
@@ -50,7 +50,7 @@ export async function start(topology: Topology, options: RunnerOptions = {}): Pr
   const built = graphOf(topology);
   const resolved = resolveRunnerOptions(options, built.appId);
   const graph = underAppId(built, resolved.appId);
-  const client = createKafkaClient({
+  const client = createStreamClient(resolved.client, {
     brokers: resolved.brokers,
     clientId: resolved.appId,
     logger: resolved.logger,
