@@ -244,6 +244,11 @@ export async function readAll(topic: string, count: number, timeoutMs = 60_000):
   return readTopic(topic, await endOffsets(topic), timeoutMs);
 }
 
+/** The records of `topic` before the given offset of each partition (by partition index). */
+export async function readTopicUpTo(topic: string, offsets: readonly number[], timeoutMs = 60_000): Promise<ReadRecord[]> {
+  return readTopic(topic, new Map(offsets.map((o, p) => [p, BigInt(Math.max(o, 0))])), timeoutMs);
+}
+
 /**
  * Reads every partition of `topic` from its start up to `ends`, through a reader group deleted
  * afterwards. Records the broker deleted meanwhile (retention by timestamp) are not waited for.
