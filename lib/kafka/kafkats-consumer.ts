@@ -19,8 +19,8 @@ import { membersOf, topicPartitions } from './task-protocol.ts';
  * - the handler's resolved offset is where the partition reads on: records it did not resolve
  *   (a batch it gave up on) are fetched again, as KafkaJS does;
  * - offsets are committed exactly as the caller passes them, under the current generation;
- * - batches go to the handler one at a time, as KafkaJS's `eachBatch` does by default, while
- *   the next fetches are already in flight.
+ * - batches of several tasks are with the handler at once (see #deliver), one at a time per
+ *   task, while the next fetches are already in flight.
  */
 
 export interface KafkatsConsumerOptions {
@@ -31,6 +31,8 @@ export interface KafkatsConsumerOptions {
   readonly logger: Logger;
   readonly sessionTimeoutMs: number;
   readonly maxWaitMs: number;
+  /** How many tasks' batches may be with the handler at once. */
+  readonly tasksAtOnce: number;
   /** Resolves once the cluster answers (the client connects it once, for all its parts). */
   readonly connect: () => Promise<void>;
 }
@@ -85,7 +87,8 @@ class KafkatsConsumer implements InputConsumer {
   /** A rebalance or a stop asked for; #run takes it up when it next looks. */
   #rejoinWanted = false;
   #rejoinSignal: (() => void) | undefined;
-  #handling: Promise<void> = Promise.resolve();
+  /** Batches with the handler, by task: one task's batches go one at a time, in order. */
+  readonly #handling = new Map<string, Promise<void>>();
   #heartbeat: NodeJS.Timeout | undefined;
   #loop: Promise<void> | undefined;
   #rotation = 0;
@@ -166,7 +169,7 @@ class KafkatsConsumer implements InputConsumer {
     this.#wake?.();
     this.#requestRejoin();
     await this.#loop;
-    await this.#handling;
+    await this.#settled();
     this.#stopHeartbeats();
     if (wasRunning) await this.#group?.leave().catch((error: unknown) => this.#options.logger.debug(`leaving the group failed: ${(error as Error).message}`));
     this.#phase = 'closed';
@@ -181,8 +184,8 @@ class KafkatsConsumer implements InputConsumer {
       this.#phase = 'rebalancing';
       this.#stopHeartbeats();
       for (const state of this.#partitions.values()) this.#reset(state, state.doneAt);
-      // The batch in hand may still commit under this generation; then the group moves on.
-      await this.#handling;
+      // The batches in hand may still commit under this generation; then the group moves on.
+      await this.#settled();
       for (let attempt = 0; this.#phase === 'rebalancing'; attempt++) {
         try {
           const assignment = await this.#group!.join();
@@ -352,10 +355,14 @@ class KafkatsConsumer implements InputConsumer {
     await this.#options.cluster.refreshMetadata(topics).catch((error: unknown) => this.#options.logger.debug(`metadata refresh failed: ${(error as Error).message}`));
   }
 
-  /** Hands batches to the handler one at a time, taking partitions in turn. */
+  /**
+   * Hands batches to the handler, taking partitions in turn: several tasks at once, so one
+   * task's processing goes on while another waits for its outputs' acknowledgements and its
+   * commit; one batch at a time per task (a task may read several partitions), in order.
+   */
   async #deliver(): Promise<void> {
     while (this.#phase !== 'closing' && this.#phase !== 'closed') {
-      const state = this.#phase === 'running' ? this.#next() : undefined;
+      const state = this.#phase === 'running' && this.#handling.size < this.#options.tasksAtOnce ? this.#next() : undefined;
       if (state === undefined) {
         await new Promise<void>((resolve) => {
           this.#wake = resolve;
@@ -365,18 +372,30 @@ class KafkatsConsumer implements InputConsumer {
         this.#pump();
         continue;
       }
-      const handling = this.#handle(state, state.queue.shift()!);
-      this.#handling = handling;
-      await handling;
+      const task = this.#taskOf(state);
+      const handling = this.#handle(state, state.queue.shift()!).finally(() => {
+        this.#handling.delete(task);
+        this.#pump();
+        this.#wake?.();
+      });
+      this.#handling.set(task, handling);
       this.#pump();
     }
+  }
+
+  #taskOf(state: PartitionState): string {
+    return `${this.#membership!.subtopologyOf(state.topic) ?? state.topic}_${state.partition}`;
+  }
+
+  async #settled(): Promise<void> {
+    while (this.#handling.size > 0) await Promise.all(this.#handling.values());
   }
 
   #next(): PartitionState | undefined {
     const states = [...this.#partitions.values()];
     for (let i = 0; i < states.length; i++) {
       const state = states[(this.#rotation + i) % states.length]!;
-      if (state.queue.length > 0 && !state.paused) {
+      if (state.queue.length > 0 && !state.paused && !this.#handling.has(this.#taskOf(state))) {
         this.#rotation = (this.#rotation + i + 1) % states.length;
         return state;
       }
