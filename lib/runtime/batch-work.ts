@@ -39,12 +39,16 @@ export async function processBatch(task: Task, batch: InputBatch, lane: WorkLane
   const { commitStep, handling, stats } = work;
   const settle = (failed: Parameters<typeof settleFailure>[1]) => settleFailure(task, failed, handling);
   const commit = async (through: number) => {
+    let produced: number;
     try {
-      stats.produced += await commitStep.commit(task, lane);
+      // Counted after the await: `+= await` would add to the count read before it, and tasks
+      // committing at once would lose each other's counts.
+      produced = await commitStep.commit(task, lane);
     } catch (error) {
       task.discardPending();
       throw error;
     }
+    stats.produced += produced;
     stats.commits++;
     if (through >= 0) lane.resolve(records[through]!.offset);
   };
