@@ -1,4 +1,21 @@
-import { defineConfig } from 'vitest/config';
+import { defineConfig, type TestProjectConfiguration } from 'vitest/config';
+
+function e2e(name: string, client: 'kafkajs' | 'kafkats'): TestProjectConfiguration {
+  return {
+    test: {
+      name,
+      include: ['test/e2e/**/*.test.ts'],
+      sequence: { groupOrder: 1 },
+      env: { STREAMRUN_CLIENT: client },
+      // One real broker for the whole run; each test makes its own topics and groups.
+      globalSetup: ['test/e2e/setup/kafka-broker.ts'],
+      testTimeout: 180_000,
+      hookTimeout: 180_000,
+      // The broker shares two cores with the tests: one file at a time.
+      fileParallelism: false,
+    },
+  };
+}
 
 export default defineConfig({
   test: {
@@ -21,19 +38,10 @@ export default defineConfig({
           hookTimeout: 300_000,
         },
       },
-      {
-        test: {
-          name: 'e2e',
-          include: ['test/e2e/**/*.test.ts'],
-          sequence: { groupOrder: 1 },
-          // One real broker for the whole run; each test makes its own topics and groups.
-          globalSetup: ['test/e2e/setup/kafka-broker.ts'],
-          testTimeout: 180_000,
-          hookTimeout: 180_000,
-          // The broker shares two cores with the tests: one file at a time.
-          fileParallelism: false,
-        },
-      },
+      // The whole end-to-end suite once per Kafka client, unchanged: the runner reads
+      // STREAMRUN_CLIENT. The two runs go side by side, each with a broker of its own.
+      e2e('e2e', 'kafkajs'),
+      e2e('e2e-kafkats', 'kafkats'),
     ],
   },
 });
