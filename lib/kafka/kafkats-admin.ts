@@ -37,14 +37,14 @@ export function kafkatsAdmin(cluster: Cluster, options: { brokers: readonly stri
     },
 
     async ping() {
-      await metadata(cluster, []);
+      await retried(() => metadata(cluster, []));
     },
 
     async brokerCount() {
-      return (await metadata(cluster, [])).brokers.length;
+      return (await retried(() => metadata(cluster, []))).brokers.length;
     },
 
-    async partitionCounts(topics) {
+    partitionCounts: (topics) => retried(async () => {
       const counts = new Map<string, number>();
       if (topics.length === 0) return counts;
       for (const t of (await metadata(cluster, topics)).topics) {
@@ -54,9 +54,9 @@ export function kafkatsAdmin(cluster: Cluster, options: { brokers: readonly stri
         counts.set(t.name, t.partitions.length);
       }
       return counts;
-    },
+    }),
 
-    async createTopics(specs) {
+    createTopics: (specs) => retried(async () => {
       if (specs.length === 0) return;
       const results = await admin.createTopics(
         specs.map((s) => ({
@@ -74,9 +74,9 @@ export function kafkatsAdmin(cluster: Cluster, options: { brokers: readonly stri
       // A broker may not know a new topic yet (UNKNOWN_TOPIC_OR_PARTITION) or its leaders
       // (LEADER_NOT_AVAILABLE): thrown, and the caller tries again.
       await knownTopics(cluster, specs.map((s) => s.topic));
-    },
+    }),
 
-    async offsets(topic) {
+    offsets: (topic) => retried(async () => {
       const [described] = await knownTopics(cluster, [topic]);
       const partitions = described!.partitions.map((p) => p.partitionIndex);
       // Up to the last stable offset, as KafkaJS reads them: what a read_committed reader reaches.
@@ -85,9 +85,9 @@ export function kafkatsAdmin(cluster: Cluster, options: { brokers: readonly stri
         admin.fetchTopicOffsets(topic, partitions, 'latest', { isolationLevel: 'read_committed' }),
       ]);
       return new Map(partitions.sort((a, b) => a - b).map((p) => [p, { low: String(low.get(p)), high: String(high.get(p)) }]));
-    },
+    }),
 
-    async committedOffsets(groupId, topic) {
+    committedOffsets: (groupId, topic) => retried(async () => {
       const [described] = await knownTopics(cluster, [topic]);
       const coordinator = await cluster.getCoordinator('GROUP', groupId);
       const response = await coordinator.offsetFetch({
@@ -106,8 +106,23 @@ export function kafkatsAdmin(cluster: Cluster, options: { brokers: readonly stri
         if (p.committedOffset >= 0n) committed.set(p.partitionIndex, String(p.committedOffset));
       }
       return committed;
-    },
+    }),
   };
+}
+
+/**
+ * KafkaJS's admin asks again when a broker gives a transient answer, three times within about
+ * two seconds (a group's first coordinator search on a fresh broker, say); so does this one.
+ */
+async function retried<T>(attempt: () => Promise<T>): Promise<T> {
+  for (let tries = 0; ; tries++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (tries >= 3 || kafkatsTransient(error) === undefined) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** tries));
+    }
+  }
 }
 
 /**
