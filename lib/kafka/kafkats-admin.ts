@@ -34,6 +34,13 @@ export function kafkatsAdmin(cluster: Cluster, options: { brokers: readonly stri
           retriable: true,
         });
       }
+      // kafkats hands out a broker whose sockets are open but whose API versions it has not
+      // learned yet: a request made in that window fails for good (UnsupportedVersionError), as
+      // concurrent first requests to a partition's leader do. So each broker is connected here,
+      // one after the other, before anything asks them at once; one that is down is left for later.
+      for (const nodeId of cluster.getMetadata()?.brokers.keys() ?? []) {
+        await cluster.getBroker(nodeId).catch((error: unknown) => options.logger.debug(`kafka broker ${nodeId} not reached yet`, { error }));
+      }
     },
 
     async ping() {
