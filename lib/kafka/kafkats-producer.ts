@@ -1,4 +1,4 @@
-import { KafkaProtocolError, Producer, type Cluster, type ProducerMessage } from '@kafkats/client';
+import { KafkaProtocolError, Producer, type Cluster, type ProducerMessage, type SendResult } from '@kafkats/client';
 import { StreamrunError } from '../errors/streamrun-error.ts';
 import type { RecordHeaders } from '../graph/nodes.ts';
 import type { Logger } from '../runtime/logger.ts';
@@ -37,25 +37,12 @@ export async function openKafkatsProducer(cluster: Cluster, logger: Logger): Pro
     async send(records) {
       const current = producer;
       const rounds = await placed(records, layouts);
-      const acks = new Map<string, ProducedOffset>();
       try {
-        // Round after round: a partition's later records go out only once its earlier ones are in.
-        for (const round of rounds) {
-          await Promise.all(
-            [...round].map(async ([topic, messages]) => {
-              const results = await current.send(topic, messages);
-              for (const r of results) {
-                const key = `${topic}:${r.partition}`;
-                if (!acks.has(key)) acks.set(key, { topic, partition: r.partition, baseOffset: String(r.offset) });
-              }
-            }),
-          );
-        }
+        return await sendRounds(rounds, (topic, messages) => current.send(topic, messages));
       } catch (error) {
         retire(current);
         throw error;
       }
-      return [...acks.values()];
     },
     async close() {
       await producer.disconnect();
@@ -64,17 +51,35 @@ export async function openKafkatsProducer(cluster: Cluster, logger: Logger): Pro
   };
 }
 
+/**
+ * Sends `rounds` (see `placed`) through `send`, round after round: a partition's later records
+ * go out only once its earlier ones are in. Resolves with where each partition's records start.
+ */
+export async function sendRounds(rounds: readonly Round[], send: (topic: string, messages: KafkatsMessage[]) => Promise<SendResult[]>): Promise<ProducedOffset[]> {
+  const acks = new Map<string, ProducedOffset>();
+  for (const round of rounds) {
+    await Promise.all(
+      [...round].map(async ([topic, messages]) => {
+        for (const r of await send(topic, messages)) {
+          const key = `${topic}:${r.partition}`;
+          if (!acks.has(key)) acks.set(key, { topic, partition: r.partition, baseOffset: String(r.offset) });
+        }
+      }),
+    );
+  }
+  return [...acks.values()];
+}
+
+/** How kafkats retries a batch: with its sequence numbers, without writing it twice; about a minute, as KafkaJS's producer gets, before a send rejects. */
+export const kafkatsRetries = { retries: 20, retryBackoffMs: 100, maxRetryBackoffMs: 5000 } as const;
+
 function idempotentProducer(cluster: Cluster): Producer {
   return new Producer(cluster, {
     idempotent: true,
     acks: 'all',
     // A send's records are batched by the send itself; nothing is gained by waiting for more.
     lingerMs: 0,
-    // With its sequence numbers a batch can be retried without being written twice: about a
-    // minute of retries, as KafkaJS's producer gets, before a send rejects.
-    retries: 20,
-    retryBackoffMs: 100,
-    maxRetryBackoffMs: 5000,
+    ...kafkatsRetries,
   });
 }
 
@@ -91,7 +96,9 @@ interface Layout {
 /** As long as KafkaJS keeps metadata (its metadataMaxAge): a topic's partitions can be added. */
 const layoutTtlMs = 300_000;
 
-function layoutCache(cluster: Cluster): (topic: string) => Promise<Layout> {
+export type Layouts = (topic: string) => Promise<Layout>;
+
+export function layoutCache(cluster: Cluster): Layouts {
   const layouts = new Map<string, Layout>();
   return async (topic) => {
     const cached = layouts.get(topic);
@@ -120,13 +127,14 @@ function partitionOf(record: OutputRecord, layout: Layout): number {
   return layout.available.length > 0 ? layout.available[turn % layout.available.length]! : turn % layout.partitions;
 }
 
-type Round = Map<string, ProducerMessage<Buffer, Buffer>[]>;
+type KafkatsMessage = ProducerMessage<Buffer, Buffer>;
+type Round = Map<string, KafkatsMessage[]>;
 
 /**
  * The records as kafkats messages with their partitions, in rounds: round i holds the i-th
  * piece of at most `maxRequestBytes` of each partition, so no batch is too big for the broker.
  */
-async function placed(records: ReadonlyMap<string, readonly OutputRecord[]>, layouts: (topic: string) => Promise<Layout>): Promise<Round[]> {
+export async function placed(records: ReadonlyMap<string, readonly OutputRecord[]>, layouts: Layouts): Promise<Round[]> {
   const rounds: Round[] = [];
   for (const [topic, list] of records) {
     if (list.length === 0) continue;
@@ -151,7 +159,7 @@ async function placed(records: ReadonlyMap<string, readonly OutputRecord[]>, lay
   return rounds;
 }
 
-function message(topic: string, partition: number, record: OutputRecord): ProducerMessage<Buffer, Buffer> {
+function message(topic: string, partition: number, record: OutputRecord): KafkatsMessage {
   return {
     partition,
     key: record.key,

@@ -1,10 +1,13 @@
+import { execFile } from 'node:child_process';
 import { createServer } from 'node:net';
+import { promisify } from 'node:util';
 import { Cluster, Producer } from '@kafkats/client';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OutputProducer, OutputRecord } from '../../lib/kafka/client.ts';
 import { kafkatsAdmin, kafkatsTransient, type KafkatsAdmin } from '../../lib/kafka/kafkats-admin.ts';
 import { openKafkatsProducer } from '../../lib/kafka/kafkats-producer.ts';
+import { openKafkatsTransactionalProducer } from '../../lib/kafka/kafkats-transactional-producer.ts';
 import { partitionOfKey } from '../../lib/kafka/murmur2.ts';
 import { brokers, byPartition, createTopic, produce, produceWithKcat, readAll, uniqueName, withAdmin } from './helpers/kafka.ts';
 import { collectingLogger } from './helpers/logger.ts';
@@ -12,6 +15,7 @@ import { waitFor } from './helpers/wait.ts';
 
 /** The kafkats implementation of the StreamClient boundary, admin and producer, on the broker; KafkaJS and kcat as witnesses. */
 
+const run = promisify(execFile);
 const logger = collectingLogger();
 const clusters: Cluster[] = [];
 
@@ -304,3 +308,94 @@ function sorted<T extends { partition: number }>(list: readonly T[]): T[] {
   return [...list].sort((a, b) => a.partition - b.partition);
 }
 
+
+describe('the kafkats transactional producer', () => {
+  let shared: Cluster;
+  let admin: KafkatsAdmin;
+
+  beforeAll(async () => {
+    shared = cluster();
+    admin = kafkatsAdmin(shared, { brokers: brokers().split(','), logger });
+    await admin.connect();
+  });
+  afterAll(async () => {
+    await Promise.all(clusters.map((c) => c.disconnect().catch(() => {})));
+  });
+
+  const ends = async (topic: string) => [...(await admin.offsets(topic)).values()].map((o) => o.high);
+  const records = (values: readonly string[]): OutputRecord[] => values.map((v, i) => ({ partition: i % 2, key: Buffer.from(v), value: Buffer.from(v) }));
+
+  it('shows a transaction’s records and commits its offsets only once it commits', async () => {
+    const output = uniqueName('kt-tx-out');
+    const input = uniqueName('kt-tx-in');
+    const groupId = uniqueName('kt-tx-group');
+    await createTopic(output, 2);
+    await createTopic(input, 2);
+    const producer = await openKafkatsTransactionalProducer(shared, uniqueName('kt-tx'), logger);
+    try {
+      await producer.begin();
+      const acks = await producer.send(new Map([[output, records(['a', 'b', 'c', 'd'])]]));
+      expect(sorted(acks)).toEqual([
+        { topic: output, partition: 0, baseOffset: '0' },
+        { topic: output, partition: 1, baseOffset: '0' },
+      ]);
+      await producer.sendOffsets([{ topic: input, partition: 1, offset: '7' }], { groupId, generationId: -1, memberId: '' });
+      // Written, but not stable yet: read_committed readers stop before them.
+      expect(await ends(output)).toEqual(['0', '0']);
+      expect(await admin.committedOffsets(groupId, input)).toEqual(new Map());
+      await producer.commit();
+      await waitFor('the commit markers', async () => (await ends(output)).join() === '3,3');
+      expect((await readAll(output, 6)).map((r) => r.value)).toEqual(['a', 'c', 'b', 'd']);
+      expect(await admin.committedOffsets(groupId, input)).toEqual(new Map([[1, '7']]));
+    } finally {
+      await producer.close();
+    }
+  });
+
+  it('drops an aborted transaction’s records and offsets; the next transaction goes through', async () => {
+    const output = uniqueName('kt-abort-out');
+    const input = uniqueName('kt-abort-in');
+    const groupId = uniqueName('kt-abort-group');
+    await createTopic(output, 2);
+    await createTopic(input, 1);
+    const producer = await openKafkatsTransactionalProducer(shared, uniqueName('kt-tx'), logger);
+    try {
+      await producer.begin();
+      await producer.send(new Map([[output, records(['x1', 'x2'])]]));
+      await producer.sendOffsets([{ topic: input, partition: 0, offset: '3' }], { groupId, generationId: -1, memberId: '' });
+      await producer.abort();
+      await producer.begin();
+      await producer.send(new Map([[output, records(['y1', 'y2'])]]));
+      await producer.sendOffsets([{ topic: input, partition: 0, offset: '5' }], { groupId, generationId: -1, memberId: '' });
+      await producer.commit();
+      // Per partition: the aborted record, its marker, the committed record, its marker.
+      await waitFor('both transactions’ markers', async () => (await ends(output)).join() === '4,4');
+      expect((await readAll(output, 8)).map((r) => r.value)).toEqual(['y1', 'y2']);
+      expect(await admin.committedOffsets(groupId, input)).toEqual(new Map([[0, '5']]));
+    } finally {
+      await producer.close();
+    }
+  });
+
+  it('passes the group’s generation and member with the offsets (KIP-447): a member the group does not know cannot commit', async () => {
+    const output = uniqueName('kt-zombie-out');
+    const input = uniqueName('kt-zombie-in');
+    const groupId = uniqueName('kt-zombie-group');
+    await createTopic(output, 2);
+    await createTopic(input, 1);
+    const producer = await openKafkatsTransactionalProducer(shared, uniqueName('kt-tx'), logger);
+    try {
+      await producer.begin();
+      await producer.send(new Map([[output, records(['z'])]]));
+      await producer.sendOffsets([{ topic: input, partition: 0, offset: '1' }], { groupId, generationId: 3, memberId: 'gone-member' });
+      await expect(producer.commit()).rejects.toThrow();
+      await waitFor('the abort marker', async () => (await ends(output))[0] === '2');
+      expect(await admin.committedOffsets(groupId, input)).toEqual(new Map());
+      // The KafkaJS reader waits for a record that never comes here; kcat reads to the end and stops.
+      const { stdout } = await run('kcat', ['-b', brokers(), '-C', '-t', output, '-o', 'beginning', '-e', '-q', '-X', 'isolation.level=read_committed', '-f', '%s\\n']);
+      expect(stdout).toBe('');
+    } finally {
+      await producer.close();
+    }
+  });
+});
