@@ -37,11 +37,14 @@ export async function openKafkatsProducer(cluster: Cluster, logger: Logger): Pro
     async send(records) {
       const current = producer;
       const rounds = await placed(records, layouts);
+      const watchdog = leaderWatch(cluster, [...records.keys()]);
       try {
         return await sendRounds(rounds, (topic, messages) => current.send(topic, messages));
       } catch (error) {
         retire(current);
         throw error;
+      } finally {
+        clearInterval(watchdog);
       }
     },
     async close() {
@@ -49,6 +52,18 @@ export async function openKafkatsProducer(cluster: Cluster, logger: Logger): Pro
       await Promise.all(retiring);
     },
   };
+}
+
+/**
+ * kafkats learns that a partition's leader moved only from a broker's answer: when the leader is
+ * gone, its retries keep trying to connect to it, and a send stalls until that broker is back
+ * or the retries run out (a killed broker of three: 50 s). So a send still in flight after a
+ * second asks for its topics' metadata every second, and the next retry finds the new leader.
+ */
+export function leaderWatch(cluster: Cluster, topics: string[]): NodeJS.Timeout {
+  const watch = setInterval(() => void cluster.refreshMetadata(topics).catch(() => {}), 1000);
+  watch.unref();
+  return watch;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { Producer, type Cluster, type ConsumerGroupMetadata, type SendResult } from '@kafkats/client';
 import type { Logger } from '../runtime/logger.ts';
 import type { OutputRecord, ProducedOffset, TopicPartitionOffset } from './client.ts';
-import { kafkatsRetries, layoutCache, placed, sendRounds } from './kafkats-producer.ts';
+import { kafkatsRetries, layoutCache, leaderWatch, placed, sendRounds } from './kafkats-producer.ts';
 
 /** A producer whose sends, and the input offsets they came from, count all together or not at all. */
 export interface TransactionalProducer {
@@ -68,8 +68,14 @@ export async function openKafkatsTransactionalProducer(cluster: Cluster, transac
     },
     async send(records) {
       const { tx } = current();
-      // kafkats types one result for both a message and an array; an array gets an array.
-      return sendRounds(await placed(records, layouts), async (topic, messages) => (await tx.send(topic, messages)) as SendResult[]);
+      const rounds = await placed(records, layouts);
+      const watchdog = leaderWatch(cluster, [...records.keys()]);
+      try {
+        // kafkats types one result for both a message and an array; an array gets an array.
+        return await sendRounds(rounds, async (topic, messages) => (await tx.send(topic, messages)) as SendResult[]);
+      } finally {
+        clearInterval(watchdog);
+      }
     },
     async sendOffsets(offsets, group) {
       await current().tx.sendOffsets({

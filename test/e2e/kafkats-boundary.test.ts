@@ -5,11 +5,12 @@ import { Cluster, Producer } from '@kafkats/client';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OutputProducer, OutputRecord } from '../../lib/kafka/client.ts';
-import { kafkatsAdmin, kafkatsTransient, type KafkatsAdmin } from '../../lib/kafka/kafkats-admin.ts';
+import { kafkatsAdmin, kafkatsTransient, metadata, type KafkatsAdmin } from '../../lib/kafka/kafkats-admin.ts';
 import { openKafkatsProducer } from '../../lib/kafka/kafkats-producer.ts';
 import { openKafkatsTransactionalProducer } from '../../lib/kafka/kafkats-transactional-producer.ts';
 import { partitionOfKey } from '../../lib/kafka/murmur2.ts';
-import { brokers, byPartition, createTopic, produce, produceWithKcat, readAll, uniqueName, withAdmin } from './helpers/kafka.ts';
+import { startCluster, type Cluster as ThreeNodes } from './helpers/cluster.ts';
+import { brokers, byPartition, createTopic, produce, produceWithKcat, readAll, uniqueName, useBrokers, withAdmin } from './helpers/kafka.ts';
 import { collectingLogger } from './helpers/logger.ts';
 import { waitFor } from './helpers/wait.ts';
 
@@ -396,6 +397,83 @@ describe('the kafkats transactional producer', () => {
       expect(stdout).toBe('');
     } finally {
       await producer.close();
+    }
+  });
+});
+
+describe('the kafkats client on a three-broker cluster', () => {
+  let nodes: ThreeNodes | undefined;
+  beforeAll(async () => {
+    nodes = await startCluster(3);
+    useBrokers(nodes.brokers);
+  });
+  afterAll(async () => {
+    await Promise.all(clusters.map((c) => c.disconnect().catch(() => {})));
+    useBrokers(undefined);
+    await nodes?.close();
+  });
+
+  it('counts a partition whose only broker is down, which kafkats’s own metadata leaves out', { timeout: 180_000 }, async () => {
+    const topic = uniqueName('kt-leaderless');
+    await createTopic(topic, 6, { replicationFactor: 1 });
+    await nodes!.kill(3);
+    try {
+      const witness = cluster();
+      await witness.connect();
+      await waitFor('the partitions of broker 3 without a leader', async () => (await metadata(witness, [topic])).topics[0]!.partitions.some((p) => p.leaderId < 0), { timeoutMs: 60_000 });
+      const fresh = cluster();
+      const admin = kafkatsAdmin(fresh, { brokers: brokers().split(','), logger });
+      await admin.connect();
+      expect((await fresh.refreshMetadata([topic])).topics.get(topic)!.partitions.size).toBeLessThan(6);
+      expect(await admin.partitionCounts([topic])).toEqual(new Map([[topic, 6]]));
+    } finally {
+      await nodes!.start(3);
+    }
+  });
+
+  it('loses no record and writes none twice while a broker is killed and comes back under sends', { timeout: 240_000 }, async () => {
+    const topic = uniqueName('kt-failover');
+    await createTopic(topic, 6, { replicationFactor: 3, config: { 'min.insync.replicas': '2' } });
+    const shared = cluster();
+    await kafkatsAdmin(shared, { brokers: brokers().split(','), logger }).connect();
+    const producer = await openKafkatsProducer(shared, logger);
+    let acknowledged = 0;
+    let stop = false;
+    const failures: string[] = [];
+    const sending = (async () => {
+      for (let n = 0; !stop; n++) {
+        const records = Array.from({ length: 2000 }, (_, i) => ({ key: Buffer.from(`k${i % 61}`), value: Buffer.from(String(n * 2000 + i)) }));
+        try {
+          await producer.send(new Map([[topic, records]]));
+          acknowledged = (n + 1) * 2000;
+        } catch (error) {
+          failures.push((error as Error).message);
+          break;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    })();
+    try {
+      await waitFor('a few sends', () => acknowledged >= 20_000);
+      await nodes!.kill(2);
+      const before = acknowledged;
+      // Until the controller takes broker 2 for dead (its session, 9 s) nothing moves; then 40,000 go.
+      await waitFor('sends going on without broker 2', () => acknowledged >= before + 40_000, { timeoutMs: 45_000 });
+      await nodes!.start(2);
+      const back = acknowledged;
+      await waitFor('sends going on with broker 2 back', () => acknowledged >= back + 20_000, { timeoutMs: 60_000 });
+    } finally {
+      stop = true;
+      await sending;
+      await producer.close();
+    }
+    expect(failures).toEqual([]);
+    const read = await readAll(topic, acknowledged);
+    expect(read.length).toBe(acknowledged);
+    expect(new Set(read.map((r) => r.value)).size).toBe(acknowledged);
+    for (const [partition, list] of byPartition(read)) {
+      const values = list.map((r) => Number(r.value));
+      expect(values, `partition ${partition} in send order`).toEqual([...values].sort((a, b) => a - b));
     }
   });
 });
