@@ -136,7 +136,7 @@ async function retried<T>(attempt: () => Promise<T>): Promise<T> {
  * Asks a broker for `topics` itself: Cluster.refreshMetadata drops a topic or partition that
  * answers with an error without saying so, which would hide a missing leader or count too few.
  */
-export async function metadata(cluster: Cluster, topics: readonly string[]) {
+export async function metadata(cluster: Cluster, topics: readonly string[]): Promise<responses.MetadataResponse> {
   const broker = await cluster.getAnyBroker();
   return broker.metadata({ topics: topics.map((name) => ({ name })), allowAutoTopicCreation: false });
 }
