@@ -286,6 +286,25 @@ describe('the kafkats producer', () => {
     }
   });
 
+  it('takes sends from several tasks at once: each send’s records of a partition together and in order, none lost or doubled', async () => {
+    const topic = uniqueName('kt-concurrent');
+    await createTopic(topic, 2);
+    const sends = Array.from({ length: 10 }, (_, s) =>
+      producer.send(new Map([[topic, Array.from({ length: 2000 }, (_, i) => ({ partition: i % 2, key: Buffer.from(`s${s}`), value: Buffer.from(String(i)) }))]])),
+    );
+    const acks = await Promise.all(sends);
+    const read = await readAll(topic, 20_000);
+    expect(read.length).toBe(20_000);
+    for (const [partition, list] of byPartition(read)) {
+      for (const [s, ack] of acks.entries()) {
+        const base = Number(ack.find((a) => a.partition === partition)!.baseOffset);
+        const mine = list.slice(base, base + 1000);
+        expect(mine.map((r) => r.key), `send ${s} contiguous in partition ${partition}`).toEqual(Array(1000).fill(`s${s}`));
+        expect(mine.map((r) => Number(r.value))).toEqual(Array.from({ length: 1000 }, (_, i) => 2 * i + partition));
+      }
+    }
+  });
+
   it('sends a partition’s records in pieces the broker takes when one send holds more than a batch may, in order, acknowledging the first', async () => {
     const topic = uniqueName('kt-large');
     await createTopic(topic, 2);
