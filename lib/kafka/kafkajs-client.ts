@@ -24,7 +24,8 @@ import type {
   TopicPartitionOffset,
   TopicSpec,
 } from './client.ts';
-import { openProducer, partitionOfKey } from './kafkajs-producer.ts';
+import { openProducer } from './kafkajs-producer.ts';
+import { partitionOfKey } from './murmur2.ts';
 import type { Logger } from '../runtime/logger.ts';
 
 /** The module that talks to KafkaJS (its producer in kafkajs-producer.ts). */

@@ -1,6 +1,7 @@
 import { Partitioners, type Kafka, type Message, type PartitionerArgs, type Producer, type RecordMetadata, type TopicMessages } from 'kafkajs';
 import type { OutputProducer, OutputRecord, ProducedOffset } from './client.ts';
 import type { Logger } from '../runtime/logger.ts';
+import { maxRequestBytes, recordSize } from './record-size.ts';
 
 /**
  * The runtime's producer, made to outlast a broker's loss. KafkaJS 2.2.4 fails there in two ways.
@@ -90,13 +91,6 @@ function lostSequence(error: unknown): boolean {
   return false;
 }
 
-/** The partition KafkaJS's (and Kafka's Java client's) default partitioner picks for a key. */
-export function partitionOfKey(key: Buffer, partitions: number): number {
-  const partitionMetadata = Array.from({ length: partitions }, (_, partitionId) => ({ partitionId, leader: 0, partitionErrorCode: 0, replicas: [], isr: [] }));
-  return defaultPartitioner({ topic: '', partitionMetadata, message: { key, value: null } });
-}
-const defaultPartitioner = Partitioners.DefaultPartitioner();
-
 /**
  * KafkaJS's default partitioner (murmur2, as Kafka's Java client), choosing from a record's
  * `partitionKey` instead of its key when it has one.
@@ -109,15 +103,7 @@ export function partitioner(): (args: PartitionerArgs) => number {
   };
 }
 
-/**
- * A broker refuses a record batch over its `message.max.bytes` (1 MiB by default), and KafkaJS
- * puts all of a send's records for one partition into one batch: a task's commit of thousands of
- * records to its partition would be refused. So sends are cut into requests of at most this
- * many bytes of keys, values and headers (plus a per-record allowance).
- */
-export const maxRequestBytes = 768 * 1024;
-const recordOverhead = 64;
-
+/** A send cut into requests of at most `maxRequestBytes` (see record-size.ts), in order. */
 function* requests(records: ReadonlyMap<string, readonly OutputRecord[]>): Generator<TopicMessages[]> {
   let request = new Map<string, Message[]>();
   let bytes = 0;
@@ -141,12 +127,4 @@ function* requests(records: ReadonlyMap<string, readonly OutputRecord[]>): Gener
 
 function toTopicMessages(request: ReadonlyMap<string, Message[]>): TopicMessages[] {
   return [...request].map(([topic, messages]) => ({ topic, messages }));
-}
-
-function recordSize(record: OutputRecord): number {
-  let size = recordOverhead + (record.key?.length ?? 0) + (record.value?.length ?? 0);
-  for (const [name, value] of Object.entries(record.headers ?? {})) {
-    for (const part of Array.isArray(value) ? value : [value]) size += name.length + (part?.length ?? 0);
-  }
-  return size;
 }

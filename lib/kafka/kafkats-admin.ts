@@ -1,0 +1,193 @@
+import { Admin, KafkaError, KafkaProtocolError, type Cluster, type responses } from '@kafkats/client';
+import { StreamrunError } from '../errors/streamrun-error.ts';
+import type { Logger } from '../runtime/logger.ts';
+import type { StreamClient } from './client.ts';
+
+/** The admin side of StreamClient on @kafkats/client (its producer in kafkats-producer.ts). */
+
+export type KafkatsAdmin = Pick<StreamClient, 'connect' | 'ping' | 'brokerCount' | 'partitionCounts' | 'createTopics' | 'offsets' | 'committedOffsets'>;
+
+const UNKNOWN_TOPIC_OR_PARTITION = 3;
+const TOPIC_ALREADY_EXISTS = 36;
+const NOT_COORDINATOR = 16;
+/** A follower that is down: the partition still has a leader, so nothing to wait for. */
+const REPLICA_NOT_AVAILABLE = 9;
+
+/**
+ * `cluster` is the caller's, not yet connected: `connect` connects it. Its connection timeout
+ * bounds how long a start against a broker that is not there takes (Cluster.connect tries each
+ * bootstrap broker once).
+ */
+export function kafkatsAdmin(cluster: Cluster, options: { brokers: readonly string[]; logger: Logger }): KafkatsAdmin {
+  const admin = new Admin(cluster);
+  return {
+    async connect() {
+      try {
+        await cluster.connect();
+      } catch (error) {
+        // Cluster.connect keeps the bootstrap brokers of a failed try and adds them again on the
+        // next; a disconnect forgets them, so the caller's retry starts clean.
+        await cluster.disconnect().catch(() => {});
+        // kafkats's message names the broker and what its socket said.
+        throw new StreamrunError('BROKER_UNREACHABLE', `cannot reach Kafka at ${options.brokers.join(',')}: ${(error as Error).message}`, {
+          cause: error,
+          retriable: true,
+        });
+      }
+      // kafkats hands out a broker whose sockets are open but whose API versions it has not
+      // learned yet: a request made in that window fails for good (UnsupportedVersionError), as
+      // concurrent first requests to a partition's leader do. So each broker is connected here,
+      // one after the other, before anything asks them at once; one that is down is left for later.
+      for (const nodeId of cluster.getMetadata()?.brokers.keys() ?? []) {
+        await cluster.getBroker(nodeId).catch((error: unknown) => options.logger.debug(`kafka broker ${nodeId} not reached yet`, { error }));
+      }
+    },
+
+    async ping() {
+      await retried(() => metadata(cluster, []));
+    },
+
+    async brokerCount() {
+      return (await retried(() => metadata(cluster, []))).brokers.length;
+    },
+
+    partitionCounts: (topics) => retried(async () => {
+      const counts = new Map<string, number>();
+      if (topics.length === 0) return counts;
+      for (const t of (await metadata(cluster, topics)).topics) {
+        if (t.name === null || t.errorCode === UNKNOWN_TOPIC_OR_PARTITION) continue;
+        if (t.errorCode !== 0) throw new KafkaProtocolError(t.errorCode, `metadata of ${t.name}`);
+        // Every partition counts, a leaderless one too: kafkats's own metadata drops those.
+        counts.set(t.name, t.partitions.length);
+      }
+      return counts;
+    }),
+
+    createTopics: (specs) => retried(async () => {
+      if (specs.length === 0) return;
+      const results = await admin.createTopics(
+        specs.map((s) => ({
+          name: s.topic,
+          numPartitions: s.partitions,
+          // kafkats asks for one copy when none is given; -1 is the broker's default, as KafkaJS asks.
+          replicationFactor: s.replicationFactor ?? -1,
+          configs: { ...s.config },
+        })),
+      );
+      for (const r of results) {
+        if (r.errorCode === TOPIC_ALREADY_EXISTS) options.logger.debug(`topic ${r.name} exists already`);
+        else if (r.errorCode !== 0) throw new KafkaProtocolError(r.errorCode, `creating ${r.name}: ${r.errorMessage ?? ''}`);
+      }
+      // A broker may not know a new topic yet (UNKNOWN_TOPIC_OR_PARTITION) or its leaders
+      // (LEADER_NOT_AVAILABLE): thrown, and the caller tries again.
+      await knownTopics(cluster, specs.map((s) => s.topic));
+    }),
+
+    offsets: (topic) => retried(async () => {
+      const [described] = await knownTopics(cluster, [topic]);
+      const partitions = described!.partitions.map((p) => p.partitionIndex);
+      // Up to the last stable offset, as KafkaJS reads them: what a read_committed reader reaches.
+      const [low, high] = await Promise.all([
+        admin.fetchTopicOffsets(topic, partitions, 'earliest'),
+        admin.fetchTopicOffsets(topic, partitions, 'latest', { isolationLevel: 'read_committed' }),
+      ]);
+      return new Map(partitions.sort((a, b) => a - b).map((p) => [p, { low: String(low.get(p)), high: String(high.get(p)) }]));
+    }),
+
+    committedOffsets: (groupId, topic) => retried(async () => {
+      const [described] = await knownTopics(cluster, [topic]);
+      const coordinator = await cluster.getCoordinator('GROUP', groupId);
+      const response = await coordinator.offsetFetch({
+        groupId,
+        topics: [{ name: topic, partitions: described!.partitions.map((p) => ({ partitionIndex: p.partitionIndex })) }],
+        requireStable: false,
+      });
+      const errorCode = response.errorCode || response.topics.flatMap((t) => t.partitions).find((p) => p.errorCode !== 0)?.errorCode || 0;
+      if (errorCode !== 0) {
+        if (errorCode === NOT_COORDINATOR) cluster.invalidateCoordinator('GROUP', groupId);
+        throw new KafkaProtocolError(errorCode, `committed offsets of ${groupId} on ${topic}`);
+      }
+      const committed = new Map<number, string>();
+      // A partition the group never committed comes back as offset -1.
+      for (const p of response.topics.find((t) => t.name === topic)?.partitions ?? []) {
+        if (p.committedOffset >= 0n) committed.set(p.partitionIndex, String(p.committedOffset));
+      }
+      return committed;
+    }),
+  };
+}
+
+/**
+ * KafkaJS's admin asks again when a broker gives a transient answer, three times within about
+ * two seconds (a group's first coordinator search on a fresh broker, say); so does this one.
+ */
+async function retried<T>(attempt: () => Promise<T>): Promise<T> {
+  for (let tries = 0; ; tries++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (tries >= 3 || kafkatsTransient(error) === undefined) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** tries));
+    }
+  }
+}
+
+/**
+ * Asks a broker for `topics` itself: Cluster.refreshMetadata drops a topic or partition that
+ * answers with an error without saying so, which would hide a missing leader or count too few.
+ */
+export async function metadata(cluster: Cluster, topics: readonly string[]): Promise<responses.MetadataResponse> {
+  const broker = await cluster.getAnyBroker();
+  return broker.metadata({ topics: topics.map((name) => ({ name })), allowAutoTopicCreation: false });
+}
+
+/** The metadata of `topics`, in order, once every one of them and each of their partitions answers without an error. */
+export async function knownTopics(cluster: Cluster, topics: readonly string[]): Promise<responses.MetadataTopic[]> {
+  const answered = new Map((await metadata(cluster, topics)).topics.map((t) => [t.name, t]));
+  return topics.map((name) => {
+    const t = answered.get(name);
+    if (t === undefined) throw new KafkaProtocolError(UNKNOWN_TOPIC_OR_PARTITION, `metadata of ${name}`);
+    const errorCode = t.errorCode || t.partitions.find((p) => p.errorCode !== 0 && p.errorCode !== REPLICA_NOT_AVAILABLE)?.errorCode || 0;
+    if (errorCode !== 0) throw new KafkaProtocolError(errorCode, `metadata of ${name}`);
+    return t;
+  });
+}
+
+/** The broker answers that a fresh or busy cluster gives for a while and then stops giving, by code, with Kafka's names. */
+const transientCodes: ReadonlyMap<number, string> = new Map([
+  [3, 'UNKNOWN_TOPIC_OR_PARTITION'],
+  [5, 'LEADER_NOT_AVAILABLE'],
+  [6, 'NOT_LEADER_OR_FOLLOWER'],
+  [7, 'REQUEST_TIMED_OUT'],
+  [14, 'COORDINATOR_LOAD_IN_PROGRESS'],
+  [15, 'COORDINATOR_NOT_AVAILABLE'],
+  [16, 'NOT_COORDINATOR'],
+]);
+
+/**
+ * kafkats's errors for a connection that failed, closed or timed out: its network layer's
+ * (plain Errors) and the client's ConnectionError (a KafkaError with NETWORK_EXCEPTION).
+ */
+const networkErrorNames = new Set(['NetworkError', 'ConnectionError', 'ConnectionTimeoutError', 'ConnectionClosedError', 'RequestTimeoutError']);
+
+/**
+ * Kafka's name for a transient broker answer in `error`, or undefined, as `StreamClient.transient`
+ * wants it. Wrappers (`cause`, ours or kafkats's) and gathered errors (`errors`) are looked into.
+ */
+export function kafkatsTransient(error: unknown): string | undefined {
+  for (let e: unknown = error; e instanceof Error; e = e.cause) {
+    if (e instanceof KafkaError) {
+      const name = transientCodes.get(e.errorCode);
+      if (name !== undefined) return name;
+    }
+    if (networkErrorNames.has(e.name)) return e.name;
+    // What Cluster.getAnyBroker throws, as a plain Error, when no broker it knows answers.
+    if (e.message === 'No brokers available') return 'no brokers available';
+    const { errors } = e as { errors?: unknown };
+    if (Array.isArray(errors) && errors.length > 0) {
+      const answers = errors.map((inner) => kafkatsTransient(inner));
+      return answers.every((a) => a !== undefined) ? answers[0] : undefined;
+    }
+  }
+  return undefined;
+}
