@@ -11,7 +11,7 @@ export interface Launch {
 
 export interface Scenario {
   readonly name: string;
-  readonly implementation: 'kafkajs' | '@platformatic/kafka' | 'streamrun' | 'Kafka Streams';
+  readonly implementation: 'kafkajs' | '@platformatic/kafka' | '@kafkats/client' | 'streamrun' | '@kafkats/flow' | 'Kafka Streams';
   /** Producers fill a topic; consumers and processors work through a pre-filled one. */
   readonly kind: 'producer' | 'consumer' | 'processor';
   /** What one output per input looks like, for the latency phase: outputs expected for events [0, n). */
@@ -40,8 +40,13 @@ export const scenarios: readonly Scenario[] = [
   { name: 'platformatic-producer', implementation: '@platformatic/kafka', kind: 'producer', launch: async () => node('platformatic-producer') },
   { name: 'platformatic-consumer', implementation: '@platformatic/kafka', kind: 'consumer', launch: async () => node('platformatic-consumer') },
   { name: 'platformatic-pipe', implementation: '@platformatic/kafka', kind: 'processor', expectedOutputs: kept, launch: async () => node('platformatic-pipe') },
+  { name: 'kafkats-producer', implementation: '@kafkats/client', kind: 'producer', launch: async () => node('kafkats-producer') },
+  { name: 'kafkats-consumer', implementation: '@kafkats/client', kind: 'consumer', launch: async () => node('kafkats-consumer') },
+  { name: 'kafkats-pipe', implementation: '@kafkats/client', kind: 'processor', expectedOutputs: kept, launch: async () => node('kafkats-pipe') },
   { name: 'streamrun-stateless', implementation: 'streamrun', kind: 'processor', expectedOutputs: kept, launch: async () => node('streamrun-stateless') },
   { name: 'streamrun-windowed', implementation: 'streamrun', kind: 'processor', expectedOutputs: everyOne, launch: async () => node('streamrun-windowed') },
+  { name: 'kafkats-flow-stateless', implementation: '@kafkats/flow', kind: 'processor', expectedOutputs: kept, launch: async () => node('kafkats-flow-stateless') },
+  { name: 'kafkats-flow-windowed', implementation: '@kafkats/flow', kind: 'processor', expectedOutputs: everyOne, launch: async () => node('kafkats-flow-windowed') },
   {
     name: 'kstreams-stateless',
     implementation: 'Kafka Streams',
