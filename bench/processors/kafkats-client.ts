@@ -84,7 +84,7 @@ export async function commitBatch(client: KafkaClient, ctx: ConsumeContext): Pro
 export function flowConfig(settings: BenchSettings): FlowConfig {
   return {
     applicationId: settings.env.BENCH_GROUP,
-    client: kafkatsClient(`bench-${settings.env.BENCH_GROUP}`, settings),
+    client: kafkatsClient('bench-kafkats-flow', settings),
     processingGuarantee: 'at_least_once',
     stateStoreProvider: lmdb({ stateDir: settings.env.BENCH_STATE_DIR }),
     consumer: kafkatsConsumerOptions,
