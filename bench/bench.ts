@@ -51,32 +51,32 @@ const flags = new Command()
   .parse()
   .opts<Flags>();
 if (flags.quick) Object.assign(flags, { events: 20_000, runs: 1, latencySeconds: 3, httpSeconds: 3 });
-const selected = flags.scenarios?.split(',').map((s) => s.trim()) ?? allNames;
+const quickNames = allNames.filter((name) => scenarios.find((s) => s.name === name)?.quick !== false);
+const selected = flags.scenarios?.split(',').map((s) => s.trim()) ?? (flags.quick ? quickNames : allNames);
 for (const name of selected) if (!allNames.includes(name)) fail(`unknown scenario ${name}; known: ${allNames.join(', ')}`);
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const stamp = `${Date.now().toString(36)}`;
 const kafka = new BenchKafka(flags.brokers);
 await kafka.connect().catch((error: unknown) => fail(`cannot reach Kafka at ${flags.brokers} (npm run kafka:start): ${(error as Error).message}`));
-const timeoutMs = Math.max(120_000, flags.events / 2);
+const timeoutFor = (events: number) => Math.max(120_000, events / 2);
 
 const results: ScenarioResult[] = [];
 const http: HttpResult[] = [];
+const inputs = new Map<number, string>();
 const topic = async (name: string) => {
   await kafka.createTopic(name);
   return name;
 };
 
 try {
-  const needsInput = scenarios.some((s) => selected.includes(s.name) && s.kind !== 'producer');
-  const input = needsInput ? await topic(`bench-input-${stamp}`) : '';
-  if (needsInput) await fill(input, flags.events);
-
   for (const scenario of scenarios.filter((s) => selected.includes(s.name))) {
     log(`\n${scenario.name} (${scenario.implementation})`);
+    const events = Math.min(flags.events, scenario.maxEvents ?? flags.events);
+    const input = scenario.kind === 'producer' ? '' : await inputOf(events);
     const runs: RunResult[] = [];
-    for (let run = 1; run <= flags.runs; run++) runs.push(await throughputRun(scenario, input, `${stamp}-${run}`));
-    const result: ScenarioResult = summarize(scenario.name, scenario.implementation, flags.events, runs);
+    for (let run = 1; run <= flags.runs; run++) runs.push(await throughputRun(scenario, input, events, `${stamp}-${run}`));
+    const result: ScenarioResult = summarize(scenario.name, scenario.implementation, events, runs);
     const rate = Math.max(1, Math.round(result.eventsPerSecond * flags.load));
     results.push(scenario.expectedOutputs === undefined ? result : { ...result, latency: { ...(await latencyRun(scenario, rate)), rate } });
   }
@@ -103,34 +103,45 @@ await writeFile(join(repoRoot, `bench/results/${name}.json`), `${JSON.stringify(
 await writeFile(join(repoRoot, `bench/results/${name}.svg`), chartSvg(report));
 process.stdout.write(`\n${markdown(report)}\n\nmachine: ${JSON.stringify(report.machine)}\nwritten: bench/results/${name}.json, bench/results/${name}.svg\n`);
 
+/** A topic of the first `events` bench events, filled on first use and shared by every scenario reading that many. */
+async function inputOf(events: number): Promise<string> {
+  let name = inputs.get(events);
+  if (name === undefined) {
+    name = await topic(`bench-input-${events === flags.events ? '' : `${events}-`}${stamp}`);
+    await fill(name, events);
+    inputs.set(events, name);
+  }
+  return name;
+}
+
 async function fill(name: string, events: number, rate?: number): Promise<void> {
   const started = performance.now();
   await produceEvents({ brokers: flags.brokers, topic: name, events, rate });
   if (rate === undefined) log(`  filled ${name} with ${events.toLocaleString('en-US')} events in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
 
-function processorEnv(input: string, output: string, group: string, stateDir: string): Record<string, string> {
+function processorEnv(input: string, output: string, group: string, stateDir: string, events: number): Record<string, string> {
   return {
     BENCH_BROKERS: flags.brokers,
     BENCH_INPUT: input,
     BENCH_OUTPUT: output,
     BENCH_GROUP: group,
-    BENCH_EVENTS: String(flags.events),
+    BENCH_EVENTS: String(events),
     BENCH_STATE_DIR: stateDir,
   };
 }
 
-async function throughputRun(scenario: Scenario, input: string, id: string): Promise<RunResult> {
+async function throughputRun(scenario: Scenario, input: string, events: number, id: string): Promise<RunResult> {
   const group = `bench-${scenario.name}-${id}`;
   const target = scenario.kind === 'producer' ? await topic(`bench-produced-${scenario.name}-${id}`) : input;
   const output = scenario.kind === 'processor' ? await topic(`bench-out-${scenario.name}-${id}`) : `bench-unused-${id}`;
   const launch = await scenario.launch(log);
   const stateDir = await mkdtemp(join(tmpdir(), 'streamrun-bench-'));
-  const processor = startProcessor(launch.command, launch.args, { ...processorEnv(target, output, group, stateDir), ...launch.env }, launch.ready);
+  const processor = startProcessor(launch.command, launch.args, { ...processorEnv(target, output, group, stateDir, events), ...launch.env }, launch.ready);
   try {
     await withTimeout(processor.ready, 120_000, `${scenario.name} to say ${readyLine}`);
     const progress = scenario.kind === 'producer' ? () => kafka.size(target) : () => kafka.committed(group, input);
-    return await timeRun(scenario.name, processor, flags.events, progress, timeoutMs);
+    return await timeRun(scenario.name, processor, events, progress, timeoutFor(events));
   } finally {
     const code = await processor.stop();
     if (code !== 0 && scenario.kind !== 'producer') log(`  ${scenario.name} exited with ${code}`);
@@ -144,7 +155,7 @@ async function latencyRun(scenario: Scenario, rate: number) {
   const output = await topic(`bench-latency-out-${scenario.name}-${id}`);
   const launch = await scenario.launch(log);
   const stateDir = await mkdtemp(join(tmpdir(), 'streamrun-bench-'));
-  const processor = startProcessor(launch.command, launch.args, { ...processorEnv(input, output, `bench-${scenario.name}-${id}`, stateDir), ...launch.env }, launch.ready);
+  const processor = startProcessor(launch.command, launch.args, { ...processorEnv(input, output, `bench-${scenario.name}-${id}`, stateDir, flags.events), ...launch.env }, launch.ready);
   const reader = new LatencyReader(kafka, output);
   try {
     await withTimeout(processor.ready, 120_000, `${scenario.name} to say ${readyLine}`);
@@ -174,7 +185,7 @@ async function pipelineScenario(): Promise<void> {
     const pipeline = await launchPipeline(flags.brokers, prepared);
     try {
       await withTimeout(pipeline.processor.ready, 120_000, 'the pipeline to run');
-      runs.push(await timeRun('pipeline', pipeline.processor, events, () => kafka.committed(prepared.group, prepared.input), timeoutMs));
+      runs.push(await timeRun('pipeline', pipeline.processor, events, () => kafka.committed(prepared.group, prepared.input), timeoutFor(events)));
     } finally {
       await pipeline.processor.stop();
       await dropDatabase(prepared.databaseUrl);

@@ -30,6 +30,11 @@ const ratioDefinitions: readonly [string, string, string][] = [
   ['streamrun stateless ÷ Kafka Streams stateless', 'streamrun-stateless', 'kstreams-stateless'],
   ['streamrun windowed ÷ Kafka Streams windowed', 'streamrun-windowed', 'kstreams-windowed'],
   ['@platformatic/kafka pipe ÷ kafkajs pipe', 'platformatic-pipe', 'kafkajs-pipe'],
+  ['@kafkats/client pipe ÷ kafkajs pipe', 'kafkats-pipe', 'kafkajs-pipe'],
+  ['streamrun stateless on @kafkats/client ÷ Kafka Streams stateless', 'streamrun-stateless-kafkats', 'kstreams-stateless'],
+  ['streamrun windowed on @kafkats/client ÷ Kafka Streams windowed', 'streamrun-windowed-kafkats', 'kstreams-windowed'],
+  ['streamrun stateless ÷ @kafkats/flow stateless', 'streamrun-stateless', 'kafkats-flow-stateless'],
+  ['streamrun windowed ÷ @kafkats/flow windowed', 'streamrun-windowed', 'kafkats-flow-windowed'],
 ];
 
 export function ratios(scenarios: readonly ScenarioResult[]): BenchResults['ratios'] {

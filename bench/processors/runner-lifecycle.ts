@@ -1,5 +1,5 @@
-import type { Logger, Runner } from 'streamrun';
-import { readyLine } from '../lib/events.ts';
+import type { Logger, Runner, RunnerOptions } from 'streamrun';
+import { readyLine, type ProcessorEnv } from '../lib/events.ts';
 
 /** Says `ready` once the runner owns tasks, then runs until SIGTERM or SIGINT and stops it. */
 export async function runUntilSignal(runner: Runner): Promise<void> {
@@ -20,3 +20,22 @@ export const quietLogger: Logger = {
   info: () => {},
   debug: () => {},
 };
+
+/**
+ * The runner on the bench's broker and state dir, on the Kafka client the scenario names in
+ * STREAMRUN_CLIENT (`kafkajs` or `kafkats`; unset: the runner's default).
+ */
+export function benchRunnerOptions(env: ProcessorEnv): RunnerOptions {
+  return {
+    brokers: env.BENCH_BROKERS,
+    stateDir: env.BENCH_STATE_DIR,
+    logger: quietLogger,
+    client: benchClient(), // needs the runner's client option
+  };
+}
+
+function benchClient(): 'kafkajs' | 'kafkats' | undefined {
+  const value = process.env['STREAMRUN_CLIENT'];
+  if (value === undefined || value === 'kafkajs' || value === 'kafkats') return value;
+  throw new Error(`bench processor: STREAMRUN_CLIENT is ${value}, expected kafkajs or kafkats`);
+}

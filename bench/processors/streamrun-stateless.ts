@@ -1,6 +1,6 @@
 import { serdes, start, topology } from 'streamrun';
 import { processorEnv, statelessStep, type BenchEvent } from '../lib/events.ts';
-import { quietLogger, runUntilSignal } from './runner-lifecycle.ts';
+import { benchRunnerOptions, runUntilSignal } from './runner-lifecycle.ts';
 
 // map + filter + to, at-least-once: the same work as kafkajs-pipe and the Kafka Streams twin.
 const env = processorEnv();
@@ -11,4 +11,4 @@ app
   .filter((event): event is NonNullable<typeof event> => event !== null)
   .to(env.BENCH_OUTPUT, { value: serdes.json() });
 
-await runUntilSignal(await start(app, { brokers: env.BENCH_BROKERS, stateDir: env.BENCH_STATE_DIR, logger: quietLogger }));
+await runUntilSignal(await start(app, benchRunnerOptions(env)));

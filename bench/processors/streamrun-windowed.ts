@@ -1,6 +1,6 @@
 import { serdes, start, topology, tumbling } from 'streamrun';
 import { processorEnv, type BenchEvent } from '../lib/events.ts';
-import { quietLogger, runUntilSignal } from './runner-lifecycle.ts';
+import { benchRunnerOptions, runUntilSignal } from './runner-lifecycle.ts';
 
 // groupByKey + 1-minute tumbling count in LevelDB with its changelog, every update emitted,
 // at-least-once: the same as the Kafka Streams twin's windowed mode.
@@ -15,4 +15,4 @@ app
   .map((count, window) => ({ key: window.key, value: String(count) }))
   .to(env.BENCH_OUTPUT, { key: serdes.string, value: serdes.string });
 
-await runUntilSignal(await start(app, { brokers: env.BENCH_BROKERS, stateDir: env.BENCH_STATE_DIR, logger: quietLogger }));
+await runUntilSignal(await start(app, benchRunnerOptions(env)));
