@@ -1,7 +1,8 @@
-import { Admin, KafkaError, KafkaProtocolError, type Cluster, type responses } from '@kafkats/client';
+import { Admin, KafkaProtocolError, type Cluster, type responses } from '@kafkats/client';
 import { StreamrunError } from '../errors/streamrun-error.ts';
 import type { Logger } from '../runtime/logger.ts';
 import type { StreamClient } from './client.ts';
+import { kafkatsTransient } from './kafkats-errors.ts';
 
 /** The admin side of StreamClient on @kafkats/client (its producer in kafkats-producer.ts). */
 
@@ -151,43 +152,4 @@ export async function knownTopics(cluster: Cluster, topics: readonly string[]): 
     if (errorCode !== 0) throw new KafkaProtocolError(errorCode, `metadata of ${name}`);
     return t;
   });
-}
-
-/** The broker answers that a fresh or busy cluster gives for a while and then stops giving, by code, with Kafka's names. */
-const transientCodes: ReadonlyMap<number, string> = new Map([
-  [3, 'UNKNOWN_TOPIC_OR_PARTITION'],
-  [5, 'LEADER_NOT_AVAILABLE'],
-  [6, 'NOT_LEADER_OR_FOLLOWER'],
-  [7, 'REQUEST_TIMED_OUT'],
-  [14, 'COORDINATOR_LOAD_IN_PROGRESS'],
-  [15, 'COORDINATOR_NOT_AVAILABLE'],
-  [16, 'NOT_COORDINATOR'],
-]);
-
-/**
- * kafkats's errors for a connection that failed, closed or timed out: its network layer's
- * (plain Errors) and the client's ConnectionError (a KafkaError with NETWORK_EXCEPTION).
- */
-const networkErrorNames = new Set(['NetworkError', 'ConnectionError', 'ConnectionTimeoutError', 'ConnectionClosedError', 'RequestTimeoutError']);
-
-/**
- * Kafka's name for a transient broker answer in `error`, or undefined, as `StreamClient.transient`
- * wants it. Wrappers (`cause`, ours or kafkats's) and gathered errors (`errors`) are looked into.
- */
-export function kafkatsTransient(error: unknown): string | undefined {
-  for (let e: unknown = error; e instanceof Error; e = e.cause) {
-    if (e instanceof KafkaError) {
-      const name = transientCodes.get(e.errorCode);
-      if (name !== undefined) return name;
-    }
-    if (networkErrorNames.has(e.name)) return e.name;
-    // What Cluster.getAnyBroker throws, as a plain Error, when no broker it knows answers.
-    if (e.message === 'No brokers available') return 'no brokers available';
-    const { errors } = e as { errors?: unknown };
-    if (Array.isArray(errors) && errors.length > 0) {
-      const answers = errors.map((inner) => kafkatsTransient(inner));
-      return answers.every((a) => a !== undefined) ? answers[0] : undefined;
-    }
-  }
-  return undefined;
 }

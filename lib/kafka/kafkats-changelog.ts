@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { KafkaProtocolError, type Cluster } from '@kafkats/client';
 import type { ChangelogReader } from './client.ts';
 import { fetchOnce } from './kafkats-fetch.ts';
-import { retriable } from './kafkats-group.ts';
+import { retriable } from './kafkats-errors.ts';
 import { leaderMoved } from './kafkats-offsets.ts';
 
 /** Reads changelog ranges straight from each partition's leader: no group, no assignment to wait for. */

@@ -1,17 +1,24 @@
 import { Cluster, type Logger as KafkatsLogger } from '@kafkats/client';
 import type { Logger } from '../runtime/logger.ts';
 import type { StreamClient } from './client.ts';
+import type { KafkaClientOptions } from './kafkajs-client.ts';
+import { kafkatsAdmin } from './kafkats-admin.ts';
 import { kafkatsChangelogReader } from './kafkats-changelog.ts';
 import { kafkatsConsumer } from './kafkats-consumer.ts';
-import { createKafkaClient, type KafkaClientOptions } from './kafkajs-client.ts';
+import { kafkatsTransient } from './kafkats-errors.ts';
+import { openKafkatsProducer } from './kafkats-producer.ts';
+import { partitionOfKey } from './murmur2.ts';
 
 /**
- * Tasks whose batches are processed at once: two keep both cores of a small machine busy while
- * others wait on the broker; more only add memory (measured with the bench's topologies).
+ * Tasks whose batches are processed at once: while one task waits for its outputs'
+ * acknowledgements and its commit, others use the CPU.
  */
 const TASKS_AT_ONCE = 4;
 
-/** The client on @kafkats/client (experimental; see the README's dependency notes). */
+/**
+ * The client on @kafkats/client 0.12.0: its protocol layer, its admin and producer, and a
+ * consumer group member of ours (kafkats-consumer.ts says why). One connection pool for all.
+ */
 export function createKafkatsClient(options: KafkaClientOptions): StreamClient {
   const cluster = new Cluster({
     brokers: [...options.brokers],
@@ -19,36 +26,27 @@ export function createKafkatsClient(options: KafkaClientOptions): StreamClient {
     connectionTimeoutMs: 3000,
     logger: forwardLogs(options.logger),
   });
-  // Until the admin and producer land on this client, they are KafkaJS's.
-  const admin = createKafkaClient(options);
-  let clusterConnected: Promise<void> | undefined;
-  const connected = () => (clusterConnected ??= cluster.connect());
+  const admin = kafkatsAdmin(cluster, options);
+  let connecting: Promise<void> | undefined;
+  // Once, for every part; a failed try is forgotten so the next one starts afresh.
+  const connect = () =>
+    (connecting ??= admin.connect().catch((error: unknown) => {
+      connecting = undefined;
+      throw error;
+    }));
   return {
     ...admin,
-    async connect() {
-      await admin.connect();
-      await connected();
-    },
+    connect,
     async producer() {
-      // KafkaJS's idempotent producer numbers a request's records when it builds it: two sends to
-      // one partition at once would get the same sequence numbers. Tasks now send at once.
-      const producer = await admin.producer();
-      let tail: Promise<unknown> = Promise.resolve();
-      return {
-        send(records) {
-          const sent = tail.then(() => producer.send(records));
-          tail = sent.catch(() => {});
-          return sent;
-        },
-        close: () => producer.close(),
-      };
+      await connect();
+      return openKafkatsProducer(cluster, options.logger);
     },
     async changelogReader() {
-      await connected();
+      await connect();
       return kafkatsChangelogReader(cluster);
     },
-    consumer(groupId, membership) {
-      return kafkatsConsumer({
+    consumer: (groupId, membership) =>
+      kafkatsConsumer({
         cluster,
         groupId,
         membership,
@@ -56,21 +54,22 @@ export function createKafkatsClient(options: KafkaClientOptions): StreamClient {
         sessionTimeoutMs: options.sessionTimeoutMs ?? 30_000,
         maxWaitMs: options.maxWaitTimeMs ?? 500,
         tasksAtOnce: TASKS_AT_ONCE,
-        connect: connected,
-      });
-    },
-    async close() {
-      await admin.close();
-      await cluster.disconnect();
-    },
+        connect,
+      }),
+    transient: kafkatsTransient,
+    partitionOf: partitionOfKey,
+    close: () => cluster.disconnect(),
   };
 }
 
-/** Its protocol chatter goes to debug; what it warns of, to our logger. */
+/**
+ * Debug only: it logs at error what it then retries (a broker that refused a connection); what
+ * gives up reaches our own handling, which says so once.
+ */
 function forwardLogs(logger: Logger): KafkatsLogger {
   const forward: KafkatsLogger = {
-    error: (message, context) => logger.warn(`kafkats: ${message}`, context),
-    warn: (message, context) => logger.warn(`kafkats: ${message}`, context),
+    error: (message, context) => logger.debug(`kafkats: ${message}`, context),
+    warn: (message, context) => logger.debug(`kafkats: ${message}`, context),
     info: (message, context) => logger.debug(`kafkats: ${message}`, context),
     debug: () => {},
     child: () => forward,

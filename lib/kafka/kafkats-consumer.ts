@@ -3,7 +3,8 @@ import type { Cluster } from '@kafkats/client';
 import type { Logger } from '../runtime/logger.ts';
 import type { BatchControl, ConsumerHandlers, GroupMembership, InputBatch, InputConsumer, MemberInfo, TopicPartitionOffset } from './client.ts';
 import { fetchOnce, type FetchedPartition, type FetchSettings } from './kafkats-fetch.ts';
-import { GroupSession, retriable } from './kafkats-group.ts';
+import { retriable } from './kafkats-errors.ts';
+import { GroupSession } from './kafkats-group.ts';
 import { EARLIEST, leaderMoved, listOffsets } from './kafkats-offsets.ts';
 import { membersOf, topicPartitions } from './task-protocol.ts';
 
@@ -416,7 +417,10 @@ class KafkatsConsumer implements InputConsumer {
     const generation = group.generation;
     const control: BatchControl = {
       isRunning: () => this.#phase === 'running' || this.#phase === 'rebalancing',
-      isStale: () => this.#lost || group.generation !== generation || !this.#partitions.has(`${state.topic}:${state.partition}`),
+      // The group is rebalancing (eagerly: every partition goes back): the batch stops at its next
+      // chunk, uncommitted, as KafkaJS's does, so the rebalance waits for a chunk, not a batch.
+      isStale: () =>
+        this.#lost || this.#rejoinWanted || this.#phase === 'rebalancing' || group.generation !== generation || !this.#partitions.has(`${state.topic}:${state.partition}`),
       resolveOffset: (offset) => {
         const at = BigInt(offset);
         // Past the batch's last record means past its markers too.

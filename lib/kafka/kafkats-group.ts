@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { KafkaProtocolError, isRetriable, type Broker, type Cluster } from '@kafkats/client';
+import { KafkaProtocolError, type Broker, type Cluster } from '@kafkats/client';
+import { retriable } from './kafkats-errors.ts';
 import type { GroupMembership, TopicPartitionOffset } from './client.ts';
 import { TASKS_PROTOCOL, assignedPartitions, planAssignments, subscriptionOf, type DescribedMember } from './task-protocol.ts';
 
@@ -233,16 +234,3 @@ export class GroupSession {
     }
   }
 }
-
-/**
- * Broker answers that say to ask again (@kafkats/client's KafkaError.retriable), and the errors of
- * its network layer (a connection refused, closed or timed out), which carry no such flag.
- */
-export function retriable(error: unknown): boolean {
-  for (let e: unknown = error; e instanceof Error; e = e.cause) {
-    if (isRetriable(e) || networkErrors.has(e.name)) return true;
-  }
-  return false;
-}
-
-const networkErrors = new Set(['NetworkError', 'ConnectionError', 'ConnectionTimeoutError', 'ConnectionClosedError', 'RequestTimeoutError', 'TimeoutError']);

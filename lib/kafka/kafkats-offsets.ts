@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KafkaProtocolError, type Cluster } from '@kafkats/client';
-import { retriable } from './kafkats-group.ts';
+import { retriable } from './kafkats-errors.ts';
 
 /** ListOffsets' special timestamps. */
 export const EARLIEST = -2n;

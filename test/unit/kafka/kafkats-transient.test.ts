@@ -10,7 +10,7 @@ import {
 } from '@kafkats/client';
 import { describe, expect, it } from 'vitest';
 import { StreamrunError } from '../../../lib/errors/streamrun-error.ts';
-import { kafkatsTransient } from '../../../lib/kafka/kafkats-admin.ts';
+import { kafkatsTransient } from '../../../lib/kafka/kafkats-errors.ts';
 
 /** kafkats's network layer classes are not exported; these carry their names, as kafkats's own do. */
 function networkError(name: string, message: string): Error {
