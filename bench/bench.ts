@@ -51,8 +51,7 @@ const flags = new Command()
   .parse()
   .opts<Flags>();
 if (flags.quick) Object.assign(flags, { events: 20_000, runs: 1, latencySeconds: 3, httpSeconds: 3 });
-const quickNames = allNames.filter((name) => scenarios.find((s) => s.name === name)?.quick !== false);
-const selected = flags.scenarios?.split(',').map((s) => s.trim()) ?? (flags.quick ? quickNames : allNames);
+const selected = flags.scenarios?.split(',').map((s) => s.trim()) ?? allNames;
 for (const name of selected) if (!allNames.includes(name)) fail(`unknown scenario ${name}; known: ${allNames.join(', ')}`);
 
 const log = (line: string) => process.stderr.write(`${line}\n`);

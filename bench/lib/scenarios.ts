@@ -18,8 +18,6 @@ export interface Scenario {
   readonly expectedOutputs?: (n: number) => number;
   /** At most this many events, on an input of its own: for what would take many minutes over all of them. */
   readonly maxEvents?: number;
-  /** Left out of `--quick` (unless named in --scenarios): what adds too long to a smoke run, or cannot run yet. */
-  readonly quick?: false;
   launch(log: (line: string) => void): Promise<Launch>;
 }
 
@@ -63,14 +61,12 @@ export const scenarios: readonly Scenario[] = [
   { name: 'kafkats-pipe', implementation: '@kafkats/client', kind: 'processor', expectedOutputs: kept, launch: async () => node('kafkats-pipe') },
   { name: 'streamrun-stateless', implementation: 'streamrun', kind: 'processor', expectedOutputs: kept, launch: async () => node('streamrun-stateless', onKafkajs) },
   { name: 'streamrun-windowed', implementation: 'streamrun', kind: 'processor', expectedOutputs: everyOne, launch: async () => node('streamrun-windowed', onKafkajs) },
-  // The same processors with the runner on @kafkats/client. Not in --quick until the runner's
-  // client option is on this branch: without it they would run on KafkaJS under this name.
+  // The same processors with the runner on @kafkats/client (its `client` option).
   {
     name: 'streamrun-stateless-kafkats',
     implementation: 'streamrun',
     kind: 'processor',
     expectedOutputs: kept,
-    quick: false,
     launch: async () => node('streamrun-stateless', onKafkats),
   },
   {
@@ -78,7 +74,6 @@ export const scenarios: readonly Scenario[] = [
     implementation: 'streamrun',
     kind: 'processor',
     expectedOutputs: everyOne,
-    quick: false,
     launch: async () => node('streamrun-windowed', onKafkats),
   },
   // No latency phase: flow writes its outputs with the time of its own send, not the input

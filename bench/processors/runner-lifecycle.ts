@@ -22,20 +22,13 @@ export const quietLogger: Logger = {
 };
 
 /**
- * The runner on the bench's broker and state dir, on the Kafka client the scenario names in
- * STREAMRUN_CLIENT (`kafkajs` or `kafkats`; unset: the runner's default).
+ * The runner on the bench's broker and state dir; the runner takes its Kafka client from the
+ * STREAMRUN_CLIENT the scenario sets.
  */
 export function benchRunnerOptions(env: ProcessorEnv): RunnerOptions {
   return {
     brokers: env.BENCH_BROKERS,
     stateDir: env.BENCH_STATE_DIR,
     logger: quietLogger,
-    client: benchClient(), // needs the runner's client option
   };
-}
-
-function benchClient(): 'kafkajs' | 'kafkats' | undefined {
-  const value = process.env['STREAMRUN_CLIENT'];
-  if (value === undefined || value === 'kafkajs' || value === 'kafkats') return value;
-  throw new Error(`bench processor: STREAMRUN_CLIENT is ${value}, expected kafkajs or kafkats`);
 }
