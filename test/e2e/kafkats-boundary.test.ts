@@ -8,7 +8,7 @@ import type { OutputProducer, OutputRecord } from '../../lib/kafka/client.ts';
 import { kafkatsAdmin, metadata, type KafkatsAdmin } from '../../lib/kafka/kafkats-admin.ts';
 import { kafkatsTransient } from '../../lib/kafka/kafkats-errors.ts';
 import { openKafkatsProducer } from '../../lib/kafka/kafkats-producer.ts';
-import { openKafkatsTransactionalProducer } from '../../lib/kafka/kafkats-transactional-producer.ts';
+import { openKafkatsTransactionalProducer, type TransactionalProducer } from '../../lib/kafka/kafkats-transactional-producer.ts';
 import { partitionOfKey } from '../../lib/kafka/murmur2.ts';
 import { startCluster, type Cluster as ThreeNodes } from './helpers/cluster.ts';
 import { brokers, byPartition, createTopic, produce, produceWithKcat, readAll, uniqueName, useBrokers, withAdmin } from './helpers/kafka.ts';
@@ -345,15 +345,27 @@ describe('the kafkats transactional producer', () => {
 
   const ends = async (topic: string) => [...(await admin.offsets(topic)).values()].map((o) => o.high);
   const records = (values: readonly string[]): OutputRecord[] => values.map((v, i) => ({ partition: i % 2, key: Buffer.from(v), value: Buffer.from(v) }));
-
-  it('shows a transaction’s records and commits its offsets only once it commits', async () => {
-    const output = uniqueName('kt-tx-out');
-    const input = uniqueName('kt-tx-in');
-    const groupId = uniqueName('kt-tx-group');
+  /** A transaction's three names and topics (output: 2 partitions), and a transactional producer, closed after `use`. */
+  const inTransactions = async (
+    name: string,
+    inputPartitions: number,
+    use: (t: { output: string; input: string; groupId: string; producer: TransactionalProducer }) => Promise<void>,
+  ) => {
+    const output = uniqueName(`${name}-out`);
+    const input = uniqueName(`${name}-in`);
+    const groupId = uniqueName(`${name}-group`);
     await createTopic(output, 2);
-    await createTopic(input, 2);
+    await createTopic(input, inputPartitions);
     const producer = await openKafkatsTransactionalProducer(shared, uniqueName('kt-tx'), logger);
     try {
+      await use({ output, input, groupId, producer });
+    } finally {
+      await producer.close();
+    }
+  };
+
+  it('shows a transaction’s records and commits its offsets only once it commits', () =>
+    inTransactions('kt-tx', 2, async ({ output, input, groupId, producer }) => {
       await producer.begin();
       const acks = await producer.send(new Map([[output, records(['a', 'b', 'c', 'd'])]]));
       expect(sorted(acks)).toEqual([
@@ -368,19 +380,10 @@ describe('the kafkats transactional producer', () => {
       await waitFor('the commit markers', async () => (await ends(output)).join() === '3,3');
       expect((await readAll(output, 6)).map((r) => r.value)).toEqual(['a', 'c', 'b', 'd']);
       expect(await admin.committedOffsets(groupId, input)).toEqual(new Map([[1, '7']]));
-    } finally {
-      await producer.close();
-    }
-  });
+    }));
 
-  it('drops an aborted transaction’s records and offsets; the next transaction goes through', async () => {
-    const output = uniqueName('kt-abort-out');
-    const input = uniqueName('kt-abort-in');
-    const groupId = uniqueName('kt-abort-group');
-    await createTopic(output, 2);
-    await createTopic(input, 1);
-    const producer = await openKafkatsTransactionalProducer(shared, uniqueName('kt-tx'), logger);
-    try {
+  it('drops an aborted transaction’s records and offsets; the next transaction goes through', () =>
+    inTransactions('kt-abort', 1, async ({ output, input, groupId, producer }) => {
       await producer.begin();
       await producer.send(new Map([[output, records(['x1', 'x2'])]]));
       await producer.sendOffsets([{ topic: input, partition: 0, offset: '3' }], { groupId, generationId: -1, memberId: '' });
@@ -393,19 +396,10 @@ describe('the kafkats transactional producer', () => {
       await waitFor('both transactions’ markers', async () => (await ends(output)).join() === '4,4');
       expect((await readAll(output, 8)).map((r) => r.value)).toEqual(['y1', 'y2']);
       expect(await admin.committedOffsets(groupId, input)).toEqual(new Map([[0, '5']]));
-    } finally {
-      await producer.close();
-    }
-  });
+    }));
 
-  it('passes the group’s generation and member with the offsets (KIP-447): a member the group does not know cannot commit', async () => {
-    const output = uniqueName('kt-zombie-out');
-    const input = uniqueName('kt-zombie-in');
-    const groupId = uniqueName('kt-zombie-group');
-    await createTopic(output, 2);
-    await createTopic(input, 1);
-    const producer = await openKafkatsTransactionalProducer(shared, uniqueName('kt-tx'), logger);
-    try {
+  it('passes the group’s generation and member with the offsets (KIP-447): a member the group does not know cannot commit', () =>
+    inTransactions('kt-zombie', 1, async ({ output, input, groupId, producer }) => {
       await producer.begin();
       await producer.send(new Map([[output, records(['z'])]]));
       await producer.sendOffsets([{ topic: input, partition: 0, offset: '1' }], { groupId, generationId: 3, memberId: 'gone-member' });
@@ -415,10 +409,7 @@ describe('the kafkats transactional producer', () => {
       // The KafkaJS reader waits for a record that never comes here; kcat reads to the end and stops.
       const { stdout } = await run('kcat', ['-b', brokers(), '-C', '-t', output, '-o', 'beginning', '-e', '-q', '-X', 'isolation.level=read_committed', '-f', '%s\\n']);
       expect(stdout).toBe('');
-    } finally {
-      await producer.close();
-    }
-  });
+    }));
 });
 
 describe('the kafkats client on a three-broker cluster', () => {

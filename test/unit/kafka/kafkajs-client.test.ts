@@ -12,6 +12,7 @@ import {
 import { describe, expect, it } from 'vitest';
 import { StreamrunError } from '../../../lib/errors/streamrun-error.ts';
 import { transientAnswer } from '../../../lib/kafka/kafkajs-client.ts';
+import { transientCodes } from './transient-codes.ts';
 
 /** A broker's error answer as KafkaJS raises it: type, text and retriable from KafkaJS's own table. */
 const answer = createRequire(import.meta.url)('kafkajs/src/protocol/error.js').createErrorFromCode as (code: number) => KafkaJSProtocolError;
@@ -20,15 +21,7 @@ const unknownTopic = () => answer(3);
 
 describe('transientAnswer()', () => {
   it("names each transient broker answer by Kafka's own name", () => {
-    const cases: [number, string][] = [
-      [3, 'UNKNOWN_TOPIC_OR_PARTITION'],
-      [5, 'LEADER_NOT_AVAILABLE'],
-      [6, 'NOT_LEADER_OR_FOLLOWER'],
-      [7, 'REQUEST_TIMED_OUT'],
-      [14, 'COORDINATOR_LOAD_IN_PROGRESS'],
-      [15, 'COORDINATOR_NOT_AVAILABLE'],
-      [16, 'NOT_COORDINATOR'],
-    ];
+    const cases = transientCodes;
     expect(cases.map(([code]) => transientAnswer(answer(code)))).toEqual(cases.map(([, name]) => name));
   });
 

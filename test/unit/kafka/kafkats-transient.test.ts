@@ -11,6 +11,7 @@ import {
 import { describe, expect, it } from 'vitest';
 import { StreamrunError } from '../../../lib/errors/streamrun-error.ts';
 import { kafkatsTransient } from '../../../lib/kafka/kafkats-errors.ts';
+import { transientCodes } from './transient-codes.ts';
 
 /** kafkats's network layer classes are not exported; these carry their names, as kafkats's own do. */
 function networkError(name: string, message: string): Error {
@@ -19,15 +20,7 @@ function networkError(name: string, message: string): Error {
 
 describe('kafkatsTransient()', () => {
   it("names each transient broker answer by Kafka's own name, from its code", () => {
-    const cases: [number, string][] = [
-      [3, 'UNKNOWN_TOPIC_OR_PARTITION'],
-      [5, 'LEADER_NOT_AVAILABLE'],
-      [6, 'NOT_LEADER_OR_FOLLOWER'],
-      [7, 'REQUEST_TIMED_OUT'],
-      [14, 'COORDINATOR_LOAD_IN_PROGRESS'],
-      [15, 'COORDINATOR_NOT_AVAILABLE'],
-      [16, 'NOT_COORDINATOR'],
-    ];
+    const cases = transientCodes;
     expect(cases.map(([code]) => kafkatsTransient(new KafkaProtocolError(code, 'context')))).toEqual(cases.map(([, name]) => name));
   });
 
