@@ -23,7 +23,8 @@ export function kafkatsChangelogReader(cluster: Cluster): ChangelogReader {
           // The log ends short of `until` (records of an aborted write): nothing more will come.
           if (answer.lastOffset < at && answer.end <= at) return;
           if (answer.lastOffset < at) continue;
-          const records = answer.records.filter((r) => BigInt(r.offset) < end);
+          // Only the answer that reaches `until` has records to leave out: no per-record check before it.
+          const records = answer.lastOffset < end ? answer.records : answer.records.filter((r) => BigInt(r.offset) < end);
           if (records.length > 0) await onRecords(records);
           at = answer.lastOffset + 1n;
         } catch (error) {

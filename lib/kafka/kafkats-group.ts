@@ -54,10 +54,6 @@ export class GroupSession {
     return this.#generation;
   }
 
-  get memberId(): string {
-    return this.#memberId;
-  }
-
   /** Joins (or rejoins) the group and returns this member's partitions, by topic. */
   async join(): Promise<Map<string, number[]>> {
     const { cluster, groupId, membership, topics, sessionTimeoutMs, rebalanceTimeoutMs } = this.#options;

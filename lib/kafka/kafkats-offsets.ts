@@ -2,9 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { KafkaProtocolError, type Cluster } from '@kafkats/client';
 import { retriable } from './kafkats-errors.ts';
 
-/** ListOffsets' special timestamps. */
+/** ListOffsets' timestamp for a partition's first offset still in the log. */
 export const EARLIEST = -2n;
-export const LATEST = -1n;
 
 /** Answers after which the partition's leader is looked up again. */
 export const leaderMoved: ReadonlySet<number> = new Set([
@@ -20,8 +19,8 @@ export const leaderMoved: ReadonlySet<number> = new Set([
 const RETRY_FOR_MS = 30_000;
 
 /**
- * The offset at `timestamp` (EARLIEST, LATEST) of each partition, asked of each partition's
- * leader, by `topic:partition`. Read-committed: LATEST is the last stable offset.
+ * The offset at `timestamp` (EARLIEST, say) of each partition, asked of each partition's
+ * leader, by `topic:partition`.
  */
 export async function listOffsets(cluster: Cluster, partitions: ReadonlyMap<string, readonly number[]>, timestamp: bigint): Promise<Map<string, bigint>> {
   const found = new Map<string, bigint>();
