@@ -181,7 +181,7 @@ export class Runner {
       this.#commitStep = await this.#openCommitStep(step);
       if (this.#options.setup !== undefined) {
         const { appId, brokers, stateDir } = this.#options;
-        this.#setup = setupRun(client, step, { appId, brokers, stateDir, logger }, this.#options.publishTimeoutMs);
+        this.#setup = setupRun(client, step, { appId, brokers, stateDir, logger }, this.#options.publishTimeoutMs, this.#exactlyOnce !== undefined);
         await this.#options.setup(this.#setup.context);
       }
       // Ingest and queries need the producer and the setup's services, not the group: serve them
@@ -395,6 +395,7 @@ export class Runner {
   }
 
   async #closeClients(): Promise<void> {
+    this.#exactlyOnce?.stopping();
     await this.#server?.close();
     // Parked work gives up its waits and ends while the consumer can still commit for it.
     await Promise.all([...this.#parked.keys()].map((id) => this.#unpark(id)));
