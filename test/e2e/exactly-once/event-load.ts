@@ -19,6 +19,8 @@ export interface LoadResult {
   readonly refusedRetries: number;
   /** Answers other than 2xx, by status (a 503 while Kafka was slow to acknowledge, say). */
   readonly statuses: Map<number, number>;
+  /** The first answer's body for each of those statuses, to say why. */
+  readonly samples: Map<number, string>;
 }
 
 /** Where the pipeline currently listens; `next` resolves once a restarted process listens somewhere new. */
@@ -52,6 +54,7 @@ export async function sendEvents(
   const acknowledged = new Set<string>();
   const unacknowledged = new Set<string>();
   const statuses = new Map<number, number>();
+  const samples = new Map<number, string>();
   let refusedRetries = 0;
   const started = Date.now();
   let next = 0;
@@ -73,9 +76,10 @@ export async function sendEvents(
         return;
       }
       // Read the body either way: an unread one holds the connection.
-      await response.arrayBuffer().catch(() => undefined);
+      const text = await response.text().catch(() => '');
       if (response.status >= 200 && response.status < 300) for (const e of batch) acknowledged.add(e.id);
       else {
+        if (!samples.has(response.status)) samples.set(response.status, text.slice(0, 300));
         statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
         for (const e of batch) unacknowledged.add(e.id);
       }
@@ -92,5 +96,5 @@ export async function sendEvents(
       }
     }),
   );
-  return { acknowledged, unacknowledged, refusedRetries, statuses };
+  return { acknowledged, unacknowledged, refusedRetries, statuses, samples };
 }

@@ -89,7 +89,7 @@ describe('the event pipeline, SIGKILLed while it takes and processes events', ()
     const sentFor = Date.now() - began;
     console.info(
       `killed at ${killedAt.map((t) => `${(t / 1000).toFixed(1)} s`).join(', ')}; load done at ${(sentFor / 1000).toFixed(1)} s: ` +
-        `${load.acknowledged.size} acknowledged, ${load.unacknowledged.size} not (statuses ${JSON.stringify([...load.statuses])}), ` +
+        `${load.acknowledged.size} acknowledged, ${load.unacknowledged.size} not (statuses ${JSON.stringify([...load.statuses])}: ${JSON.stringify([...load.samples])}), ` +
         `${load.refusedRetries} refused connects sent again`,
     );
     expect(load.acknowledged.size + load.unacknowledged.size).toBe(total);
