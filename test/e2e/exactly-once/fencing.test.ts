@@ -4,7 +4,7 @@ import { useCleanup } from '../helpers/cleanup.ts';
 import { brokers, createTopic, groupProgress, produce, uniqueName, waitForCommitted, waitForEndsToSettle } from '../helpers/kafka.ts';
 import { countsOf, keyedRecords } from '../helpers/topologies.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { readCommitted, valuesByKey } from './read-committed.ts';
+import { readCommittedWithKcat, type CommittedRecord } from '../helpers/kcat.ts';
 
 const keys = 40;
 const firstWave = 8000;
@@ -31,6 +31,15 @@ const cases = [
   { name: 'thawed after B processed everything', sessionTimeout: [], thawAfterB: true },
 ] as const;
 
+/** Each key's values in the order a consumer meets them (a key stays in its partition). */
+function valuesByKey(records: readonly CommittedRecord[]): Map<string, string[]> {
+  const byKey = new Map<string, string[]>();
+  for (const r of [...records].sort((a, b) => a.partition - b.partition || a.offset - b.offset)) {
+    byKey.set(r.key!, [...(byKey.get(r.key!) ?? []), r.value!]);
+  }
+  return byKey;
+}
+
 describe('exactly-once: a frozen member is fenced', () => {
   const cleanup = useCleanup();
 
@@ -41,8 +50,7 @@ describe('exactly-once: a frozen member is fenced', () => {
     await createTopic(input, 4);
     await createTopic(output, 4);
     const env = { APP_ID: appId, INPUT_TOPIC: input, OUTPUT_TOPIC: output, COUNTER_BUSY_MICROS: String(busyMicros), STREAMRUN_CLIENT: 'kafkats' };
-    const guarantee: string[] = []; // TODO exactly-once once main has it
-    void sessionTimeout;
+    const guarantee = ['--guarantee', 'exactly-once', ...sessionTimeout];
     const start = async (name: string): Promise<CliRun> => {
       const run = runCli(['start', 'test/e2e/fixtures/counter.ts', '--brokers', brokers(), '--state-dir', await cleanup.tempDir(`streamrun-${name}-`), ...guarantee], env);
       // Whatever happens, no process outlives the test, frozen or not.
@@ -103,7 +111,7 @@ describe('exactly-once: a frozen member is fenced', () => {
     await waitForEndsToSettle(output, { quietMs: 2000 });
     const truth = countsOf([...first, ...second]);
     // A transaction still open holds read_committed readers back: wait for the final counts, then judge what is there.
-    const final = async () => valuesByKey(await readCommitted(output));
+    const final = async () => valuesByKey(await readCommittedWithKcat(output));
     const seen = await waitFor('the final counts in the read_committed output', async () => {
       const byKey = await final();
       return [...truth].every(([k, n]) => byKey.get(k)?.at(-1) === n) && byKey;
