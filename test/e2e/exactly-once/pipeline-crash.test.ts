@@ -99,6 +99,13 @@ describe('the event pipeline, SIGKILLed while it takes and processes events', ()
 
     await current.run.waitForOutput(new RegExp(`${appId} running`), 120_000);
     await waitForCommitted(appId, [`${setup.prefix}events.raw`], 120_000);
+    // It did run transactions: its stop line counts them (and any record it dropped as late).
+    expect(await current.stop()).toBe(0);
+    const stopped = new RegExp(`${appId} stopped (\\{.*\\})`).exec(current.run.stderr())?.[1];
+    const stats = JSON.parse(stopped ?? '{}') as { transactions?: number; lateRecords?: number };
+    console.info(`the last run: ${stopped}`);
+    expect(stats.transactions).toBeGreaterThan(0);
+    expect(stats.lateRecords).toBe(0);
 
     const db = connectPostgres(setup.databaseUrl, 2);
     try {
