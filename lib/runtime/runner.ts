@@ -202,7 +202,15 @@ export class Runner {
           onCrash: (error, restarting) => this.#onCrash(error, restarting),
           ...(exactlyOnce === undefined
             ? {}
-            : { onRevoke: () => exactlyOnce.onRevoke(), commitPast: (offsets) => exactlyOnce.commitPast(offsets) }),
+            : {
+                // Parked work ends first: after the rejoin its sends would go out under the new
+                // generation, which the group takes for any partition, also one that moved.
+                onRevoke: async () => {
+                  await Promise.all([...this.#parked.keys()].map((id) => this.#unpark(id)));
+                  await exactlyOnce.onRevoke();
+                },
+                commitPast: (offsets) => exactlyOnce.commitPast(offsets),
+              }),
         });
       });
       this.#joined = true;
