@@ -50,6 +50,7 @@ export default defineConfig({
         'test/e2e/events-*.test.ts',
         'test/e2e/ingest-kafka-down.test.ts',
         'test/e2e/restart-availability.test.ts',
+        'test/e2e/late-event-times.test.ts',
       ]),
       e2e('e2e-kafkats', 'kafkats'),
     ],
