@@ -158,6 +158,15 @@ export class ExactlyOnce implements CommitStep {
     }, wait);
   }
 
+  /**
+   * Commits the open transaction now. A task opened afresh (after work was discarded) restores
+   * its stores up to the changelogs' committed end: what it sent into a transaction still open
+   * must be committed by then, or the task would go on without it.
+   */
+  commitNow(): Promise<void> {
+    return this.#commitOpen();
+  }
+
   #commitOpen(): Promise<void> {
     this.#ending ??= this.#end().finally(() => (this.#ending = undefined));
     return this.#ending;

@@ -483,7 +483,7 @@ export class Runner {
         onFatal(error);
       })
       // Work was thrown away (exactly-once): the task opens afresh before its next record.
-      .finally(() => (task.dirty && this.#ready.get(task.id) === task ? this.#closeTask(task.id) : undefined));
+      .finally(() => (task.dirty && this.#ready.get(task.id) === task ? this.#reopenLater(task) : undefined));
     void work.catch(() => {}).finally(() => this.#lastMoved.delete(progress));
     const outcome = await this.#withHeartbeats(control, Promise.race([work.then(() => false as const), parking]));
     if (!outcome) return;
@@ -618,6 +618,15 @@ export class Runner {
       if (BigInt(from) < BigInt(end.high)) behind.push(topic);
     }
     return behind;
+  }
+
+  /**
+   * Closes a task whose work was discarded; its next batch opens it afresh from its stores, once
+   * what it sent before is committed (should that fail, the rollback closes every task anyway).
+   */
+  async #reopenLater(task: Task): Promise<void> {
+    await this.#exactlyOnce?.commitNow().catch(() => {});
+    if (this.#ready.get(task.id) === task) await this.#closeTask(task.id);
   }
 
   /** Tasks hold nothing between batches (each batch ends with its commit): closing only closes stores. */

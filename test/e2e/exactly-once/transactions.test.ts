@@ -55,8 +55,11 @@ describe('exactly-once', () => {
     const appId = uniqueName('eos-abort');
     await createTopic(input, 2);
     await createTopic(output, 2);
-    const app = topology(appId)
-      .stream(input, { key: serdes.string, value: serdes.string })
+    const app = topology(appId);
+    const records$ = app.stream(input, { key: serdes.string, value: serdes.string });
+    // Counted first, so the poisoned record's count is one of the things that must not show.
+    records$.groupByKey().count({ name: 'counts' }).toStream().to(`${output}-counts`, { value: serdes.json<number>() });
+    records$
       // Three outputs per record; the second of the poisoned record throws after the first went out.
       .flatMapValues((v) => [`${v}/a`, `${v}/b`, `${v}/c`])
       .mapValues((v) => {
@@ -70,12 +73,17 @@ describe('exactly-once', () => {
       appId,
       processing: 'exactly-once',
       errors: { retries: 2, backoff: { initialMs: 10 } },
+      // Small chunks in a long transaction: the chunks before the poisoned one are sent but not
+      // committed when the task starts afresh, and its counts must still hold them.
+      maxBufferedOutputs: 40,
+      commitIntervalMs: 5_000,
     });
     await waitForCommitted(appId, [input]);
     const written = (await readCommittedWithKcat(output)).map((r) => r.value);
     const expected = records.filter((r) => r.value !== 'poison').flatMap((r) => [`${r.value}/a`, `${r.value}/b`, `${r.value}/c`]);
     expect(written.length).toBe(expected.length);
     expect(new Set(written)).toEqual(new Set(expected));
+    expectEachCountOnce(await readCommittedWithKcat(`${output}-counts`), records.filter((r) => r.value !== 'poison'));
     const dead = await readCommittedWithKcat(`${appId}-dlq`);
     expect(dead.map((r) => r.value)).toEqual(['poison']);
     // The dead-letter tools read past the transaction markers to the end, on either client.
