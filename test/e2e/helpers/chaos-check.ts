@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { GROUPS, WINDOW_MS, type Parsed, type Totals } from '../fixtures/chaos.ts';
+import { groupOf, parse, WINDOW_MS, type Parsed, type Totals } from './chaos-shape.ts';
 
 /**
  * The chaos test's witness and judge: reads topics with kcat (librdkafka, a client nobody here
@@ -31,15 +31,32 @@ function kcat(args: readonly string[], input?: string): Promise<string> {
   });
 }
 
-/** Every committed record of `topic` (or of one partition), in partition and offset order. */
+/**
+ * Every committed record of `topic` (or of one partition), in partition and offset order. A line
+ * that is not JSON fails the read with the line; the read is tried again twice (once, with both
+ * cores busy, one kcat run printed a line that did not parse; it did not happen again).
+ */
 export async function readCommitted(brokers: string, topic: string, partition?: number, from = 'beginning'): Promise<KcatRecord[]> {
   const where = partition === undefined ? [] : ['-p', String(partition)];
-  const out = await kcat(['-C', '-b', brokers, '-t', topic, ...where, '-o', from, '-e', '-q', '-J', ...committed]);
-  const records = out
-    .split('\n')
-    .filter((line) => line !== '')
-    .map((line) => JSON.parse(line) as KcatRecord);
-  return records.sort((a, b) => a.partition - b.partition || a.offset - b.offset);
+  for (let attempt = 1; ; attempt++) {
+    const out = await kcat(['-C', '-b', brokers, '-t', topic, ...where, '-o', from, '-e', '-q', '-J', ...committed]);
+    try {
+      const records = out
+        .split('\n')
+        .filter((line) => line !== '')
+        .map((line) => {
+          try {
+            return JSON.parse(line) as KcatRecord;
+          } catch (error) {
+            throw new Error(`kcat printed a line of ${topic} that is not JSON (${(error as Error).message}): ${line.slice(0, 500)}`);
+          }
+        });
+      return records.sort((a, b) => a.partition - b.partition || a.offset - b.offset);
+    } catch (error) {
+      if (attempt === 3) throw error;
+      console.log(`chaos: ${(error as Error).message}; reading ${topic} again`);
+    }
+  }
 }
 
 /** How many committed records `topic` holds (one byte per record: cheap enough to poll). */
@@ -143,8 +160,7 @@ export function judge(input: readonly KcatRecord[], mapped: readonly KcatRecord[
   const mappedText = (key: string | null, p: Parsed | null) => JSON.stringify([key, p?.seq, p?.key, p?.amount]);
   const mappedTruth = new Map<string, number>();
   for (const r of input) {
-    const seq = Number(r.payload);
-    const text = mappedText(r.key, { seq, key: r.key ?? '', amount: (seq % 5) + 1 });
+    const text = mappedText(r.key, parse(r.payload ?? '', r.key ?? ''));
     mappedTruth.set(text, (mappedTruth.get(text) ?? 0) + 1);
   }
   compareMultiset(
@@ -174,11 +190,9 @@ export function judge(input: readonly KcatRecord[], mapped: readonly KcatRecord[
   };
   const truth = new Map<string, Totals>();
   for (const r of input) {
-    const seq = Number(r.payload);
-    const group = `g-${Number((r.key ?? '').slice('key-'.length)) % GROUPS}`;
-    const w = windowOf(group, r.ts);
+    const w = windowOf(groupOf(r.key ?? ''), r.ts);
     const t = truth.get(w) ?? { count: 0, sum: 0 };
-    truth.set(w, { count: t.count + 1, sum: t.sum + (seq % 5) + 1 });
+    truth.set(w, { count: t.count + 1, sum: t.sum + parse(r.payload ?? '', r.key ?? '').amount });
   }
   // A windowed key's JSON is normalised (parsed and written again) so field order cannot matter.
   const normal = (key: string | null) => {

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { WINDOW_MS } from '../fixtures/chaos.ts';
+import { WINDOW_MS } from './chaos-shape.ts';
 import { clean, countCommitted, judge, readCommitted, writePlain, type ChaosVerdict } from './chaos-check.ts';
 import { runCli, type CliRun } from './cli.ts';
 import { brokers, createTopic, endOffsets, groupProgress, openProducer, uniqueName, waitForEndsToSettle } from './kafka.ts';
