@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runChaos, type ChaosPlan, type ChaosResult } from '../helpers/chaos.ts';
 import { startCluster, type Cluster } from '../helpers/cluster.ts';
-import { useBrokers } from '../helpers/kafka.ts';
+import { useBrokers, withAdmin } from '../helpers/kafka.ts';
 
 /**
  * SIGKILLs of `streamrun start` at random moments, mid-batch, under a steady input: exactly-once
@@ -85,5 +85,14 @@ describe('chaos on a 3-broker cluster', () => {
       ],
     });
     expectExact(result);
+    // Every topic of the run kept three copies (the input as created here, the runner's own
+    // because the cluster has three brokers), and so did the transaction log (kafka.sh's default).
+    const replicas = await withAdmin(async (admin) => {
+      const names = (await admin.listTopics()).filter((t) => t.startsWith(result.appId) || t === '__transaction_state');
+      const { topics } = await admin.fetchTopicMetadata({ topics: names });
+      return Object.fromEntries(topics.map((t) => [t.name, [...new Set(t.partitions.map((p) => p.replicas.length))]]));
+    });
+    expect(Object.keys(replicas).length).toBeGreaterThanOrEqual(8);
+    expect(Object.entries(replicas).filter(([, counts]) => counts.join() !== '3')).toEqual([]);
   });
 });
