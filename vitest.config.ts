@@ -41,8 +41,9 @@ export default defineConfig({
       },
       // The whole end-to-end suite once per Kafka client, unchanged: the runner reads
       // STREAMRUN_CLIENT. The two runs go one after the other, each with a broker of its own.
-      // kafkats-boundary tests @kafkats/client's parts directly, whatever the runner's client: once.
-      e2e('e2e', 'kafkajs', ['test/e2e/kafkats-boundary.test.ts']),
+      // kafkats-boundary tests @kafkats/client's parts directly, whatever the runner's client, and
+      // exactly-once runs on kafkats only: once.
+      e2e('e2e', 'kafkajs', ['test/e2e/kafkats-boundary.test.ts', 'test/e2e/exactly-once/**']),
       e2e('e2e-kafkats', 'kafkats'),
     ],
   },

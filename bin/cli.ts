@@ -3,7 +3,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { StreamrunError } from '../lib/errors/streamrun-error.ts';
 import { consoleLogger, logLevels, type LogLevel } from '../lib/runtime/logger.ts';
 import { clientNames, type ClientName } from '../lib/kafka/stream-client.ts';
-import { defaultBrokers } from '../lib/runtime/options.ts';
+import { defaultBrokers, processingModes, type Processing } from '../lib/runtime/options.ts';
 import { start } from '../lib/runtime/runner.ts';
 import { addDlqCommands } from './dlq/commands.ts';
 import { loadTopology, loadTopologyModule } from './load-topology.ts';
@@ -12,6 +12,9 @@ interface StartFlags {
   export: string;
   brokers?: string;
   client?: ClientName;
+  guarantee?: Processing;
+  commitInterval?: number;
+  sessionTimeout?: number;
   appId?: string;
   stateDir?: string;
   sourcePartitions?: number;
@@ -37,7 +40,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     .argument('<file>', 'module whose default export (or --export) is a topology')
     .option('--export <name>', 'the export that holds the topology', 'default')
     .option('--brokers <list>', `bootstrap brokers, comma-separated (default: $KAFKA_BROKERS or ${defaultBrokers})`)
-    .addOption(new Option('--client <name>', 'the Kafka client underneath (default: $STREAMRUN_CLIENT or kafkajs)').choices(clientNames))
+    .addOption(
+      new Option('--client <name>', 'the Kafka client underneath (default: kafkats under exactly-once, else $STREAMRUN_CLIENT or kafkajs)').choices(clientNames),
+    )
+    .addOption(new Option('--guarantee <mode>', "processing guarantee (default: the module's options.processing, else at-least-once)").choices(processingModes))
+    .option('--commit-interval <ms>', 'exactly-once: how long a transaction stays open at least (default: 100)', positiveInt)
+    .option('--session-timeout <ms>', 'how long the group waits for a member that stopped heartbeating (default: 10000)', positiveInt)
     .option('--app-id <id>', "consumer group and topic prefix (default: the topology's id)")
     .option('--state-dir <dir>', 'where local state lives (default: .streamrun-state)')
     .option('--source-partitions <n>', 'partitions for source topics that must be created', positiveInt)
@@ -82,6 +90,9 @@ async function runStart(file: string, flags: StartFlags): Promise<number> {
   const given = {
     brokers: flags.brokers,
     client: flags.client,
+    processing: flags.guarantee,
+    commitIntervalMs: flags.commitInterval,
+    sessionTimeoutMs: flags.sessionTimeout,
     appId: flags.appId,
     stateDir: flags.stateDir,
     sourcePartitions: flags.sourcePartitions,

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { StreamrunError } from '../errors/streamrun-error.ts';
 import type { Logger } from '../runtime/logger.ts';
-import { lockDataDir } from './data-dir-lock.ts';
+import { lockDirectory } from '../state/dir-lock.ts';
 import { WireBridge } from './pglite-wire-bridge.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -78,7 +78,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const { dataDir, host, port } = checkOptions(options);
   const { logger } = options;
   await mkdir(dataDir, { recursive: true });
-  const unlock = await lockDataDir(dataDir);
+  const unlock = await lockDirectory(dataDir, 'embedded postgres');
 
   const created = !existsSync(join(dataDir, 'PG_VERSION'));
   const started = performance.now();

@@ -125,10 +125,13 @@ async function untilAborted<T>(signal: AbortSignal, work: Promise<T>): Promise<T
  * still grow.
  */
 function delays(policy: ResolvedErrorPolicy): GeneratorFn<number> {
-  return (attempt = 0) => {
-    const delay = Math.min(policy.maxMs, policy.initialMs * policy.multiplier ** attempt);
-    return [policy.jitter ? Math.floor(delay / 2 + (Math.random() * delay) / 2) : delay, attempt + 1];
-  };
+  return (attempt = 0) => [retryDelay(policy, attempt), attempt + 1];
+}
+
+/** How long to wait before retry number `retry` (from 0). */
+export function retryDelay(policy: ResolvedErrorPolicy, retry: number): number {
+  const delay = Math.min(policy.maxMs, policy.initialMs * policy.multiplier ** retry);
+  return policy.jitter ? Math.floor(delay / 2 + (Math.random() * delay) / 2) : delay;
 }
 
 function whole(name: string, value: number, min: number): number {

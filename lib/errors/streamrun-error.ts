@@ -21,6 +21,8 @@ export const errorCodes = [
   'UNAVAILABLE',
   /** The state directory cannot be written (read-only, missing, full): the runner stops. */
   'STATE_DIR',
+  /** Exactly-once: the transaction a batch sent into was aborted; its records are read again. */
+  'TRANSACTION_ABORTED',
 ] as const;
 
 export type ErrorCode = (typeof errorCodes)[number];

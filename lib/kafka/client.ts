@@ -74,6 +74,16 @@ export interface ConsumerHandlers {
   onAssignment(assignment: Assignment): void;
   /** The consumer failed after its own retries; `restarting` says whether it starts again itself. */
   onCrash(error: Error, restarting: boolean): void;
+  /**
+   * Awaited before the member rejoins its group or leaves it, once the batches in hand ended:
+   * the last moment a transaction may still send offsets under the generation it read them in.
+   */
+  onRevoke?(): Promise<void>;
+  /**
+   * Where offsets the consumer moves past on its own go (a fetch of transaction markers only).
+   * Default: committed to the group at once; under exactly-once, into the open transaction.
+   */
+  commitPast?(offsets: readonly TopicPartitionOffset[]): Promise<void>;
 }
 
 /** What a member of the group tells the others when it joins. */
@@ -90,6 +100,13 @@ export interface GroupMembership {
   subtopologyOf(topic: string): number | undefined;
   /** Asked at every join. */
   self(): MemberInfo;
+}
+
+/** A member of a group as of one generation: the coordinator takes transactional offsets from it only then. */
+export interface GroupMetadata {
+  readonly groupId: string;
+  readonly generationId: number;
+  readonly memberId: string;
 }
 
 export interface InputConsumer {
@@ -111,6 +128,45 @@ export interface ProducedOffset {
   readonly topic: string;
   readonly partition: number;
   readonly baseOffset: string;
+}
+
+/** A consumer whose offsets go with a producer's transaction instead of its own commits. */
+export interface TransactionalConsumer extends InputConsumer {
+  /** This member's generation now: offsets sent with it are refused once the group moved on. */
+  groupMetadata(): GroupMetadata;
+  /**
+   * Reads every assigned partition again from the group's committed offsets, after a transaction
+   * aborted: stops handing out batches, waits for those in hand, runs `whileStopped` (the tasks'
+   * state goes back to the last commit there), then fetches from the committed positions.
+   */
+  rewind(whileStopped: () => Promise<void>): Promise<void>;
+}
+
+/** A producer whose sends, and the input offsets they came from, count all together or not at all. */
+export interface TransactionalProducer {
+  /** Opens a transaction; one at a time. */
+  begin(): Promise<void>;
+  /** As OutputProducer.send, inside the open transaction: read_committed readers see the records only once it commits. */
+  send(records: ReadonlyMap<string, readonly OutputRecord[]>): Promise<ProducedOffset[]>;
+  /**
+   * Commits `offsets` for the group with the transaction (KIP-447): the group's coordinator
+   * refuses them when `group`'s generation is no longer current, so a member that lost its
+   * partitions to a rebalance cannot commit over the one that has them now.
+   */
+  sendOffsets(offsets: readonly TopicPartitionOffset[], group: GroupMetadata): Promise<void>;
+  commit(): Promise<void>;
+  abort(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** What exactly-once needs of a client: KIP-447 transactions (one producer for all of a runner's tasks). */
+export interface Transactions {
+  /**
+   * A producer with this transactional id; opening it fences an earlier one with the same id and
+   * aborts its open transaction. Transactions open longer than `timeoutMs` are aborted by the broker.
+   */
+  producer(transactionalId: string, timeoutMs: number): Promise<TransactionalProducer>;
+  consumer(groupId: string, membership: GroupMembership): TransactionalConsumer;
 }
 
 export interface OutputProducer {
@@ -166,6 +222,8 @@ export interface StreamClient {
   committedOffsets(groupId: string, topic: string): Promise<Map<number, string>>;
   changelogReader(topics: readonly string[]): Promise<ChangelogReader>;
   producer(): Promise<OutputProducer>;
+  /** Absent for a client without KIP-447 transactions: exactly-once is refused with it. */
+  readonly transactions?: Transactions;
   /** A member of `groupId`; with `membership`, the group hands out whole tasks, else topic-partitions. */
   consumer(groupId: string, membership?: GroupMembership): InputConsumer;
   /**

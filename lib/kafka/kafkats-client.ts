@@ -1,12 +1,13 @@
 import { Cluster, type Logger as KafkatsLogger } from '@kafkats/client';
 import type { Logger } from '../runtime/logger.ts';
-import type { StreamClient } from './client.ts';
+import type { GroupMembership, StreamClient } from './client.ts';
 import type { KafkaClientOptions } from './kafkajs-client.ts';
 import { kafkatsAdmin } from './kafkats-admin.ts';
 import { kafkatsChangelogReader } from './kafkats-changelog.ts';
 import { kafkatsConsumer } from './kafkats-consumer.ts';
 import { kafkatsTransient } from './kafkats-errors.ts';
 import { openKafkatsProducer } from './kafkats-producer.ts';
+import { openKafkatsTransactionalProducer } from './kafkats-transactional-producer.ts';
 import { partitionOfKey } from './murmur2.ts';
 
 /**
@@ -36,6 +37,17 @@ export function createKafkatsClient(options: KafkaClientOptions): StreamClient {
       connecting = undefined;
       throw error;
     }));
+  const consumer = (groupId: string, membership: GroupMembership | undefined) =>
+    kafkatsConsumer({
+        cluster,
+        groupId,
+        membership,
+        logger: options.logger,
+        sessionTimeoutMs: options.sessionTimeoutMs ?? 30_000,
+        maxWaitMs: options.maxWaitTimeMs ?? 500,
+        tasksAtOnce: TASKS_AT_ONCE,
+        connect,
+      });
   return {
     ...admin,
     connect,
@@ -47,17 +59,14 @@ export function createKafkatsClient(options: KafkaClientOptions): StreamClient {
       await connect();
       return kafkatsChangelogReader(cluster);
     },
-    consumer: (groupId, membership) =>
-      kafkatsConsumer({
-        cluster,
-        groupId,
-        membership,
-        logger: options.logger,
-        sessionTimeoutMs: options.sessionTimeoutMs ?? 30_000,
-        maxWaitMs: options.maxWaitTimeMs ?? 500,
-        tasksAtOnce: TASKS_AT_ONCE,
-        connect,
-      }),
+    consumer,
+    transactions: {
+      async producer(transactionalId, timeoutMs) {
+        await connect();
+        return openKafkatsTransactionalProducer(cluster, transactionalId, options.logger, timeoutMs);
+      },
+      consumer,
+    },
     transient: kafkatsTransient,
     partitionOf: partitionOfKey,
     close: () => cluster.disconnect(),

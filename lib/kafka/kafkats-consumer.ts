@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Cluster } from '@kafkats/client';
 import type { Logger } from '../runtime/logger.ts';
-import type { BatchControl, ConsumerHandlers, GroupMembership, InputBatch, InputConsumer, MemberInfo, TopicPartitionOffset } from './client.ts';
+import type { BatchControl, ConsumerHandlers, GroupMembership, GroupMetadata, InputBatch, MemberInfo, TopicPartitionOffset, TransactionalConsumer } from './client.ts';
 import { fetchOnce, type FetchedPartition, type FetchSettings } from './kafkats-fetch.ts';
 import { retriable } from './kafkats-errors.ts';
 import { GroupSession } from './kafkats-group.ts';
@@ -71,11 +71,11 @@ const QUEUE_DEPTH = 1;
 /** A batch the handler failed on is fetched again after this. */
 const RETRY_BATCH_MS = 1_000;
 
-export function kafkatsConsumer(options: KafkatsConsumerOptions): InputConsumer {
+export function kafkatsConsumer(options: KafkatsConsumerOptions): TransactionalConsumer {
   return new KafkatsConsumer(options);
 }
 
-class KafkatsConsumer implements InputConsumer {
+class KafkatsConsumer implements TransactionalConsumer {
   readonly #options: KafkatsConsumerOptions;
   #group: GroupSession | undefined;
   #membership: GroupMembership | undefined;
@@ -96,6 +96,8 @@ class KafkatsConsumer implements InputConsumer {
   #heartbeat: NodeJS.Timeout | undefined;
   #loop: Promise<void> | undefined;
   #rotation = 0;
+  /** Rewinds under way: no fetch and no delivery until the positions are set again. */
+  #rewinding = 0;
 
   constructor(options: KafkatsConsumerOptions) {
     this.#options = options;
@@ -125,6 +127,39 @@ class KafkatsConsumer implements InputConsumer {
     }
     this.#loop = this.#run();
     void this.#deliver();
+  }
+
+  groupMetadata(): GroupMetadata {
+    if (this.#group === undefined) throw new Error('the consumer has not joined its group');
+    return this.#group.metadata;
+  }
+
+  async rewind(whileStopped: () => Promise<void>): Promise<void> {
+    this.#rewinding++;
+    try {
+      for (const state of this.#partitions.values()) this.#reset(state, state.doneAt);
+      await this.#settled();
+      await whileStopped();
+      // A rebalance under way reads the committed offsets when it assigns.
+      if (this.#phase !== 'running') return;
+      const states = [...this.#partitions.values()];
+      const byTopic = new Map<string, number[]>();
+      for (const { topic, partition } of states) byTopic.set(topic, [...(byTopic.get(topic) ?? []), partition]);
+      const positions = await this.#positions(byTopic);
+      for (const state of states) {
+        const key = `${state.topic}:${state.partition}`;
+        // Reassigned meanwhile: the new assignment set its own position.
+        if (this.#partitions.get(key) !== state) continue;
+        const at = positions.get(key) ?? 0n;
+        state.doneAt = at;
+        state.notBefore = 0;
+        this.#reset(state, at);
+      }
+    } finally {
+      this.#rewinding--;
+      this.#pump();
+      this.#wake?.();
+    }
   }
 
   async members(): Promise<MemberInfo[]> {
@@ -174,6 +209,7 @@ class KafkatsConsumer implements InputConsumer {
     this.#requestRejoin();
     await this.#loop;
     await this.#settled();
+    if (wasRunning) await this.#revoke();
     this.#stopHeartbeats();
     if (wasRunning) await this.#group?.leave().catch((error: unknown) => this.#options.logger.debug(`leaving the group failed: ${(error as Error).message}`));
     this.#phase = 'closed';
@@ -190,6 +226,7 @@ class KafkatsConsumer implements InputConsumer {
       for (const state of this.#partitions.values()) this.#reset(state, state.doneAt);
       // The batches in hand may still commit under this generation; then the group moves on.
       await this.#settled();
+      await this.#revoke();
       for (let attempt = 0; this.#phase === 'rebalancing'; attempt++) {
         try {
           const assignment = await this.#group!.join();
@@ -204,6 +241,11 @@ class KafkatsConsumer implements InputConsumer {
     }
   }
 
+  /** The handlers' last word under this generation; what fails there they have dealt with. */
+  async #revoke(): Promise<void> {
+    await this.#handlers?.onRevoke?.().catch((error: unknown) => this.#options.logger.debug(`revoking failed: ${(error as Error).message}`));
+  }
+
   #requestRejoin(): void {
     this.#rejoinWanted = true;
     this.#rejoinSignal?.();
@@ -215,18 +257,12 @@ class KafkatsConsumer implements InputConsumer {
     this.#partitions.clear();
     this.#lost = false;
     if (assignment.size > 0) await cluster.refreshMetadata([...assignment.keys()]);
-    const committed = await this.#group!.committed(assignment);
-    const missing = new Map<string, number[]>();
-    for (const [topic, partitions] of assignment) {
-      const list = partitions.filter((p) => !committed.has(`${topic}:${p}`));
-      if (list.length > 0) missing.set(topic, list);
-    }
-    const earliest = missing.size === 0 ? new Map<string, bigint>() : await listOffsets(cluster, missing, EARLIEST);
+    const positions = await this.#positions(assignment);
     if (this.#phase === 'closing') return;
     for (const [topic, partitions] of assignment) {
       for (const partition of partitions) {
         const key = `${topic}:${partition}`;
-        const at = committed.get(key) ?? earliest.get(key) ?? 0n;
+        const at = positions.get(key) ?? 0n;
         this.#partitions.set(key, {
           topic,
           partition,
@@ -245,6 +281,18 @@ class KafkatsConsumer implements InputConsumer {
     this.#startHeartbeats();
     this.#pump();
     this.#wake?.();
+  }
+
+  /** Where each partition reads from: the group's committed offset, else the beginning. */
+  async #positions(partitions: ReadonlyMap<string, readonly number[]>): Promise<Map<string, bigint>> {
+    const committed = await this.#group!.committed(partitions);
+    const missing = new Map<string, number[]>();
+    for (const [topic, list] of partitions) {
+      const absent = list.filter((p) => !committed.has(`${topic}:${p}`));
+      if (absent.length > 0) missing.set(topic, absent);
+    }
+    if (missing.size > 0) for (const [key, at] of await listOffsets(this.#options.cluster, missing, EARLIEST)) committed.set(key, at);
+    return committed;
   }
 
   #startHeartbeats(): void {
@@ -278,7 +326,7 @@ class KafkatsConsumer implements InputConsumer {
 
   /** Starts a fetch at every leader that has none in flight, for its partitions that want records. */
   #pump(): void {
-    if (this.#phase !== 'running') return;
+    if (this.#phase !== 'running' || this.#rewinding > 0) return;
     const metadata = this.#options.cluster.getMetadata();
     const now = Date.now();
     const byLeader = new Map<number, PartitionState[]>();
@@ -366,7 +414,8 @@ class KafkatsConsumer implements InputConsumer {
    */
   async #deliver(): Promise<void> {
     while (this.#phase !== 'closing' && this.#phase !== 'closed') {
-      const state = this.#phase === 'running' && this.#handling.size < this.#options.tasksAtOnce ? this.#next() : undefined;
+      const state =
+        this.#phase === 'running' && this.#rewinding === 0 && this.#handling.size < this.#options.tasksAtOnce ? this.#next() : undefined;
       if (state === undefined) {
         await new Promise<void>((resolve) => {
           this.#wake = resolve;
@@ -458,8 +507,9 @@ class KafkatsConsumer implements InputConsumer {
 
   async #commitPast(state: PartitionState, batch: FetchedBatch): Promise<void> {
     const offset = batch.lastOffset + 1n;
+    const passed = [{ topic: state.topic, partition: state.partition, offset: String(offset) }];
     try {
-      await this.commit([{ topic: state.topic, partition: state.partition, offset: String(offset) }]);
+      await (this.#handlers!.commitPast ?? ((offsets) => this.commit(offsets)))(passed);
       state.doneAt = offset;
     } catch (error) {
       this.#options.logger.debug(`${state.topic}-${state.partition}: committing past markers failed: ${(error as Error).message}`);

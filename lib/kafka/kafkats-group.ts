@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KafkaProtocolError, type Broker, type Cluster } from '@kafkats/client';
 import { retriable } from './kafkats-errors.ts';
-import type { GroupMembership, TopicPartitionOffset } from './client.ts';
+import type { GroupMembership, GroupMetadata, TopicPartitionOffset } from './client.ts';
 import { TASKS_PROTOCOL, assignedPartitions, planAssignments, subscriptionOf, type DescribedMember } from './task-protocol.ts';
 
 /**
@@ -33,6 +33,7 @@ const ERROR = {
   UNKNOWN_MEMBER_ID: 25,
   REBALANCE_IN_PROGRESS: 27,
   MEMBER_ID_REQUIRED: 79,
+  UNSTABLE_OFFSET_COMMIT: 88,
 } as const;
 
 const coordinatorMoved: ReadonlySet<number> = new Set([ERROR.COORDINATOR_LOAD_IN_PROGRESS, ERROR.COORDINATOR_NOT_AVAILABLE, ERROR.NOT_COORDINATOR]);
@@ -52,6 +53,11 @@ export class GroupSession {
 
   get generation(): number {
     return this.#generation;
+  }
+
+  /** Who this member is in the group now, for offsets sent with a transaction (KIP-447). */
+  get metadata(): GroupMetadata {
+    return { groupId: this.#options.groupId, generationId: this.#generation, memberId: this.#memberId };
   }
 
   /** Joins (or rejoins) the group and returns this member's partitions, by topic. */
@@ -170,7 +176,7 @@ export class GroupSession {
       const codes = [response.errorCode, ...response.topics.flatMap((t) => t.partitions.map((p) => p.errorCode))];
       const failed = codes.find((code) => code !== ERROR.NONE);
       if (failed !== undefined) {
-        if (!coordinatorMoved.has(failed) && failed !== 72 /* UNSTABLE_OFFSET_COMMIT */) throw new KafkaProtocolError(failed, `OffsetFetch ${groupId}`);
+        if (!coordinatorMoved.has(failed) && failed !== ERROR.UNSTABLE_OFFSET_COMMIT) throw new KafkaProtocolError(failed, `OffsetFetch ${groupId}`);
         this.#options.cluster.invalidateCoordinator('GROUP', groupId);
         await sleep(200);
         continue;

@@ -1,24 +1,7 @@
-import { Producer, type Cluster, type ConsumerGroupMetadata, type SendResult } from '@kafkats/client';
+import { Producer, type Cluster, type SendResult } from '@kafkats/client';
 import type { Logger } from '../runtime/logger.ts';
-import type { OutputRecord, ProducedOffset, TopicPartitionOffset } from './client.ts';
+import type { TransactionalProducer } from './client.ts';
 import { kafkatsRetries, layoutCache, leaderWatch, placed, sendRounds } from './kafkats-producer.ts';
-
-/** A producer whose sends, and the input offsets they came from, count all together or not at all. */
-export interface TransactionalProducer {
-  /** Opens a transaction; one at a time. */
-  begin(): Promise<void>;
-  /** As OutputProducer.send, inside the open transaction: read_committed readers see the records only once it commits. */
-  send(records: ReadonlyMap<string, readonly OutputRecord[]>): Promise<ProducedOffset[]>;
-  /**
-   * Commits `offsets` for the group with the transaction (KIP-447): the group's coordinator
-   * refuses them when `group`'s generation is no longer current, so a member that lost its
-   * partitions to a rebalance cannot commit over the one that has them now.
-   */
-  sendOffsets(offsets: readonly TopicPartitionOffset[], group: ConsumerGroupMetadata): Promise<void>;
-  commit(): Promise<void>;
-  abort(): Promise<void>;
-  close(): Promise<void>;
-}
 
 /** What kafkats hands its transaction callback; its type is not exported. */
 type ProducerTransaction = Parameters<Parameters<Producer['transaction']>[0]>[0];
@@ -35,11 +18,20 @@ interface Open {
  * kafkats runs a transaction as a callback, committed when it resolves and aborted when it
  * throws. The runtime opens and ends transactions from the outside, so the callback is held open
  * until `commit` or `abort` settles it. kafkats aborts on its own a transaction open for longer
- * than its timeout (60 s); `commit` then rejects.
+ * than `timeoutMs`, as the broker does; `commit` then rejects.
  */
-export async function openKafkatsTransactionalProducer(cluster: Cluster, transactionalId: string, logger: Logger): Promise<TransactionalProducer> {
+export async function openKafkatsTransactionalProducer(
+  cluster: Cluster,
+  transactionalId: string,
+  logger: Logger,
+  timeoutMs = 60_000,
+): Promise<TransactionalProducer> {
   const layouts = layoutCache(cluster);
-  const producer = new Producer(cluster, { transactionalId, acks: 'all', lingerMs: 0, ...kafkatsRetries });
+  const producer = new Producer(cluster, { transactionalId, transactionTimeoutMs: timeoutMs, acks: 'all', lingerMs: 0, ...kafkatsRetries });
+  // kafkats initializes on the first transaction; now, so an earlier producer with this id (the
+  // process before a crash) is fenced and its open transaction aborted before anything reads
+  // past it. The method is private in kafkats's types only.
+  await (producer as unknown as { ensureInitialized(): Promise<void> }).ensureInitialized();
   let open: Open | undefined;
   const current = (): Open => {
     if (open === undefined) throw new Error(`no transaction is open on ${transactionalId}`);
@@ -79,7 +71,7 @@ export async function openKafkatsTransactionalProducer(cluster: Cluster, transac
     },
     async sendOffsets(offsets, group) {
       await current().tx.sendOffsets({
-        consumerGroupMetadata: group,
+        consumerGroupMetadata: { ...group, groupInstanceId: null },
         offsets: offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset: BigInt(offset) })),
       });
     },

@@ -1,7 +1,10 @@
 import { StreamrunError } from '../errors/streamrun-error.ts';
 import type { InputBatch, TopicPartitionOffset } from '../kafka/client.ts';
 import type { CommitStep } from './commit.ts';
-import { settleFailure, type FailureHandling, type Settled } from './failures.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isRetriable, retryDelay } from '../errors/policy.ts';
+import { giveUp, settleFailure, type FailureHandling, type Settled } from './failures.ts';
+import type { IsolatedRecords } from './isolated-records.ts';
 import type { RunnerStats } from './stats.ts';
 import type { Task } from './task.ts';
 
@@ -28,6 +31,8 @@ export interface BatchWork {
   readonly handling: FailureHandling;
   /** A record failed for good under `onExhausted: 'fail'`: the runner stops. */
   onFatal(error: StreamrunError): void;
+  /** Exactly-once: records that threw are tried alone, on fresh state (see isolated-records.ts). */
+  readonly isolated?: IsolatedRecords | undefined;
 }
 
 /**
@@ -45,18 +50,53 @@ export async function processBatch(task: Task, batch: InputBatch, lane: WorkLane
       // committing at once would lose each other's counts.
       produced = await commitStep.commit(task, lane);
     } catch (error) {
-      task.discardPending();
+      commitStep.discard(task);
       throw error;
     }
     stats.produced += produced;
     stats.commits++;
     if (through >= 0) lane.resolve(records[through]!.offset);
   };
+  const isolated = work.isolated;
   let index = 0;
   while (index < records.length && lane.live()) {
     const from = index;
-    index = task.process(batch, from, work.maxBufferedOutputs);
+    const alone = isolated?.at(batch, from);
+    if (alone?.index === from) {
+      // Everything before it is committed or in the open transaction: nothing of it is pending.
+      const policy = handling.policyFor(alone.error.context.node);
+      if (alone.attempts > policy.retries || !isRetriable(policy, alone.error)) {
+        isolated!.clear(batch.topic, batch.partition);
+        stats.consumed++;
+        const source = { topic: batch.topic, partition: batch.partition, record: records[from]! };
+        if (giveUp(task, { error: alone.error, source }, alone.attempts, handling) === 'fatal') {
+          work.onFatal(alone.error);
+          return;
+        }
+        task.markDone(batch, from);
+        index++;
+        await commit(from);
+        continue;
+      }
+      await sleep(retryDelay(policy, alone.attempts - 1), undefined, { signal: lane.signal }).catch(() => {});
+      if (!lane.live()) return;
+      stats.retries++;
+    }
+    const end = alone === undefined ? records.length : alone.index === from ? from + 1 : alone.index;
+    index = task.process(batch, from, work.maxBufferedOutputs, end);
     stats.consumed += index - from;
+    if (isolated !== undefined) {
+      const threw = task.takeFailure();
+      if (threw !== undefined) {
+        // What the record did before it threw cannot be taken back: the task starts afresh and
+        // the record comes again alone (see isolated-records.ts).
+        stats.consumed++;
+        isolated.failed(batch.topic, batch.partition, records[threw.index]!.offset, threw.error);
+        commitStep.discard(task);
+        return;
+      }
+      if (alone !== undefined && index > alone.index) isolated.clear(batch.topic, batch.partition);
+    }
     // Enrich results of earlier records go first, then the record that threw, if one did.
     let settled: Settled = await task.drain(settle);
     const failure = task.takeFailure();
@@ -85,15 +125,15 @@ export async function processBatch(task: Task, batch: InputBatch, lane: WorkLane
       }
     }
     if (settled === 'done') settled = await task.flushSinks(settle);
-    if (settled === 'aborted' || !lane.live()) {
+    if (settled === 'aborted' || (!lane.live() && !commitStep.commitsWhenStopped)) {
       // Given up for now: the records come again from the last committed offset.
-      task.discardPending();
+      commitStep.discard(task);
       return;
     }
     if (settled === 'fatal') {
       // A deferred call failed for good: the chunk's positions already cover its record, so
       // nothing of the chunk is committed; the next start reads it again.
-      task.discardPending();
+      commitStep.discard(task);
       work.onFatal(failure?.error ?? new StreamrunError('PROCESSING', 'a record failed for good'));
       return;
     }
@@ -102,6 +142,7 @@ export async function processBatch(task: Task, batch: InputBatch, lane: WorkLane
       work.onFatal(failure!.error);
       return;
     }
+    if (!lane.live()) return;
     await lane.heartbeat();
   }
 }

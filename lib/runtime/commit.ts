@@ -3,12 +3,19 @@ import type { OutputProducer, TopicPartitionOffset } from '../kafka/client.ts';
 import type { Task } from './task.ts';
 
 /**
- * The one step that makes a task's progress durable. Exactly-once will wrap the same two moves
- * (outputs, then input offsets) in a transaction; nothing else in the runtime commits.
+ * The one step that makes a task's progress durable: at-least-once here, exactly-once in
+ * exactly-once.ts (the same moves inside a transaction). Nothing else in the runtime commits.
  */
 export interface CommitStep {
   /** Returns how many outputs the broker acknowledged. */
   commit(task: Task, offsets: OffsetCommitter): Promise<number>;
+  /** Forgets what the task did since its last commit: its records come again. */
+  discard(task: Task): void;
+  /**
+   * Whether a batch told to stop (a rebalance, a stop) still commits what it finished: under
+   * exactly-once the group refuses the transaction's offsets if the partition moved on, so it may.
+   */
+  readonly commitsWhenStopped: boolean;
 }
 
 /** Where the input offsets go: the consumer group, through the batch or the consumer. */
@@ -23,6 +30,8 @@ export interface OffsetCommitter {
  */
 export function atLeastOnce(producer: OutputProducer): CommitStep {
   return {
+    commitsWhenStopped: false,
+    discard: (task) => task.discardPending(),
     async commit(task, offsets) {
       const produced = task.outputs.size;
       task.stageChangelog();
@@ -30,7 +39,8 @@ export function atLeastOnce(producer: OutputProducer): CommitStep {
       task.outputs.clear();
       const positions = task.takePositions();
       try {
-        await task.flushStores(acks, positions);
+        task.acknowledge(acks, positions);
+        await task.flushStores();
       } catch (error) {
         // Only the local copy failed (a full disk): the changelog already holds these writes,
         // so the offsets may go, and a restart restoring from it counts no record twice.

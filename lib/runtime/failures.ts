@@ -70,7 +70,18 @@ export async function settleFailure(task: Task, failed: Failed, handling: Failur
   stats.retries += Math.max(0, attempts - 1);
   if (signal.aborted) return 'aborted';
   if (outcome.error === undefined) return 'done';
-  const error = outcome.error;
+  return giveUp(task, { ...failed, error: outcome.error }, attempts, handling);
+}
+
+/**
+ * What the policy does with work that failed for good: its records are dead-lettered (beside
+ * the task's outputs, so acknowledged before their offsets are committed) or skipped, or the
+ * runner stops ('fatal').
+ */
+export function giveUp(task: Task, failed: Pick<Failed, 'error' | 'source' | 'sources'>, attempts: number, handling: FailureHandling): Settled {
+  const { stats, logger } = handling;
+  const error = failed.error;
+  const policy = handling.policyFor(error.context.node);
   if (error.code === 'DESERIALIZATION') stats.deserializationErrors++;
   else stats.processingErrors++;
   const fields = { code: error.code, attempts, ...error.context };

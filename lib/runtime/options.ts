@@ -17,6 +17,15 @@ export interface RunnerOptions {
    * experimental). Default: `STREAMRUN_CLIENT`, else `kafkajs`; the README says why.
    */
   client?: ClientName;
+  /**
+   * `at-least-once` (default): every record's effects are committed, some twice after a crash.
+   * `exactly-once`: outputs, store changes and input offsets commit together in Kafka
+   * transactions, so read_committed readers see each effect once; needs the kafkats client
+   * (chosen when `client` is not given). The README's Guarantees section says what it costs.
+   */
+  processing?: Processing;
+  /** Exactly-once: a transaction commits at the first chunk boundary once this long went by. Default 100 ms. */
+  commitIntervalMs?: number;
   /** Where local state lives. Default: `./.streamrun-state`. */
   stateDir?: string;
   /** Partitions for a source topic that does not exist yet and is created. Default 1. */
@@ -73,6 +82,8 @@ export interface ResolvedRunnerOptions {
   readonly brokers: readonly string[];
   readonly appId: string;
   readonly client: ClientName;
+  readonly processing: Processing;
+  readonly commitIntervalMs: number;
   readonly stateDir: string;
   readonly sourcePartitions: number;
   readonly maxBufferedOutputs: number;
@@ -92,14 +103,20 @@ export interface ResolvedRunnerOptions {
 
 export const defaultBrokers = '127.0.0.1:9092';
 
+export const processingModes = ['at-least-once', 'exactly-once'] as const;
+export type Processing = (typeof processingModes)[number];
+
 /** Validates once, at the public boundary, so nothing deeper checks again. */
 export function resolveRunnerOptions(options: RunnerOptions, topologyAppId: string): ResolvedRunnerOptions {
   const brokers = parseBrokers(options.brokers ?? process.env['KAFKA_BROKERS'] ?? defaultBrokers);
   const appId = options.appId === undefined ? topologyAppId : checkAppId(options.appId);
+  const processing = processingMode(options.processing ?? 'at-least-once');
   return {
     brokers,
     appId,
-    client: resolveClient(options.client),
+    client: resolveClient(options.client, processing),
+    processing,
+    commitIntervalMs: positiveInteger('commitIntervalMs', options.commitIntervalMs ?? 100),
     errors: resolveErrorPolicy(options.errors ?? {}, appId),
     stateDir: resolve(options.stateDir ?? '.streamrun-state'),
     sourcePartitions: positiveInteger('sourcePartitions', options.sourcePartitions ?? 1),
@@ -118,12 +135,26 @@ export function resolveRunnerOptions(options: RunnerOptions, topologyAppId: stri
   };
 }
 
-/** The client asked for, else `STREAMRUN_CLIENT`, else KafkaJS. */
-export function resolveClient(asked: string | undefined): ClientName {
-  const value = asked ?? process.env['STREAMRUN_CLIENT'] ?? 'kafkajs';
+/**
+ * The client asked for, else `STREAMRUN_CLIENT`, else KafkaJS. Exactly-once runs on kafkats
+ * unless asked otherwise, whatever the environment says: KafkaJS cannot do it.
+ */
+export function resolveClient(asked: string | undefined, processing: Processing = 'at-least-once'): ClientName {
+  const value = asked ?? (processing === 'exactly-once' ? 'kafkats' : (process.env['STREAMRUN_CLIENT'] ?? 'kafkajs'));
   const known: readonly string[] = clientNames;
   if (!known.includes(value)) throw invalid(`client: expected ${clientNames.join(' or ')}, got "${value}"`);
+  if (processing === 'exactly-once' && value === 'kafkajs') {
+    throw invalid(
+      'processing: exactly-once needs the kafkats client: KafkaJS cannot send offsets with the group generation (KIP-447); use client kafkats (--client kafkats) or at-least-once',
+    );
+  }
   return value as ClientName;
+}
+
+function processingMode(value: string): Processing {
+  const known: readonly string[] = processingModes;
+  if (!known.includes(value)) throw invalid(`processing: expected ${processingModes.join(' or ')}, got "${value}"`);
+  return value as Processing;
 }
 
 /** Splits and checks a `host:port[,host:port]` list (or an array of them). */

@@ -17,8 +17,12 @@ import type {
   MemberInfo,
   OutputProducer,
   StreamClient,
+  TransactionalConsumer,
 } from '../kafka/client.ts';
 import { atLeastOnce, type CommitStep } from './commit.ts';
+import { ExactlyOnce, isRolledBack } from './exactly-once.ts';
+import { IsolatedRecords } from './isolated-records.ts';
+import { claimProcessIdentity, type ProcessIdentity } from '../state/process-id.ts';
 import { createStreamClient } from '../kafka/stream-client.ts';
 import { resolveRunnerOptions, type ResolvedRunnerOptions, type RunnerOptions } from './options.ts';
 import { emptyStats, type RunnerStats } from './stats.ts';
@@ -99,6 +103,12 @@ export class Runner {
   #members: readonly MemberInfo[] = [];
   #producer: OutputProducer | undefined;
   #commitStep: CommitStep | undefined;
+  /** Exactly-once: the transactions, the claim on the state dir behind their id, the records tried alone. */
+  #exactlyOnce: ExactlyOnce | undefined;
+  #identity: ProcessIdentity | undefined;
+  #isolated: IsolatedRecords | undefined;
+  /** Bumped by each rollback: a batch begun before it may not go on. */
+  #rollbacks = 0;
   #stopping: Promise<void> | undefined;
   /** Set once the consumer joined its group: until then `/health` says 'starting'. */
   #joined = false;
@@ -168,27 +178,31 @@ export class Runner {
       const changelogs = [...new Set(subs.flatMap((sub) => specsOf(sub).map((s) => s.changelog)))];
       if (changelogs.length > 0) this.#reader = await step('start the changelog reader', () => client.changelogReader(changelogs));
       this.#warnUnnamedStores(subs);
-      this.#producer = await step('connect the producer', () => client.producer());
+      this.#commitStep = await this.#openCommitStep(step);
       if (this.#options.setup !== undefined) {
         const { appId, brokers, stateDir } = this.#options;
         this.#setup = setupRun(client, step, { appId, brokers, stateDir, logger }, this.#options.publishTimeoutMs);
         await this.#options.setup(this.#setup.context);
       }
-      this.#commitStep = atLeastOnce(this.#producer);
       // Ingest and queries need the producer and the setup's services, not the group: serve them
       // while the join waits (after a crash, for the dead member's session to run out).
       if (this.#options.port !== undefined) await this.#startServer(this.#options.port);
       // Each try is a new consumer (one that failed to join has left), set before it starts:
       // its first batches may come before `start` resolves.
       await step(`join group ${this.appId}`, () => {
-        this.#consumer = client.consumer(this.appId, {
-          subtopologyOf: (topic) => this.#subtopologyOfTopic.get(topic)?.id,
+        const membership = {
+          subtopologyOf: (topic: string) => this.#subtopologyOfTopic.get(topic)?.id,
           self: () => ({ endpoint: this.#endpoint(), tasks: this.tasks() }),
-        });
+        };
+        const exactlyOnce = this.#exactlyOnce;
+        this.#consumer = exactlyOnce === undefined ? client.consumer(this.appId, membership) : client.transactions!.consumer(this.appId, membership);
         return this.#consumer.start([...this.#subtopologyOfTopic.keys()], {
           onBatch: (batch, control) => this.#onBatch(batch, control),
           onAssignment: (assignment) => this.#onAssignment(assignment),
           onCrash: (error, restarting) => this.#onCrash(error, restarting),
+          ...(exactlyOnce === undefined
+            ? {}
+            : { onRevoke: () => exactlyOnce.onRevoke(), commitPast: (offsets) => exactlyOnce.commitPast(offsets) }),
         });
       });
       this.#joined = true;
@@ -200,6 +214,52 @@ export class Runner {
       brokers: this.#options.brokers,
       stateDir: this.#options.stateDir,
       ...(this.#server ? { http: this.#server.url } : {}),
+    });
+  }
+
+  /**
+   * At-least-once: one idempotent producer. Exactly-once: one transactional producer whose id
+   * stays the same across restarts of this state dir (see process-id.ts), Kafka Streams' EOS v2.
+   */
+  async #openCommitStep(step: ReturnType<typeof startupRetry>): Promise<CommitStep> {
+    const client = this.#client;
+    if (this.#options.processing === 'at-least-once') {
+      this.#producer = await step('connect the producer', () => client.producer());
+      return atLeastOnce(this.#producer);
+    }
+    const transactions = client.transactions;
+    if (transactions === undefined) {
+      throw new StreamrunError('INVALID_OPTIONS', `processing: exactly-once needs a client with KIP-447 transactions; ${this.#options.client} has none`);
+    }
+    this.#identity = await claimProcessIdentity(this.#options.stateDir, this.appId);
+    const transactionalId = `${this.appId}-${this.#identity.id}`;
+    this.#isolated = new IsolatedRecords();
+    this.#exactlyOnce = await step('open the transactional producer', () =>
+      ExactlyOnce.open({
+        // Kafka Streams' default under exactly-once: what a crash leaves open blocks readers this long at most.
+        open: () => transactions.producer(transactionalId, 10_000),
+        group: () => (this.#consumer as TransactionalConsumer).groupMetadata(),
+        intervalMs: this.#options.commitIntervalMs,
+        rollBack: () => this.#rollBack(),
+        current: (task) => this.#ready.get(task.id) === task,
+        fatal: (error) => this.#stopFor(error instanceof StreamrunError ? error : new StreamrunError('STATE_DIR', error.message, { cause: error })),
+        stats: this.#stats,
+        logger: this.#options.logger,
+      }),
+    );
+    return this.#exactlyOnce;
+  }
+
+  /**
+   * After an aborted transaction: no batch goes on, every task closes (its state goes back to
+   * what its stores and changelogs hold, the last commit) and reopens with its next batch, which
+   * comes from the group's committed offsets.
+   */
+  async #rollBack(): Promise<void> {
+    this.#rollbacks++;
+    await (this.#consumer as TransactionalConsumer | undefined)?.rewind(async () => {
+      await Promise.all([...this.#parked.keys()].map((id) => this.#unpark(id)));
+      await Promise.all([...this.#tasks.keys()].map((id) => this.#closeTask(id)));
     });
   }
 
@@ -343,8 +403,10 @@ export class Runner {
     await Promise.all(tasks.map((id) => this.#closeTask(id)));
     await this.#reader?.close();
     await this.#producer?.close();
+    await this.#exactlyOnce?.close().catch((error: unknown) => this.#options.logger.warn(`closing the transactional producer failed: ${(error as Error).message}`));
     await this.#setup?.close();
     await this.#client.close();
+    await this.#identity?.release();
   }
 
   /** The dead-letter topic of a node: its own policy's, else the runner's (late records go there too). */
@@ -376,13 +438,18 @@ export class Runner {
     const parking = new Promise<true>((resolve) => (onPark = () => resolve(true)));
     const progress = `${batch.topic}-${batch.partition}`;
     this.#lastMoved.set(progress, Date.now());
+    const rollbacks = this.#rollbacks;
     const lane: WorkLane = {
       commit: async (offsets) => {
         await (parked ? this.#consumer!.commit(offsets) : control.commit(offsets));
         this.#lastMoved.set(progress, Date.now());
       },
-      resolve: (offset) => (parked ? (next = (BigInt(offset) + 1n).toString()) : control.resolveOffset(offset)),
-      live: () => !abort.signal.aborted && (parked || (control.isRunning() && !control.isStale())),
+      resolve: (offset) => {
+        this.#lastMoved.set(progress, Date.now());
+        if (parked) next = (BigInt(offset) + 1n).toString();
+        else control.resolveOffset(offset);
+      },
+      live: () => !abort.signal.aborted && rollbacks === this.#rollbacks && (parked || (control.isRunning() && !control.isStale())),
       heartbeat: () => (parked ? Promise.resolve() : control.heartbeat()),
       signal: abort.signal,
     };
@@ -397,11 +464,17 @@ export class Runner {
       stats: this.#stats,
       handling,
       onFatal,
-    }).catch((error: unknown) => {
-      // The stores cannot be written: trying the batch again would fail the same way.
-      if (!isStateDirError(error)) throw error;
-      onFatal(error);
-    });
+      isolated: this.#isolated,
+    })
+      .catch((error: unknown) => {
+        // Its transaction aborted: the rollback reads the batch again (exactly-once.ts said why).
+        if (isRolledBack(error)) return;
+        // The stores cannot be written: trying the batch again would fail the same way.
+        if (!isStateDirError(error)) throw error;
+        onFatal(error);
+      })
+      // Work was thrown away (exactly-once): the task opens afresh before its next record.
+      .finally(() => (task.dirty && this.#ready.get(task.id) === task ? this.#closeTask(task.id) : undefined));
     void work.catch(() => {}).finally(() => this.#lastMoved.delete(progress));
     const outcome = await this.#withHeartbeats(control, Promise.race([work.then(() => false as const), parking]));
     if (!outcome) return;

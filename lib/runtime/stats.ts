@@ -20,8 +20,12 @@ export interface RunnerStats {
   lateRecords: number;
   /** Changelog records read back into state stores. */
   restoredRecords: number;
+  /** Transactions committed (exactly-once). */
+  transactions: number;
+  /** Transactions aborted, each rolling every task back to its last commit (exactly-once). */
+  aborts: number;
 }
 
 export function emptyStats(): RunnerStats {
-  return { consumed: 0, produced: 0, commits: 0, deserializationErrors: 0, processingErrors: 0, retries: 0, pauses: 0, deadLettered: 0, restoredRecords: 0, lateRecords: 0 };
+  return { consumed: 0, produced: 0, commits: 0, deserializationErrors: 0, processingErrors: 0, retries: 0, pauses: 0, deadLettered: 0, restoredRecords: 0, lateRecords: 0, transactions: 0, aborts: 0 };
 }

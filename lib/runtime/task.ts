@@ -130,12 +130,12 @@ export class Task {
   }
 
   /**
-   * Runs records `from` onwards synchronously until the batch ends, `maxOutputs` outputs are
-   * waiting, `maxPassMs` went by or a record throws, and returns the index after the last record
-   * it finished. A record that threw is left to `takeFailure()`: the runner retries or
-   * dead-letters it.
+   * Runs records `from` onwards synchronously until `end` (default: the batch's end),
+   * `maxOutputs` outputs are waiting, `maxPassMs` went by or a record throws, and returns the
+   * index after the last record it finished. A record that threw is left to `takeFailure()`: the
+   * runner retries or dead-letters it.
    */
-  process(batch: InputBatch, from: number, maxOutputs: number): number {
+  process(batch: InputBatch, from: number, maxOutputs: number, end = batch.records.length): number {
     const processor = this.#processor(batch.topic);
     const records = batch.records;
     const context = this.#context;
@@ -143,7 +143,7 @@ export class Task {
     let index = from;
     if (from === 0) this.#progress.begin(batch.topic);
     while (
-      index < records.length &&
+      index < end &&
       this.outputs.size + this.#sinkItems < maxOutputs &&
       this.#deferred.length < this.#maxInFlight
     ) {
@@ -283,10 +283,22 @@ export class Task {
     }
   }
 
-  /** Once the outputs are acknowledged: the stores' writes go to disk, then their checkpoints. */
-  async flushStores(acks: readonly ProducedOffset[], positions: readonly TopicPartitionOffset[]): Promise<void> {
-    await this.#stores?.flush(acks, positions);
+  /** The outputs were acknowledged: the stores note where their checkpoints go once committed. */
+  acknowledge(acks: readonly ProducedOffset[], positions: readonly TopicPartitionOffset[]): void {
+    this.#stores?.acknowledge(acks, positions);
   }
+
+  /** Once what was acknowledged is committed: the stores' writes go to disk, then their checkpoints. */
+  async flushStores(): Promise<void> {
+    await this.#stores?.flush();
+  }
+
+  /**
+   * Set under exactly-once when work was discarded: what the graph keeps in memory (open
+   * windows, join indexes, stream time) holds records that will come again, so the runner
+   * closes the task and opens it afresh from its stores before it takes another record.
+   */
+  dirty = false;
 
   /** Forgets outputs, store writes and positions that could not be committed: their records come again. */
   discardPending(): void {

@@ -18,8 +18,10 @@ export interface StoreChange {
 }
 
 /**
- * A KeyValueStore on LevelDB (classic-level). Writes wait in memory until `flush()`, which
- * writes them in one batch; `changes()` hands the same writes to the changelog first.
+ * A KeyValueStore on LevelDB (classic-level). Writes wait in memory: `changes()` hands them to
+ * the changelog and keeps them as staged until `flush()` writes what was staged in one batch.
+ * Under exactly-once several stagings may go by before the transaction holding them commits
+ * and they are flushed; reads see the newest write of a key, pending, staged or on disk.
  */
 export class LevelKeyValueStore<K, V> implements KeyValueStore<K, V> {
   readonly name: string;
@@ -27,6 +29,8 @@ export class LevelKeyValueStore<K, V> implements KeyValueStore<K, V> {
   readonly #serdes: { readonly key: Serde<K>; readonly value: Serde<V> };
   /** By the key's bytes read as latin1: a string that maps one-to-one onto the bytes. */
   readonly #pending = new Map<string, Pending<V>>();
+  /** Handed to the changelog, not yet on disk: by the key's bytes, as `#pending`. */
+  readonly #staged = new Map<string, Pending<V>>();
 
   private constructor(name: string, db: ClassicLevel<Buffer, Buffer>, serdes: { key: Serde<K>; value: Serde<V> }) {
     this.name = name;
@@ -46,7 +50,8 @@ export class LevelKeyValueStore<K, V> implements KeyValueStore<K, V> {
 
   get(key: K): V | undefined {
     const bytes = this.#serdes.key.serialize(key);
-    const pending = this.#pending.get(bytes.toString('latin1'));
+    const id = bytes.toString('latin1');
+    const pending = this.#pending.get(id) ?? this.#staged.get(id);
     if (pending !== undefined) return pending.value;
     const stored = this.#db.getSync(bytes);
     return stored === undefined ? undefined : this.#serdes.value.deserialize(stored);
@@ -73,25 +78,32 @@ export class LevelKeyValueStore<K, V> implements KeyValueStore<K, V> {
     }
   }
 
-  /** The writes not yet flushed, one per key (the latest), for the changelog. */
+  /** The writes since the last call, one per key (the latest), for the changelog: from now on staged. */
   changes(): StoreChange[] {
-    return [...this.#pending.values()].map((p) => ({ key: p.key, value: p.bytes }));
+    const changes: StoreChange[] = [];
+    for (const [id, p] of this.#pending) {
+      changes.push({ key: p.key, value: p.bytes });
+      this.#staged.set(id, p);
+    }
+    this.#pending.clear();
+    return changes;
   }
 
+  /** Writes not on disk yet, pending or staged. */
   get pendingCount(): number {
-    return this.#pending.size;
+    return this.#pending.size + this.#staged.size;
   }
 
-  /** Writes the pending changes to disk in one batch. */
+  /** Writes what was staged to disk in one batch. */
   async flush(): Promise<void> {
-    if (this.#pending.size === 0) return;
+    if (this.#staged.size === 0) return;
     const batch = this.#db.batch();
-    for (const p of this.#pending.values()) {
+    for (const p of this.#staged.values()) {
       if (p.bytes === null) batch.del(p.key);
       else batch.put(p.key, p.bytes);
     }
     await batch.write();
-    this.#pending.clear();
+    this.#staged.clear();
   }
 
   /** Applies changelog records as they are: the changelog holds whole values, not deltas. */
@@ -105,9 +117,10 @@ export class LevelKeyValueStore<K, V> implements KeyValueStore<K, V> {
     await batch.write();
   }
 
-  /** Forgets pending writes that could not be committed: their records come again. */
+  /** Forgets pending and staged writes that could not be committed: their records come again. */
   discardPending(): void {
     this.#pending.clear();
+    this.#staged.clear();
   }
 
   close(): Promise<void> {

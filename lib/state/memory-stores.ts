@@ -36,6 +36,8 @@ export class MemoryStores extends StoresByName<MemoryKeyValueStore<unknown, unkn
     }
   }
 
+  acknowledge(): void {}
+
   async flush(): Promise<void> {
     for (const { store } of this.stores.values()) store.flush();
   }

@@ -19,8 +19,13 @@ export interface StateStores {
   names(): string[];
   /** Puts every pending write into the outputs, bound for the task's changelog partition. */
   stageChangelog(outputs: OutputBuffer): void;
-  /** Once the outputs are acknowledged: the pending writes become the stores' state. */
-  flush(acks: readonly ProducedOffset[], positions: readonly TopicPartitionOffset[]): Promise<void>;
+  /**
+   * The broker acknowledged what `stageChangelog` staged (`acks`), and `positions` are the input
+   * offsets that go with it: noted for the checkpoints the next `flush` writes.
+   */
+  acknowledge(acks: readonly ProducedOffset[], positions: readonly TopicPartitionOffset[]): void;
+  /** Once what was acknowledged is committed: the staged writes become the stores' state on disk. */
+  flush(): Promise<void>;
   /** Forgets pending writes that could not be committed: their records come again. */
   discardPending(): void;
   close(): Promise<void>;

@@ -8,6 +8,7 @@ import { stageChanges } from './changelog.ts';
 import { readCheckpoint, writeCheckpoint } from './checkpoint.ts';
 import { LevelKeyValueStore } from './level-store.ts';
 import { writingState } from './state-dir.ts';
+import { crashPoint } from '../runtime/crash-points.ts';
 import { keysOf, StoresByName, type NamedStore, type StateStores } from './state-stores.ts';
 import { WindowState, type Timestamped, type WindowKey } from './window-store.ts';
 
@@ -53,8 +54,10 @@ interface OpenStore extends NamedStore<LevelKeyValueStore<unknown, unknown>> {
   readonly checkpointPath: string;
   /** The changelog offset up to which the store's files hold the changelog. */
   checkpoint: bigint;
-  /** Changelog records handed to the outputs since the last flush. */
+  /** Changelog records handed to the outputs since the last acknowledgement. */
   staged: number;
+  /** Where the checkpoint moves on the next flush: past the last acknowledged changelog record. */
+  next: bigint | undefined;
 }
 
 /**
@@ -63,6 +66,7 @@ interface OpenStore extends NamedStore<LevelKeyValueStore<unknown, unknown>> {
  */
 export class TaskStores extends StoresByName<LevelKeyValueStore<unknown, unknown>, OpenStore> implements StateStores {
   readonly #directory: string;
+  #closed = false;
 
   private constructor(partition: number, stores: Map<string, OpenStore>, directory: string) {
     super(partition, stores);
@@ -82,34 +86,42 @@ export class TaskStores extends StoresByName<LevelKeyValueStore<unknown, unknown
 
   stageChangelog(outputs: OutputBuffer): void {
     for (const open of this.stores.values()) {
+      const changes = open.store.changes();
+      // A table read from a topic has that topic for changelog: its writes are staged for disk only.
       if (open.spec.sourceTopic) continue;
-      const staged = stageChanges(outputs, open.spec.changelog, this.partition, open.store.changes());
+      const staged = stageChanges(outputs, open.spec.changelog, this.partition, changes);
       if (staged > 0) open.staged = staged;
     }
   }
 
-  /**
-   * After the broker acknowledged the changelog records: writes them to disk, then the
-   * checkpoint. `positions` are the input offsets about to be committed (a source-topic
-   * table's checkpoint). A write that fails rejects with STATE_DIR.
-   */
-  async flush(acks: readonly ProducedOffset[], positions: readonly TopicPartitionOffset[]): Promise<void> {
+  acknowledge(acks: readonly ProducedOffset[], positions: readonly TopicPartitionOffset[]): void {
     for (const open of this.stores.values()) {
-      let checkpoint: bigint;
       if (open.spec.sourceTopic) {
         const position = positions.find((p) => p.topic === open.spec.changelog);
-        if (position === undefined) continue;
-        checkpoint = BigInt(position.offset);
-      } else {
-        if (open.staged === 0) continue;
-        const ack = acks.find((a) => a.topic === open.spec.changelog && a.partition === this.partition);
-        if (ack === undefined) throw new Error(`no acknowledgement for ${open.spec.changelog}[${this.partition}]`);
-        checkpoint = BigInt(ack.baseOffset) + BigInt(open.staged);
+        if (position !== undefined) open.next = BigInt(position.offset);
+        continue;
       }
+      if (open.staged === 0) continue;
+      const ack = acks.find((a) => a.topic === open.spec.changelog && a.partition === this.partition);
+      if (ack === undefined) throw new Error(`no acknowledgement for ${open.spec.changelog}[${this.partition}]`);
+      open.next = BigInt(ack.baseOffset) + BigInt(open.staged);
+      open.staged = 0;
+    }
+  }
+
+  /**
+   * Once the acknowledged writes are committed: writes them to disk, then the checkpoint, so a
+   * checkpoint never claims what the files lack. A write that fails rejects with STATE_DIR.
+   */
+  async flush(): Promise<void> {
+    if (this.#closed) return;
+    for (const open of this.stores.values()) {
+      const checkpoint = open.next;
+      if (checkpoint === undefined) continue;
       await writingState(this.#directory, async () => {
         await open.store.flush();
         open.checkpoint = checkpoint;
-        open.staged = 0;
+        open.next = undefined;
         await writeCheckpoint(open.checkpointPath, checkpoint.toString());
       });
     }
@@ -119,11 +131,17 @@ export class TaskStores extends StoresByName<LevelKeyValueStore<unknown, unknown
     for (const open of this.stores.values()) {
       open.store.discardPending();
       open.staged = 0;
+      open.next = undefined;
     }
   }
 
-  /** Between batches nothing is pending: the checkpoints on disk are current. */
+  /**
+   * Between batches nothing is pending under at-least-once. Under exactly-once writes staged for
+   * a transaction still open are dropped: the checkpoint stays behind them, and once the
+   * transaction commits a reopened store restores them from the changelog.
+   */
   async close(): Promise<void> {
+    this.#closed = true;
     await Promise.all([...this.stores.values()].map((open) => open.store.close()));
   }
 }
@@ -151,6 +169,7 @@ async function openAndRestore(spec: StoreSpec, options: TaskStoresOptions): Prom
     await options.reader.read(spec.changelog, options.partition, from, offsets.high, async (records) => {
       await local(() => store.apply(records));
       restored += records.length;
+      crashPoint('during-restore');
     });
     const ms = Date.now() - started;
     options.onRestored(restored);
@@ -167,7 +186,7 @@ async function openAndRestore(spec: StoreSpec, options: TaskStoresOptions): Prom
         ? undefined
         : await WindowState.load(store as unknown as LevelKeyValueStore<WindowKey, Timestamped>, spec.window);
     const keys = spec.indexed ? await keysOf(store) : undefined;
-    return { spec, store, checkpointPath, checkpoint: BigInt(offsets.high), staged: 0, windows, keys };
+    return { spec, store, checkpointPath, checkpoint: BigInt(offsets.high), staged: 0, next: undefined, windows, keys };
   } catch (error) {
     await store.close();
     throw error;

@@ -127,7 +127,8 @@ export class TaskHarness {
     task.stageChangelog();
     const written: [string, OutputRecord][] = [];
     for (const [to, lane] of task.outputs.lanes) for (const out of lane) written.push([to, out]);
-    await task.flushStores([], task.takePositions());
+    task.acknowledge([], task.takePositions());
+    await task.flushStores();
     task.outputs.clear();
     return written;
   }

@@ -36,6 +36,7 @@ describe('StreamrunError', () => {
       'LATE_RECORD',
       'UNAVAILABLE',
       'STATE_DIR',
+      'TRANSACTION_ABORTED',
     ]);
   });
 });

@@ -55,7 +55,7 @@ describe('LevelKeyValueStore', () => {
     expect(store.get('a')).toEqual({ n: 3 });
     expect(store.pendingCount).toBe(2);
     expect(await all(store)).toEqual([]);
-    await store.flush();
+    await commitWrites(store);
     expect(store.pendingCount).toBe(0);
     expect(store.changes()).toEqual([]);
     expect(await all(store)).toEqual([
@@ -82,7 +82,7 @@ describe('LevelKeyValueStore', () => {
     const store = await jsonStore();
     store.put('a', { n: 1 });
     store.put('b', { n: 2 });
-    await store.flush();
+    await commitWrites(store);
     store.delete('a');
     expect(store.get('a')).toBeUndefined();
     expect(store.pendingCount).toBe(1);
@@ -90,7 +90,7 @@ describe('LevelKeyValueStore', () => {
       ['a', { n: 1 }],
       ['b', { n: 2 }],
     ]);
-    await store.flush();
+    await commitWrites(store);
     expect(store.get('a')).toBeUndefined();
     expect(await all(store)).toEqual([['b', { n: 2 }]]);
   });
@@ -100,36 +100,36 @@ describe('LevelKeyValueStore', () => {
     const value = { n: 1 };
     store.put('a', value);
     value.n = 2;
-    await store.flush();
+    await commitWrites(store);
     expect(store.get('a')).toEqual({ n: 1 });
   });
 
   it('discardPending forgets the writes not flushed; the flushed state stays', async () => {
     const store = await jsonStore();
     store.put('a', { n: 1 });
-    await store.flush();
+    await commitWrites(store);
     store.put('a', { n: 2 });
     store.delete('b');
     store.discardPending();
     expect(store.pendingCount).toBe(0);
     expect(store.changes()).toEqual([]);
     expect(store.get('a')).toEqual({ n: 1 });
-    await store.flush();
+    await commitWrites(store);
     expect(await all(store)).toEqual([['a', { n: 1 }]]);
   });
 
   it('flush without pending writes leaves the store as it was', async () => {
     const store = await jsonStore();
     store.put('a', { n: 1 });
-    await store.flush();
-    await store.flush();
+    await commitWrites(store);
+    await commitWrites(store);
     expect(await all(store)).toEqual([['a', { n: 1 }]]);
   });
 
   it('ranges in key-byte order, both bounds included, up to a limit', async () => {
     const store = await jsonStore();
     for (const k of ['d', 'a', 'c', 'e', 'b']) store.put(k, { n: k.charCodeAt(0) });
-    await store.flush();
+    await commitWrites(store);
     const keys = async (options?: RangeOptions<string>) => (await all(store, options)).map(([k]) => k);
     expect(await keys()).toEqual(['a', 'b', 'c', 'd', 'e']);
     expect(await keys({})).toEqual(['a', 'b', 'c', 'd', 'e']);
@@ -150,7 +150,7 @@ describe('LevelKeyValueStore', () => {
     store.put(k2, Buffer.from([0xc3]));
     expect(store.get(k1)).toEqual(Buffer.from([0x80, 0x00, 0xff]));
     expect(store.get(k2)).toEqual(Buffer.from([0xc3]));
-    await store.flush();
+    await commitWrites(store);
     const got = store.get(k1);
     expect(Buffer.isBuffer(got)).toBe(true);
     expect(got).toEqual(Buffer.from([0x80, 0x00, 0xff]));
@@ -166,7 +166,7 @@ describe('LevelKeyValueStore', () => {
   it('applies changelog records as whole values: a null value deletes, a null key is skipped', async () => {
     const store = await jsonStore();
     store.put('gone', { n: 0 });
-    await store.flush();
+    await commitWrites(store);
     await store.apply([
       record('a', '{"n":1}', 0),
       record(null, '{"n":9}', 1),
@@ -187,7 +187,7 @@ describe('LevelKeyValueStore', () => {
     const directory = join(dir, 'db');
     const first = await jsonStore(directory);
     first.put('a', { n: 1 });
-    await first.flush();
+    await commitWrites(first);
     first.put('b', { n: 2 });
     await first.close();
     open.splice(0);
@@ -196,3 +196,9 @@ describe('LevelKeyValueStore', () => {
     expect(second.get('b')).toBeUndefined();
   });
 });
+
+/** What a commit does to a store: its writes go to the changelog (staged), then to disk. */
+async function commitWrites(store: LevelKeyValueStore<unknown, unknown>): Promise<void> {
+  store.changes();
+  await store.flush();
+}

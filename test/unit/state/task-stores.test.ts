@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { serdes } from '../../../lib/index.ts';
-import type { ChangelogReader, InputRecord, PartitionOffsets, ProducedOffset } from '../../../lib/kafka/client.ts';
+import type { ChangelogReader, InputRecord, PartitionOffsets, ProducedOffset, TopicPartitionOffset } from '../../../lib/kafka/client.ts';
 import type { LogFields, Logger } from '../../../lib/runtime/logger.ts';
 import { OutputBuffer } from '../../../lib/runtime/output-buffer.ts';
 import { TaskStores, type StoreSpec, type TaskStoresOptions } from '../../../lib/state/task-stores.ts';
@@ -164,6 +164,7 @@ function fillCounts() {
 async function plantLocalOnlyKey(stores: TaskStores) {
   const store = stores.get('counts');
   store.put('local-only', 1);
+  store.changes();
   await store.flush();
 }
 
@@ -393,7 +394,7 @@ describe('TaskStores: commits', () => {
     stores.stageChangelog(outputs);
     const acks = changelog.produce(outputs);
     expect(acks).toEqual([{ topic: COUNTS, partition: PARTITION, baseOffset: '6' }]);
-    await stores.flush(acks, []);
+    await flushAcknowledged(stores, acks, []);
     expect(counts.pendingCount).toBe(0);
     expect(await checkpointOf('counts')).toEqual({ offset: '9' });
     // The checkpoint is the changelog's end: a restart restores nothing and has the new state.
@@ -408,7 +409,7 @@ describe('TaskStores: commits', () => {
     stores.get('counts').put('a', 1);
     stores.get('counts').put('b', 1);
     stores.stageChangelog(new OutputBuffer());
-    await stores.flush(
+    await flushAcknowledged(stores, 
       [
         { topic: COUNTS, partition: PARTITION + 1, baseOffset: '50' },
         { topic: 'app-other-changelog', partition: PARTITION, baseOffset: '90' },
@@ -424,8 +425,8 @@ describe('TaskStores: commits', () => {
     const counts = stores.get('counts');
     counts.put('a', 1);
     stores.stageChangelog(new OutputBuffer());
-    await expect(stores.flush([], [])).rejects.toThrow(`no acknowledgement for ${COUNTS}[${PARTITION}]`);
-    await expect(stores.flush([{ topic: COUNTS, partition: 0, baseOffset: '3' }], [])).rejects.toThrow(
+    await expect(flushAcknowledged(stores, [], [])).rejects.toThrow(`no acknowledgement for ${COUNTS}[${PARTITION}]`);
+    await expect(flushAcknowledged(stores, [{ topic: COUNTS, partition: 0, baseOffset: '3' }], [])).rejects.toThrow(
       `no acknowledgement for ${COUNTS}[${PARTITION}]`,
     );
     expect(counts.pendingCount).toBe(1);
@@ -435,15 +436,15 @@ describe('TaskStores: commits', () => {
   it('a store with nothing staged needs no acknowledgement and keeps its checkpoint', async () => {
     fillCounts();
     const stores = await openStores();
-    await stores.flush([], []);
+    await flushAcknowledged(stores, [], []);
     expect(await checkpointOf('counts')).toEqual({ offset: '6' });
     // Staged records count once: the next flush without new writes needs no acknowledgement.
     stores.get('counts').put('a', 1);
     const outputs = new OutputBuffer();
     stores.stageChangelog(outputs);
-    await stores.flush(changelog.produce(outputs), []);
+    await flushAcknowledged(stores, changelog.produce(outputs), []);
     expect(await checkpointOf('counts')).toEqual({ offset: '7' });
-    await stores.flush([], []);
+    await flushAcknowledged(stores, [], []);
     expect(await checkpointOf('counts')).toEqual({ offset: '7' });
   });
 
@@ -452,10 +453,14 @@ describe('TaskStores: commits', () => {
     const stores = await openStores([usersSpec]);
     const users = stores.get('users');
     users.put('u2', { name: 'Bob' });
-    await stores.flush([], [{ topic: 'orders', partition: PARTITION, offset: '77' }]);
+    const outputs = new OutputBuffer();
+    stores.stageChangelog(outputs);
+    // Its topic is its changelog: nothing is written to one.
+    expect(outputs.size).toBe(0);
+    await flushAcknowledged(stores, [], [{ topic: 'orders', partition: PARTITION, offset: '77' }]);
     expect(users.pendingCount).toBe(1);
     expect(await checkpointOf('users')).toEqual({ offset: '1' });
-    await stores.flush(
+    await flushAcknowledged(stores, 
       [],
       [
         { topic: 'orders', partition: PARTITION, offset: '77' },
@@ -479,7 +484,7 @@ describe('TaskStores: commits', () => {
     expect(stores.get('counts').get('a')).toBe(3);
     expect(stores.get('counts').pendingCount).toBe(0);
     expect(stores.get('users').pendingCount).toBe(0);
-    await stores.flush([], []);
+    await flushAcknowledged(stores, [], []);
     expect(await checkpointOf('counts')).toEqual({ offset: '6' });
   });
 
@@ -491,3 +496,9 @@ describe('TaskStores: commits', () => {
     expect(again.get('counts').get('a')).toBe(3);
   });
 });
+
+/** What a commit does: the acknowledgement, then the flush. */
+async function flushAcknowledged(stores: TaskStores, acks: readonly ProducedOffset[], positions: readonly TopicPartitionOffset[]): Promise<void> {
+  stores.acknowledge(acks, positions);
+  await stores.flush();
+}

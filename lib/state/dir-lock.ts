@@ -8,10 +8,13 @@ const lockFileName = 'streamrun.lock';
 const heldHere = new Set<string>();
 
 /**
- * PGlite opens a directory another instance is using without complaint, and two backends
- * writing the same files corrupt it, so the first one to start writes its pid into a lock file.
+ * Claims a directory for this process: the first one to start writes its pid into a lock file,
+ * and another finds it there while that process lives. PGlite opens a directory another
+ * instance is using without complaint (two backends writing the same files corrupt it), and two
+ * runners sharing a state dir would share a transactional id and fence each other. `what` names
+ * the directory in the error.
  */
-export async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
+export async function lockDirectory(dataDir: string, what: string): Promise<() => Promise<void>> {
   const path = join(dataDir, lockFileName);
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
@@ -34,13 +37,13 @@ export async function lockDataDir(dataDir: string): Promise<() => Promise<void>>
     if (inUse) {
       throw new StreamrunError(
         'INVALID_OPTIONS',
-        `embedded postgres: ${dataDir} is in use by process ${owner} (remove ${path} if that process is not streamrun)`,
+        `${what}: ${dataDir} is in use by process ${owner} (remove ${path} if that process is not streamrun)`,
       );
     }
-    // The owner ended without closing (crash, kill -9); Postgres recovers the files on open.
+    // The owner ended without closing (crash, kill -9): what it left is recovered on open.
     await rm(path, { force: true });
   }
-  throw new StreamrunError('INVALID_OPTIONS', `embedded postgres: cannot take the lock ${path}`);
+  throw new StreamrunError('INVALID_OPTIONS', `${what}: cannot take the lock ${path}`);
 }
 
 function isRunning(pid: number): boolean {
