@@ -4,7 +4,8 @@ import { groupOf, parse, WINDOW_MS, type Parsed, type Totals } from './chaos-sha
 /**
  * The chaos test's witness and judge: reads topics with kcat (librdkafka, a client nobody here
  * wrote) read-committed, and compares what the runner wrote with a truth computed from the input
- * records alone.
+ * records alone. (helpers/kcat.ts's reader drops the timestamps the windows' truth needs, and
+ * reads only whole topics.)
  */
 
 export interface KcatRecord {

@@ -86,7 +86,7 @@ export async function runChaos(plan: ChaosPlan): Promise<ChaosResult> {
     WINDOWS_TOPIC: topics.windows,
     CHAOS_BUSY_MICROS: String(plan.busyMicros),
   };
-  const guarantee = plan.guarantee === 'exactly-once' ? ['--guarantee', 'exactly-once'] : [];
+  const guarantee = ['--guarantee', plan.guarantee];
   // Every run's log is kept, to say what a failing run did.
   const logDir = join(tmpdir(), 'streamrun-chaos-logs', appId);
   await mkdir(logDir, { recursive: true });
