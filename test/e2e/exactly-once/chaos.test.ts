@@ -35,6 +35,8 @@ function expectExact(result: ChaosResult): void {
   }
   expect(verdict.mapped.expected).toBe(verdict.inputRecords);
   expect(Object.entries(result.markers).filter(([, v]) => v === 'stuck')).toEqual([]);
+  // The kills landed mid-transaction: aborted writes are in the log, and no reader above saw them.
+  expect(result.mappedUncommitted).toBeGreaterThan(verdict.mapped.seen);
 }
 
 describe('chaos on one broker', () => {

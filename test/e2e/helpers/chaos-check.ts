@@ -60,9 +60,13 @@ export async function readCommitted(brokers: string, topic: string, partition?: 
   }
 }
 
-/** How many committed records `topic` holds (one byte per record: cheap enough to poll). */
-export async function countCommitted(brokers: string, topic: string): Promise<number> {
-  return (await kcat(['-C', '-b', brokers, '-t', topic, '-o', 'beginning', '-e', '-q', '-f', '.', ...committed])).length;
+/**
+ * How many committed records `topic` holds (one byte per record: cheap enough to poll); with
+ * `uncommitted`, every record a read_uncommitted reader sees, aborted writes included.
+ */
+export async function countCommitted(brokers: string, topic: string, { uncommitted = false } = {}): Promise<number> {
+  const isolation = uncommitted ? ['-X', 'isolation.level=read_uncommitted'] : committed;
+  return (await kcat(['-C', '-b', brokers, '-t', topic, '-o', 'beginning', '-e', '-q', '-f', '.', ...isolation])).length;
 }
 
 /** Writes `key<TAB>value` to one partition with a plain (non-transactional) producer, acks=all. */

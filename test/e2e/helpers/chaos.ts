@@ -58,6 +58,11 @@ export interface ChaosResult {
   /** Per output partition, how long a plain marker took to be read back read-committed (ms), or `stuck`. */
   readonly markers: Readonly<Record<string, number | 'stuck'>>;
   readonly durations: Readonly<Record<string, number>>;
+  /**
+   * Records in `mapped` a read_uncommitted reader sees: past the committed ones, what aborted
+   * transactions wrote (kills mid-transaction), or under at-least-once nothing more.
+   */
+  readonly mappedUncommitted: number;
 }
 
 const fixture = 'test/e2e/fixtures/chaos.ts';
@@ -147,6 +152,7 @@ export async function runChaos(plan: ChaosPlan): Promise<ChaosResult> {
 
     const [input, mapped, counts, windows] = await Promise.all([topics.input, topics.mapped, topics.counts, topics.windows].map((t) => readCommitted(brokers(), t)));
     const verdict = judge(input!, mapped!, counts!, windows!);
+    const mappedUncommitted = await countCommitted(brokers(), topics.mapped, { uncommitted: true });
     // The truth is the input as it stands (a producer retry across a broker's loss may have
     // written a record twice: then it is processed twice), but it must hold every record sent.
     const sent = new Set(input!.map((r) => r.payload));
@@ -162,7 +168,7 @@ export async function runChaos(plan: ChaosPlan): Promise<ChaosResult> {
     const markers = await checkMarkers([topics.mapped, topics.counts, topics.windows], plan.partitions);
     durations['total'] = since();
 
-    const result: ChaosResult = { appId, verdict, clean: clean(verdict), kills, disruptions: disrupted, markers, durations };
+    const result: ChaosResult = { appId, verdict, clean: clean(verdict), kills, disruptions: disrupted, markers, durations, mappedUncommitted };
     report(plan, result);
     return result;
   } finally {
@@ -268,6 +274,7 @@ function report(plan: ChaosPlan, r: ChaosResult): void {
       ...(r.disruptions.length > 0 ? [`  disruptions: ${r.disruptions.join('; ')}`] : []),
       `  input read back: ${r.verdict.inputRecords}`,
       line('mapped', r.verdict.mapped),
+      `  mapped read uncommitted: ${r.mappedUncommitted} (${r.mappedUncommitted - r.verdict.mapped.seen} more than committed: written by aborted transactions)`,
       line('counts', r.verdict.counts),
       line('windows', r.verdict.windows),
       `  markers: ${Object.keys(r.markers).length} read back, slowest ${slowest} ms, stuck: ${stuck.join(', ') || 'none'}`,
