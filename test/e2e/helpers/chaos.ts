@@ -34,11 +34,9 @@ export interface ChaosPlan {
 }
 
 /**
- * Done to the cluster (a broker's SIGKILL) once `atMs` has passed, at the first moment after it
- * that the runner is seen writing outputs; no SIGKILL of the runner until it is done, so the
- * runner up rides it out. (With the kafkats client, a runner that starts while a broker is down
- * keeps failing with `Broker <n> is not available` after the broker is back, for minutes: an
- * availability finding of its own, kept out of this exactness check.)
+ * Done to the cluster (a broker's SIGKILL, its restart) once `atMs` has passed, at the first
+ * moment after it that the runner is seen writing outputs; the runner's kills wait while it
+ * runs, and go on between two disruptions (so runners start while a broker is down).
  */
 export interface Disruption {
   readonly atMs: number;
