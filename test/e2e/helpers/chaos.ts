@@ -90,15 +90,17 @@ export async function runChaos(plan: ChaosPlan): Promise<ChaosResult> {
     CHAOS_BUSY_MICROS: String(plan.busyMicros),
   };
   const guarantee = ['--guarantee', plan.guarantee];
-  // Every run's log is kept, to say what a failing run did.
+  // Every run's log is kept until the run ended clean, to say what a failing run did.
   const logDir = join(tmpdir(), 'streamrun-chaos-logs', appId);
   await mkdir(logDir, { recursive: true });
   let runs = 0;
+  let keepLogs = true;
+  const logWrites: Promise<void>[] = [];
   const startRunner = () => {
     const cli = runCli(['start', fixture, '--state-dir', stateDir, ...guarantee], env);
     const file = join(logDir, `run-${++runs}.log`);
     const began = since();
-    void cli.exited.then((code) => writeFile(file, `started at ${began} ms, exited ${code} at ${since()} ms\n${cli.stderr()}${cli.stdout()}`));
+    logWrites.push(cli.exited.then((code) => writeFile(file, `started at ${began} ms, exited ${code} at ${since()} ms\n${cli.stderr()}${cli.stdout()}`)));
     return cli;
   };
   console.log(`chaos: ${appId}, runner logs in ${logDir}`);
@@ -168,6 +170,9 @@ export async function runChaos(plan: ChaosPlan): Promise<ChaosResult> {
 
     const result: ChaosResult = { appId, verdict, clean: clean(verdict), kills, disruptions: disrupted, markers, durations, mappedUncommitted };
     report(plan, result);
+    // At least once, a doubled record is what is expected.
+    const expected = plan.guarantee === 'at-least-once' || result.clean;
+    if (expected && Object.values(markers).every((m) => m !== 'stuck')) keepLogs = false;
     return result;
   } finally {
     if (run !== undefined) {
@@ -175,6 +180,9 @@ export async function runChaos(plan: ChaosPlan): Promise<ChaosResult> {
       await run.exited;
     }
     await rm(stateDir, { recursive: true, force: true });
+    await Promise.all(logWrites);
+    if (!keepLogs) await rm(logDir, { recursive: true, force: true });
+    else console.log(`chaos: runner logs kept in ${logDir}`);
   }
 }
 
