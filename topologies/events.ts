@@ -17,7 +17,8 @@ import { openDatabase } from './events/database.ts';
 import { parseEvent, processEvent, ValidationError, type Event, type ProcessedEvent } from './events/event.ts';
 import { eventFromMqtt } from './events/mqtt.ts';
 
-export const options: RunnerOptions = { port: 8080, sourcePartitions: 6 };
+// Exactly-once: event_stats holds aggregates, which a replay after a crash would count twice.
+export const options: RunnerOptions = { port: 8080, sourcePartitions: 6, processing: 'exactly-once' };
 
 /**
  * Lets several pipelines share a broker: `EVENTS_TOPIC_PREFIX=staging.` reads `staging.events.raw`

@@ -76,6 +76,14 @@ export const scenarios: readonly Scenario[] = [
     expectedOutputs: everyOne,
     launch: async () => node('streamrun-windowed', onKafkats),
   },
+  // The windowed processor again, exactly-once (transactions every 100 ms), beside the same on at-least-once.
+  {
+    name: 'streamrun-windowed-eos',
+    implementation: 'streamrun',
+    kind: 'processor',
+    expectedOutputs: everyOne,
+    launch: async () => node('streamrun-windowed', { ...onKafkats, BENCH_PROCESSING: 'exactly-once' }),
+  },
   // No latency phase: flow writes its outputs with the time of its own send, not the input
   // record's, so the bench's clock (input timestamp → output read) would start at flow's send.
   { name: 'kafkats-flow-stateless', implementation: '@kafkats/flow', kind: 'processor', maxEvents: flowStatelessEvents, launch: async () => node('kafkats-flow-stateless') },

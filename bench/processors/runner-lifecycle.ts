@@ -23,12 +23,13 @@ export const quietLogger: Logger = {
 
 /**
  * The runner on the bench's broker and state dir; the runner takes its Kafka client from the
- * STREAMRUN_CLIENT the scenario sets.
+ * STREAMRUN_CLIENT the scenario sets, its guarantee from BENCH_PROCESSING (at-least-once unless set).
  */
 export function benchRunnerOptions(env: ProcessorEnv): RunnerOptions {
   return {
     brokers: env.BENCH_BROKERS,
     stateDir: env.BENCH_STATE_DIR,
     logger: quietLogger,
+    ...(process.env['BENCH_PROCESSING'] === 'exactly-once' ? { processing: 'exactly-once' as const } : {}),
   };
 }

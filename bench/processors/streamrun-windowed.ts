@@ -3,7 +3,7 @@ import { processorEnv, type BenchEvent } from '../lib/events.ts';
 import { benchRunnerOptions, runUntilSignal } from './runner-lifecycle.ts';
 
 // groupByKey + 1-minute tumbling count in LevelDB with its changelog, every update emitted,
-// at-least-once: the same as the Kafka Streams twin's windowed mode.
+// at-least-once unless BENCH_PROCESSING says exactly-once: the same as the Kafka Streams twin's windowed mode.
 const env = processorEnv();
 const app = topology(env.BENCH_GROUP);
 app

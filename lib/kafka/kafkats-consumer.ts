@@ -145,7 +145,8 @@ class KafkatsConsumer implements TransactionalConsumer {
       const states = [...this.#partitions.values()];
       const byTopic = new Map<string, number[]>();
       for (const { topic, partition } of states) byTopic.set(topic, [...(byTopic.get(topic) ?? []), partition]);
-      const positions = await this.#positions(byTopic);
+      const positions = await this.#untilAnswered(() => this.#positions(byTopic));
+      if (positions === undefined) return;
       for (const state of states) {
         const key = `${state.topic}:${state.partition}`;
         // Reassigned meanwhile: the new assignment set its own position.
@@ -281,6 +282,19 @@ class KafkatsConsumer implements TransactionalConsumer {
     this.#startHeartbeats();
     this.#pump();
     this.#wake?.();
+  }
+
+  /** Asks until the cluster answers, or undefined once the consumer stops or rebalances (which reads its own). */
+  async #untilAnswered<T>(ask: () => Promise<T>): Promise<T | undefined> {
+    for (let attempt = 0; this.#phase === 'running'; attempt++) {
+      try {
+        return await ask();
+      } catch (error) {
+        this.#options.logger.debug(`reading the committed offsets failed: ${(error as Error).message}; trying again`);
+        await sleep(Math.min(500 * 2 ** attempt, 5_000));
+      }
+    }
+    return undefined;
   }
 
   /** Where each partition reads from: the group's committed offset, else the beginning. */

@@ -143,7 +143,8 @@ export function compile(
   /**
    * A windowed node's stream time and the closing of its windows. Records move the time (for a
    * repartition topic, by their writer's watermark, unless the node extracts event time itself),
-   * and so do watermark records; what closes is passed on with `emit: 'final'`, stamped by `stampOf`.
+   * and so do watermark records, except at a node that extracts; what closes is passed on with
+   * `emit: 'final'`, stamped by `stampOf`.
    */
   const windowTime = (
     node: WindowedAggregateNode | SessionAggregateNode,
@@ -158,12 +159,14 @@ export function compile(
       }
     };
     const extracts = node.timestamp !== undefined;
-    const onWatermark: Tick | undefined = extracts
-      ? undefined
-      : (topic, writer, time) => {
-          windows.advanceTo(clock.observe(topic, writer, time));
-          emitClosed();
-        };
+    // A watermark is its writer's stream time in record timestamps. A node that extracts its own
+    // time keeps its writers' lanes in the times it extracted, which may lag record time by more
+    // than the grace (events posted a minute after they happened), so a watermark must not move
+    // them: it only recomputes the time, for writers silent for idleMs or inputs that caught up.
+    const onWatermark: Tick = (topic, writer, time) => {
+      windows.advanceTo(extracts ? clock.refresh() : clock.observe(topic, writer, time));
+      emitClosed();
+    };
     const clock = clockOf(node, windows.streamTime, onWatermark);
     /** Takes a record's event time into the clock. */
     const observe = (time: number): void =>

@@ -8,7 +8,9 @@
  * arrive long before another's. Its time is the *earliest* over its writers, each writer's being
  * the watermark its records and watermark records carry (Flink's rule): a record is then late
  * only if it was late in its own writer. A writer that has said nothing new for `idleMs` stops
- * holding the others back, or one quiet input partition would keep every window open.
+ * holding the others back, or one quiet input partition would keep every window open. A node
+ * that extracts its own event time gives its clock the times it extracted, per writer, and not
+ * the watermarks: those are in record time, which its event time may lag by far more than grace.
  *
  * With several topics, the node's time is the latest over them, as Kafka Streams' task time,
  * but no later than any topic still holding it: a user topic whose partition has records this

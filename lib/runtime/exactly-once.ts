@@ -53,6 +53,8 @@ export class ExactlyOnce implements CommitStep {
   /** Set from a failure until every task is back at its last commit: sends are refused meanwhile. */
   #recovering: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
+  /** Set by close: a producer that cannot be replaced is not tried for ever then. */
+  #closing = false;
 
   private constructor(producer: TransactionalProducer, options: ExactlyOnceOptions) {
     this.#producer = producer;
@@ -129,8 +131,14 @@ export class ExactlyOnce implements CommitStep {
     }
   }
 
+  /** The runner stops: what fails from now on is not tried for ever. */
+  stopping(): void {
+    this.#closing = true;
+  }
+
   /** Commits what is open (a clean stop loses no work), then closes the producer. */
   async close(): Promise<void> {
+    this.#closing = true;
     clearTimeout(this.#timer);
     await this.onRevoke();
     await this.#producer.close();
@@ -191,8 +199,11 @@ export class ExactlyOnce implements CommitStep {
     while (this.#sending > 0) await new Promise<void>((resolve) => this.#idle.push(resolve));
   }
 
+  /** Starts the rollback, once however many sends fail together; it never rejects. */
   #fail(error: unknown): Promise<void> {
-    this.#recovering ??= this.#recover(error).finally(() => (this.#recovering = undefined));
+    this.#recovering ??= this.#recover(error)
+      .catch((failure: unknown) => this.#options.logger.error(`rolling back failed: ${(failure as Error).message}`))
+      .finally(() => (this.#recovering = undefined));
     return this.#recovering;
   }
 
@@ -228,7 +239,7 @@ export class ExactlyOnce implements CommitStep {
    */
   async #replaceProducer(): Promise<void> {
     await this.#producer.close().catch(() => {});
-    for (let attempt = 0; ; attempt++) {
+    for (let attempt = 0; !this.#closing; attempt++) {
       try {
         this.#producer = await this.#options.open();
         return;

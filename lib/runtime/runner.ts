@@ -181,7 +181,7 @@ export class Runner {
       this.#commitStep = await this.#openCommitStep(step);
       if (this.#options.setup !== undefined) {
         const { appId, brokers, stateDir } = this.#options;
-        this.#setup = setupRun(client, step, { appId, brokers, stateDir, logger }, this.#options.publishTimeoutMs);
+        this.#setup = setupRun(client, step, { appId, brokers, stateDir, logger }, this.#options.publishTimeoutMs, this.#exactlyOnce !== undefined);
         await this.#options.setup(this.#setup.context);
       }
       // Ingest and queries need the producer and the setup's services, not the group: serve them
@@ -202,7 +202,15 @@ export class Runner {
           onCrash: (error, restarting) => this.#onCrash(error, restarting),
           ...(exactlyOnce === undefined
             ? {}
-            : { onRevoke: () => exactlyOnce.onRevoke(), commitPast: (offsets) => exactlyOnce.commitPast(offsets) }),
+            : {
+                // Parked work ends first: after the rejoin its sends would go out under the new
+                // generation, which the group takes for any partition, also one that moved.
+                onRevoke: async () => {
+                  await Promise.all([...this.#parked.keys()].map((id) => this.#unpark(id)));
+                  await exactlyOnce.onRevoke();
+                },
+                commitPast: (offsets) => exactlyOnce.commitPast(offsets),
+              }),
         });
       });
       this.#joined = true;
@@ -395,6 +403,7 @@ export class Runner {
   }
 
   async #closeClients(): Promise<void> {
+    this.#exactlyOnce?.stopping();
     await this.#server?.close();
     // Parked work gives up its waits and ends while the consumer can still commit for it.
     await Promise.all([...this.#parked.keys()].map((id) => this.#unpark(id)));

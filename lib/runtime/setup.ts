@@ -4,6 +4,7 @@ import type { OutputProducer, StreamClient } from '../kafka/client.ts';
 import type { Logger } from './logger.ts';
 import { StreamrunError } from '../errors/streamrun-error.ts';
 import { SendQueue } from './send-queue.ts';
+import { committedRecordCounter } from './record-counter.ts';
 import type { StartupStep } from './startup-retry.ts';
 import { ensureTopic } from './topics.ts';
 
@@ -79,7 +80,10 @@ export function setupRun(
   step: StartupStep,
   fields: Pick<SetupContext, 'appId' | 'brokers' | 'stateDir' | 'logger'>,
   publishTimeoutMs: number,
+  transactional: boolean,
 ): SetupRun {
+  // Transactions leave markers between the records: offsets no longer count them.
+  const counter = transactional ? committedRecordCounter(client) : undefined;
   const routes: HttpRoutes[] = [];
   const checks = new Map<string, HealthCheck>();
   const stops: (() => void | Promise<void>)[] = [];
@@ -120,6 +124,7 @@ export function setupRun(
       }
     },
     async recordCount(topic) {
+      if (counter !== undefined) return counter.count(topic);
       if (!(await client.partitionCounts([topic])).has(topic)) return 0;
       let count = 0;
       for (const { low, high } of (await client.offsets(topic)).values()) count += Number(BigInt(high) - BigInt(low));
@@ -143,6 +148,7 @@ export function setupRun(
         }
       }
       if (producer !== undefined) await (await producer.catch(() => undefined))?.close();
+      await counter?.close();
     },
   };
 }

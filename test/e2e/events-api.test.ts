@@ -174,7 +174,10 @@ describe('the event pipeline API', () => {
     databases.push(setup.databaseUrl);
     stateDirs.push(setup.stateDir);
     const appId = `${setup.prefix}events`;
-    const [a, b] = await Promise.all([setup.start({ appId }), setup.start({ appId })]);
+    // Each instance has a state dir of its own: under exactly-once one would hold the lock on it.
+    const otherStateDir = `${setup.stateDir}-b`;
+    stateDirs.push(otherStateDir);
+    const [a, b] = await Promise.all([setup.start({ appId }), setup.start({ appId, args: ['--port', '0', '--state-dir', otherStateDir] })]);
     for (const p of [a, b]) expect(p.run.stderr()).toMatch(/INFO  events schema ready \{"version":1,/);
     const db = connectPostgres(setup.databaseUrl, 1);
     try {

@@ -44,16 +44,12 @@ export function slidingAggregate(
     finals.hold(window, value);
     passClosed();
   };
-  const clock = clockOf(
-    node,
-    streamTime,
-    timestamp === undefined
-      ? (topic, writer, time) => {
-          streamTime = clock.observe(topic, writer, time);
-          passClosed();
-        }
-      : undefined,
-  );
+  // As windowTime in compile.ts: a watermark, in record time, moves only the clock of a node
+  // that takes record time; one that extracts its own only recomputes it.
+  const clock = clockOf(node, streamTime, (topic, writer, time) => {
+    streamTime = timestamp === undefined ? clock.observe(topic, writer, time) : clock.refresh();
+    passClosed();
+  });
 
   return (value, key) => {
     if (key === null || key === undefined || value === null || value === undefined) return;

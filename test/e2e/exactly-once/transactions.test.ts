@@ -1,4 +1,6 @@
-import { rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { serdes, topology } from '../../../lib/index.ts';
 import { committedOffsets } from '../helpers/claims.ts';
@@ -76,9 +78,37 @@ describe('exactly-once', () => {
     expect(new Set(written)).toEqual(new Set(expected));
     const dead = await readCommittedWithKcat(`${appId}-dlq`);
     expect(dead.map((r) => r.value)).toEqual(['poison']);
+    // The dead-letter tools read past the transaction markers to the end, on either client.
+    for (const client of ['kafkajs', 'kafkats']) {
+      const inspect = runCli(['dlq', 'inspect', `${appId}-dlq`, '--json', '--brokers', brokers(), '--client', client]);
+      expect(await inspect.exited, client).toBe(0);
+      expect(inspect.stdout().trim().split('\n').map((line) => (JSON.parse(line) as { value: string }).value), client).toEqual(['poison']);
+    }
     // The first try and both retries each started from the last commit, alone.
     expect(runner.stats().retries).toBe(2);
     expect(runner.stats().deadLettered).toBe(1);
+  });
+
+  it('refuses a second runner on the state dir another one uses, naming the process that holds it', async () => {
+    const input = uniqueName('eos-lock-in');
+    const appId = uniqueName('eos-lock');
+    await createTopic(input, 1);
+    const stateDir = await mkdtemp(join(tmpdir(), 'streamrun-eos-lock-'));
+    try {
+      const options = { appId, processing: 'exactly-once', stateDir } as const;
+      const first = await start(counter(appId, input, `${input}-out`), options);
+      // The same transactional id twice would fence one with the other, back and forth.
+      await expect(start(counter(appId, input, `${input}-out`), options)).rejects.toThrow(
+        `state dir of ${appId}: ${join(stateDir, appId)} is in use by process ${process.pid}`,
+      );
+      await first.stop();
+      // Released at stop: the next one takes it, with the same process id.
+      const id = await readFile(join(stateDir, appId, 'process-id'), 'utf8');
+      await (await start(counter(appId, input, `${input}-out`), options)).stop();
+      expect(await readFile(join(stateDir, appId, 'process-id'), 'utf8')).toBe(id);
+    } finally {
+      await rm(stateDir, { recursive: true, force: true });
+    }
   });
 
   describe('a crash between two steps of a commit, then a restart, ends with every count once', () => {
