@@ -4,7 +4,7 @@ import { useCleanup } from '../helpers/cleanup.ts';
 import { brokers, createTopic, groupProgress, produce, uniqueName, waitForCommitted, waitForEndsToSettle } from '../helpers/kafka.ts';
 import { countsOf, keyedRecords } from '../helpers/topologies.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { readCommittedWithKcat, type CommittedRecord } from '../helpers/kcat.ts';
+import { readCommittedWithKcat, type KcatRecord } from '../helpers/kcat.ts';
 
 const keys = 40;
 const firstWave = 8000;
@@ -32,10 +32,10 @@ const cases = [
 ] as const;
 
 /** Each key's values in the order a consumer meets them (a key stays in its partition). */
-function valuesByKey(records: readonly CommittedRecord[]): Map<string, string[]> {
+function valuesByKey(records: readonly KcatRecord[]): Map<string, string[]> {
   const byKey = new Map<string, string[]>();
   for (const r of [...records].sort((a, b) => a.partition - b.partition || a.offset - b.offset)) {
-    byKey.set(r.key!, [...(byKey.get(r.key!) ?? []), r.value!]);
+    byKey.set(r.key!, [...(byKey.get(r.key!) ?? []), r.payload!]);
   }
   return byKey;
 }

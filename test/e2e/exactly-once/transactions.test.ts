@@ -6,7 +6,7 @@ import { serdes, topology } from '../../../lib/index.ts';
 import { committedOffsets } from '../helpers/claims.ts';
 import { runCli } from '../helpers/cli.ts';
 import { brokers, createTopic, endOffsets, produce, uniqueName, waitForCommitted } from '../helpers/kafka.ts';
-import { readCommittedWithKcat, type CommittedRecord } from '../helpers/kcat.ts';
+import { readCommittedWithKcat, type KcatRecord } from '../helpers/kcat.ts';
 import { useRunners } from '../helpers/runners.ts';
 import { counter, keyedRecords } from '../helpers/topologies.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -14,15 +14,15 @@ import { waitFor } from '../helpers/wait.ts';
 const start = useRunners();
 
 /** Each key's counts in the order they were written: exactly once means 1, 2, …, n. */
-function countsByKey(records: readonly CommittedRecord[]): Map<string, number[]> {
+function countsByKey(records: readonly KcatRecord[]): Map<string, number[]> {
   const byKey = new Map<string, number[]>();
   for (const r of [...records].sort((a, b) => a.partition - b.partition || a.offset - b.offset)) {
-    byKey.set(r.key!, [...(byKey.get(r.key!) ?? []), Number(r.value)]);
+    byKey.set(r.key!, [...(byKey.get(r.key!) ?? []), Number(r.payload)]);
   }
   return byKey;
 }
 
-function expectEachCountOnce(records: readonly CommittedRecord[], sent: readonly { key: string }[]): void {
+function expectEachCountOnce(records: readonly KcatRecord[], sent: readonly { key: string }[]): void {
   const truth = new Map<string, number>();
   for (const r of sent) truth.set(r.key, (truth.get(r.key) ?? 0) + 1);
   const counts = countsByKey(records);
@@ -79,13 +79,13 @@ describe('exactly-once', () => {
       commitIntervalMs: 5_000,
     });
     await waitForCommitted(appId, [input]);
-    const written = (await readCommittedWithKcat(output)).map((r) => r.value);
+    const written = (await readCommittedWithKcat(output)).map((r) => r.payload);
     const expected = records.filter((r) => r.value !== 'poison').flatMap((r) => [`${r.value}/a`, `${r.value}/b`, `${r.value}/c`]);
     expect(written.length).toBe(expected.length);
     expect(new Set(written)).toEqual(new Set(expected));
     expectEachCountOnce(await readCommittedWithKcat(`${output}-counts`), records.filter((r) => r.value !== 'poison'));
     const dead = await readCommittedWithKcat(`${appId}-dlq`);
-    expect(dead.map((r) => r.value)).toEqual(['poison']);
+    expect(dead.map((r) => r.payload)).toEqual(['poison']);
     // The dead-letter tools read past the transaction markers to the end, on either client.
     for (const client of ['kafkajs', 'kafkats']) {
       const inspect = runCli(['dlq', 'inspect', `${appId}-dlq`, '--json', '--brokers', brokers(), '--client', client]);
