@@ -45,14 +45,14 @@ export function kafkatsAdmin(cluster: Cluster, options: { brokers: readonly stri
     },
 
     async ping() {
-      await retried(() => metadata(cluster, []));
+      await retried(cluster, () => metadata(cluster, []));
     },
 
     async brokerCount() {
-      return (await retried(() => metadata(cluster, []))).brokers.length;
+      return (await retried(cluster, () => metadata(cluster, []))).brokers.length;
     },
 
-    partitionCounts: (topics) => retried(async () => {
+    partitionCounts: (topics) => retried(cluster, async () => {
       const counts = new Map<string, number>();
       if (topics.length === 0) return counts;
       for (const t of (await metadata(cluster, topics)).topics) {
@@ -64,7 +64,7 @@ export function kafkatsAdmin(cluster: Cluster, options: { brokers: readonly stri
       return counts;
     }),
 
-    createTopics: (specs) => retried(async () => {
+    createTopics: (specs) => retried(cluster, async () => {
       if (specs.length === 0) return;
       const results = await admin.createTopics(
         specs.map((s) => ({
@@ -84,7 +84,7 @@ export function kafkatsAdmin(cluster: Cluster, options: { brokers: readonly stri
       await knownTopics(cluster, specs.map((s) => s.topic));
     }),
 
-    offsets: (topic) => retried(async () => {
+    offsets: (topic) => retried(cluster, async () => {
       const [described] = await knownTopics(cluster, [topic]);
       const partitions = described!.partitions.map((p) => p.partitionIndex);
       // Up to the last stable offset, as KafkaJS reads them: what a read_committed reader reaches.
@@ -95,7 +95,7 @@ export function kafkatsAdmin(cluster: Cluster, options: { brokers: readonly stri
       return new Map(partitions.sort((a, b) => a - b).map((p) => [p, { low: String(low.get(p)), high: String(high.get(p)) }]));
     }),
 
-    committedOffsets: (groupId, topic) => retried(async () => {
+    committedOffsets: (groupId, topic) => retried(cluster, async () => {
       const [described] = await knownTopics(cluster, [topic]);
       const coordinator = await cluster.getCoordinator('GROUP', groupId);
       const response = await coordinator.offsetFetch({
@@ -122,13 +122,16 @@ export function kafkatsAdmin(cluster: Cluster, options: { brokers: readonly stri
  * KafkaJS's admin asks again when a broker gives a transient answer, three times within about
  * two seconds (a group's first coordinator search on a fresh broker, say); so does this one.
  */
-async function retried<T>(attempt: () => Promise<T>): Promise<T> {
+async function retried<T>(cluster: Cluster, attempt: () => Promise<T>): Promise<T> {
   for (let tries = 0; ; tries++) {
     try {
       return await attempt();
     } catch (error) {
       if (tries >= 3 || kafkatsTransient(error) === undefined) throw error;
       await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** tries));
+      // kafkats connects only to brokers its cached metadata lists: one that was down when it was
+      // read stays "not available" (for up to 5 minutes) after it came back and leads again.
+      await cluster.refreshMetadata().catch(() => {});
     }
   }
 }

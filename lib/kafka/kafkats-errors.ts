@@ -8,6 +8,8 @@ const transientCodes: ReadonlyMap<number, string> = new Map([
   [5, 'LEADER_NOT_AVAILABLE'],
   [6, 'NOT_LEADER_OR_FOLLOWER'],
   [7, 'REQUEST_TIMED_OUT'],
+  // kafkats's own, for a broker its cached metadata does not list (it was down when read).
+  [8, 'BROKER_NOT_AVAILABLE'],
   [14, 'COORDINATOR_LOAD_IN_PROGRESS'],
   [15, 'COORDINATOR_NOT_AVAILABLE'],
   [16, 'NOT_COORDINATOR'],

@@ -30,6 +30,8 @@ describe('kafkatsTransient()', () => {
     expect(kafkatsTransient(new CoordinatorNotAvailableError('GROUP', 'g'))).toBe('COORDINATOR_NOT_AVAILABLE');
     expect(kafkatsTransient(new NotCoordinatorError('TRANSACTION', 'tx'))).toBe('NOT_COORDINATOR');
     expect(kafkatsTransient(new TimeoutError('Metadata', 30_000))).toBe('REQUEST_TIMED_OUT');
+    // A broker its cached metadata does not list: back after an outage, until the cache is read again.
+    expect(kafkatsTransient(new BrokerNotAvailableError(2))).toBe('BROKER_NOT_AVAILABLE');
   });
 
   it('names connection errors and time-outs, and a cluster with no broker left to ask', () => {
@@ -57,7 +59,6 @@ describe('kafkatsTransient()', () => {
     expect(kafkatsTransient(new KafkaProtocolError(36))).toBeUndefined(); // TOPIC_ALREADY_EXISTS
     expect(kafkatsTransient(new KafkaProtocolError(29))).toBeUndefined(); // TOPIC_AUTHORIZATION_FAILED
     expect(kafkatsTransient(new KafkaProtocolError(10))).toBeUndefined(); // MESSAGE_TOO_LARGE
-    expect(kafkatsTransient(new BrokerNotAvailableError(1))).toBeUndefined();
     expect(kafkatsTransient(new Error('Produce failed for t-0: InvalidRecord'))).toBeUndefined();
     expect(kafkatsTransient(new StreamrunError('REJECTED', 'header repeats'))).toBeUndefined();
     expect(kafkatsTransient('UNKNOWN_TOPIC_OR_PARTITION')).toBeUndefined();
