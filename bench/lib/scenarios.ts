@@ -61,6 +61,14 @@ export const scenarios: readonly Scenario[] = [
   { name: 'kafkats-pipe', implementation: '@kafkats/client', kind: 'processor', expectedOutputs: kept, launch: async () => node('kafkats-pipe') },
   { name: 'streamrun-stateless', implementation: 'streamrun', kind: 'processor', expectedOutputs: kept, launch: async () => node('streamrun-stateless', onKafkajs) },
   { name: 'streamrun-windowed', implementation: 'streamrun', kind: 'processor', expectedOutputs: everyOne, launch: async () => node('streamrun-windowed', onKafkajs) },
+  // The stateless processor again, serving /metrics and scraped every second, beside the same without a server.
+  {
+    name: 'streamrun-stateless-scraped',
+    implementation: 'streamrun',
+    kind: 'processor',
+    expectedOutputs: kept,
+    launch: async () => node('streamrun-stateless', { ...onKafkajs, BENCH_METRICS: 'scraped' }),
+  },
   // The same processors with the runner on @kafkats/client (its `client` option).
   {
     name: 'streamrun-stateless-kafkats',

@@ -1,9 +1,13 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { serdes, topology, tumbling } from '../../lib/index.ts';
+import { serdes, topology, tumbling, type Runner } from '../../lib/index.ts';
 import { brokers, createTopic, produce, uniqueName, waitForCommitted, waitForEndsToSettle } from './helpers/kafka.ts';
 import { countCommitted } from './helpers/kcat.ts';
 import { parseSamples, samplesOf, sumOf } from './helpers/prometheus-text.ts';
 import { useRunners } from './helpers/runners.ts';
+import { counter, keyedRecords } from './helpers/topologies.ts';
 
 // A recent hour: the broker's retention deletes records timestamped long ago.
 const base = Math.floor(Date.now() / 3_600_000) * 3_600_000;
@@ -30,6 +34,12 @@ function lateRecords(): number {
     }
   }
   return late;
+}
+
+async function scrape(runner: Runner) {
+  const response = await fetch(`${runner.httpUrl}/metrics`);
+  expect([response.status, response.headers.get('content-type')]).toEqual([200, 'text/plain; version=0.0.4; charset=utf-8']);
+  return parseSamples(await response.text());
 }
 
 describe('GET /metrics', () => {
@@ -74,12 +84,7 @@ describe('GET /metrics', () => {
     const dlq = `${runner.appId}-dlq`;
     for (const topic of [mapped, counts, dlq]) await waitForEndsToSettle(topic);
 
-    const scrape = async () => {
-      const response = await fetch(`${runner.httpUrl}/metrics`);
-      expect([response.status, response.headers.get('content-type')]).toEqual([200, 'text/plain; version=0.0.4; charset=utf-8']);
-      return parseSamples(await response.text());
-    };
-    const samples = await scrape();
+    const samples = await scrape(runner);
     const total = partitions * perPartition;
     const poison = partitions * Array.from({ length: perPartition }, (_, i) => i).filter((i) => i % 25 === 7).length;
     const late = lateRecords();
@@ -114,8 +119,35 @@ describe('GET /metrics', () => {
     expect(sumOf(samples, 'streamrun_store_size_bytes', { store: 'counts' })).toBeGreaterThan(0);
     expect(samplesOf(samples, 'process_cpu_seconds_total', app_)).toHaveLength(1);
     // The scrape before this one is counted, by its route.
-    const again = await scrape();
+    const again = await scrape(runner);
     expect(sumOf(again, 'streamrun_http_requests_total', { route: '/metrics', method: 'GET', status: '200' })).toBe(1);
     expect(runner.stats()).toMatchObject({ consumed: total, deadLettered: poison, lateRecords: late, processingErrors: poison });
+  });
+
+  it('counts a restore: every changelog record read back, nothing left to restore once the tasks run', async () => {
+    const input = uniqueName('metrics-restore-in');
+    const appId = uniqueName('metrics-restore');
+    await createTopic(input, 2);
+    await produce(input, keyedRecords(2_000, 50));
+    const app = counter(appId, input, `${input}-out`);
+    const first = await startRunner(app, { appId });
+    await waitForCommitted(appId, [input]);
+    await first.stop();
+    // A fresh state dir: the store comes back from its changelog alone.
+    const stateDir = await mkdtemp(join(tmpdir(), 'streamrun-metrics-restore-'));
+    try {
+      const again = await startRunner(app, { appId, stateDir, port: 0 });
+      await waitForCommitted(appId, [input]);
+      const changelog = await countCommitted(brokers(), `${appId}-counts-changelog`);
+      // At least each key's last count.
+      expect(changelog).toBeGreaterThanOrEqual(50);
+      const samples = await scrape(again);
+      expect(sumOf(samples, 'streamrun_restored_records_total', { store: 'counts' })).toBe(changelog);
+      expect(samplesOf(samples, 'streamrun_restore_remaining_records', { store: 'counts' }).map((s) => s.value)).toEqual([0]);
+      expect(again.stats().restoredRecords).toBe(changelog);
+      await again.stop();
+    } finally {
+      await rm(stateDir, { recursive: true, force: true });
+    }
   });
 });
