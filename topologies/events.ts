@@ -127,6 +127,7 @@ export async function setup(context: SetupContext): Promise<void> {
       db: database,
       publish,
       deadLetters: () => context.recordCount(`${context.appId}-dlq`),
+      ingested: (outcome, events) => context.ingested('http', outcome, events),
       token: token === undefined || token === '' ? undefined : token,
     }),
   );
@@ -149,6 +150,7 @@ export async function setup(context: SetupContext): Promise<void> {
         close: async () => {},
       },
       logger: context.logger,
+      ingested: (outcome, messages) => context.ingested('mqtt', outcome, messages),
     });
     context.onStop(() => source.close());
   }

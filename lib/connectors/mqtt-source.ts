@@ -24,6 +24,8 @@ export interface MqttSourceOptions {
   readonly toRecord: (mqttTopic: string, payload: Buffer) => { key: Buffer | null; value: Buffer | null; headers?: Record<string, string> };
   readonly producer: OutputProducer;
   readonly logger: Logger;
+  /** Counts messages published to Kafka ('accepted') and those toRecord rejected ('refused'). */
+  readonly ingested?: (outcome: 'accepted' | 'refused', messages: number) => void;
   /** Messages gathered into one Kafka send; default 500. */
   readonly maxBatch?: number;
   /** How long a partial batch waits; default 5 ms. */
@@ -272,6 +274,7 @@ class MqttSourceImpl implements MqttSource {
       // No dead-letter topic at this layer: holding it back would only stall what comes after.
       record = null;
       this.#rejected++;
+      this.#options.ingested?.('refused', 1);
       this.#logger.warn('mqtt source: toRecord rejected a message; acknowledging it without a Kafka record', {
         mqttTopic: packet.topic,
         bytes: payload.length,
@@ -342,6 +345,7 @@ class MqttSourceImpl implements MqttSource {
       }
     }
     this.#published += records.length;
+    if (records.length > 0) this.#options.ingested?.('accepted', records.length);
     try {
       this.#acknowledge(batch);
     } catch (error) {

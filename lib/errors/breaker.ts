@@ -19,6 +19,8 @@ export interface Breaker {
   onOpen(listener: () => void): void;
   /** Whether the dependency counts as up: not while the circuit is open, nor half-open until a call went through. */
   closed(): boolean;
+  /** For the metrics: 0 closed, 1 half-open, 2 open. */
+  state(): 0 | 1 | 2;
 }
 
 /**
@@ -36,6 +38,7 @@ export function createBreaker(options: BreakerOptions = {}, countsAsDown?: (erro
     call: (fn) => policy.execute(fn),
     onOpen: (listener) => void policy.onBreak(listener),
     closed: () => policy.state === CircuitState.Closed,
+    state: () => (policy.state === CircuitState.Closed ? 0 : policy.state === CircuitState.HalfOpen ? 1 : 2),
   };
 }
 

@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { isRetriable, retryDelay } from '../errors/policy.ts';
 import { giveUp, settleFailure, type FailureHandling, type Settled } from './failures.ts';
 import type { IsolatedRecords } from './isolated-records.ts';
-import type { RunnerStats } from './stats.ts';
+import type { Counters } from './stats.ts';
 import type { Task } from './task.ts';
 
 /**
@@ -26,7 +26,7 @@ export interface WorkLane {
 export interface BatchWork {
   readonly commitStep: CommitStep;
   readonly maxBufferedOutputs: number;
-  readonly stats: RunnerStats;
+  readonly stats: Counters;
   /** Failure handling for this batch: its `park` and `signal` belong to the lane. */
   readonly handling: FailureHandling;
   /** A record failed for good under `onExhausted: 'fail'`: the runner stops. */
@@ -40,22 +40,33 @@ export interface BatchWork {
  * enrich results are taken in order, failures settled, and the chunk committed in one step.
  */
 export async function processBatch(task: Task, batch: InputBatch, lane: WorkLane, work: BatchWork): Promise<void> {
+  const started = performance.now();
+  try {
+    await processChunks(task, batch, lane, work);
+  } finally {
+    work.stats.batchDuration.observe(performance.now() - started);
+  }
+}
+
+async function processChunks(task: Task, batch: InputBatch, lane: WorkLane, work: BatchWork): Promise<void> {
   const records = batch.records;
   const { commitStep, handling, stats } = work;
+  /** The first record whose outputs the broker has not acknowledged yet. */
+  let unacknowledged = 0;
+  const consumed = (records: number) => stats.addConsumed(batch.topic, batch.partition, records);
   const settle = (failed: Parameters<typeof settleFailure>[1]) => settleFailure(task, failed, handling);
   const commit = async (through: number) => {
-    let produced: number;
     try {
-      // Counted after the await: `+= await` would add to the count read before it, and tasks
-      // committing at once would lose each other's counts.
-      produced = await commitStep.commit(task, lane);
+      await commitStep.commit(task, lane);
     } catch (error) {
       commitStep.discard(task);
       throw error;
     }
-    stats.produced += produced;
     stats.commits++;
-    if (through >= 0) lane.resolve(records[through]!.offset);
+    if (through < 0) return;
+    const now = Date.now();
+    for (; unacknowledged <= through; unacknowledged++) stats.latency.observe(now - Number(records[unacknowledged]!.timestamp));
+    lane.resolve(records[through]!.offset);
   };
   const isolated = work.isolated;
   let index = 0;
@@ -67,7 +78,7 @@ export async function processBatch(task: Task, batch: InputBatch, lane: WorkLane
       const policy = handling.policyFor(alone.error.context.node);
       if (alone.attempts > policy.retries || !isRetriable(policy, alone.error)) {
         isolated!.clear(batch.topic, batch.partition);
-        stats.consumed++;
+        consumed(1);
         const source = { topic: batch.topic, partition: batch.partition, record: records[from]! };
         if (giveUp(task, { error: alone.error, source }, alone.attempts, handling) === 'fatal') {
           work.onFatal(alone.error);
@@ -84,13 +95,13 @@ export async function processBatch(task: Task, batch: InputBatch, lane: WorkLane
     }
     const end = alone === undefined ? records.length : alone.index === from ? from + 1 : alone.index;
     index = task.process(batch, from, work.maxBufferedOutputs, end);
-    stats.consumed += index - from;
+    consumed(index - from);
     if (isolated !== undefined) {
       const threw = task.takeFailure();
       if (threw !== undefined) {
         // What the record did before it threw cannot be taken back: the task starts afresh and
         // the record comes again alone (see isolated-records.ts).
-        stats.consumed++;
+        consumed(1);
         isolated.failed(batch.topic, batch.partition, records[threw.index]!.offset, threw.error);
         commitStep.discard(task);
         return;
@@ -108,7 +119,7 @@ export async function processBatch(task: Task, batch: InputBatch, lane: WorkLane
       if (settled === 'done') await commit(failure.index - 1);
     }
     if (settled === 'done' && failure !== undefined) {
-      stats.consumed++;
+      consumed(1);
       const failed = {
         error: failure.error,
         source: { topic: batch.topic, partition: batch.partition, record: records[failure.index]! },

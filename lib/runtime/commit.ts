@@ -1,5 +1,7 @@
 import { isStateDirError } from '../state/state-dir.ts';
 import type { OutputProducer, TopicPartitionOffset } from '../kafka/client.ts';
+import type { OutputBuffer } from './output-buffer.ts';
+import { addTo, type Counters } from './stats.ts';
 import type { Task } from './task.ts';
 
 /**
@@ -7,8 +9,8 @@ import type { Task } from './task.ts';
  * exactly-once.ts (the same moves inside a transaction). Nothing else in the runtime commits.
  */
 export interface CommitStep {
-  /** Returns how many outputs the broker acknowledged. */
-  commit(task: Task, offsets: OffsetCommitter): Promise<number>;
+  /** Counts the outputs the broker acknowledged, and how long committing took. */
+  commit(task: Task, offsets: OffsetCommitter): Promise<void>;
   /** Forgets what the task did since its last commit: its records come again. */
   discard(task: Task): void;
   /**
@@ -28,12 +30,13 @@ export interface OffsetCommitter {
  * writes on disk, then the offsets: nothing is lost, and no store holds what its changelog lacks.
  * A store write that fails rejects with STATE_DIR, after the offsets the changelog covers.
  */
-export function atLeastOnce(producer: OutputProducer): CommitStep {
+export function atLeastOnce(producer: OutputProducer, counters: Counters): CommitStep {
   return {
     commitsWhenStopped: false,
     discard: (task) => task.discardPending(),
     async commit(task, offsets) {
-      const produced = task.outputs.size;
+      const started = performance.now();
+      const produced = outputsByTopic(task.outputs);
       task.stageChangelog();
       const acks = task.outputs.size > 0 ? await producer.send(task.outputs.lanes) : [];
       task.outputs.clear();
@@ -48,7 +51,20 @@ export function atLeastOnce(producer: OutputProducer): CommitStep {
         throw error;
       }
       if (positions.length > 0) await offsets.commit(positions);
-      return produced;
+      countProduced(counters, produced);
+      counters.commitDuration.observe(performance.now() - started);
     },
   };
+}
+
+/** What a commit hands the broker by topic, taken before the changelog records join the outputs. */
+export function outputsByTopic(outputs: OutputBuffer): [topic: string, records: number][] {
+  const counts: [string, number][] = [];
+  for (const [topic, lane] of outputs.lanes) if (lane.length > 0) counts.push([topic, lane.length]);
+  return counts;
+}
+
+/** Once the broker acknowledged them. */
+export function countProduced(counters: Counters, produced: readonly [string, number][]): void {
+  for (const [topic, records] of produced) addTo(counters.produced, topic, records);
 }

@@ -1,9 +1,9 @@
 import { StreamrunError } from '../errors/streamrun-error.ts';
 import type { GroupMetadata, TopicPartitionOffset, TransactionalProducer } from '../kafka/client.ts';
-import type { CommitStep } from './commit.ts';
+import { countProduced, outputsByTopic, type CommitStep } from './commit.ts';
 import { crashPoint } from './crash-points.ts';
 import type { Logger } from './logger.ts';
-import type { RunnerStats } from './stats.ts';
+import type { Counters } from './stats.ts';
 import type { Task } from './task.ts';
 
 export interface ExactlyOnceOptions {
@@ -22,7 +22,7 @@ export interface ExactlyOnceOptions {
   readonly current: (task: Task) => boolean;
   /** The stores could not be written after a commit: the runner stops. */
   readonly fatal: (error: Error) => void;
-  readonly stats: RunnerStats;
+  readonly stats: Counters;
   readonly logger: Logger;
 }
 
@@ -48,6 +48,8 @@ export class ExactlyOnce implements CommitStep {
   /** Tasks that sent into the open transaction: their stores flush once it commits. */
   readonly #members = new Set<Task>();
   readonly #offsets = new Map<string, TopicPartitionOffset>();
+  /** Outputs sent into the open transaction, by topic: counted as produced once it commits. */
+  #produced: [string, number][] = [];
   /** The open transaction committing: sends wait for it, then open the next one. */
   #ending: Promise<void> | undefined;
   /** Set from a failure until every task is back at its last commit: sends are refused meanwhile. */
@@ -65,11 +67,12 @@ export class ExactlyOnce implements CommitStep {
     return new ExactlyOnce(await options.open(), options);
   }
 
-  async commit(task: Task): Promise<number> {
-    const produced = task.outputs.size;
+  async commit(task: Task): Promise<void> {
     await this.#within(async () => {
+      const produced = outputsByTopic(task.outputs);
       task.stageChangelog();
       const acks = task.outputs.size > 0 ? await this.#producer.send(task.outputs.lanes) : [];
+      this.#produced.push(...produced);
       task.outputs.clear();
       const positions = task.takePositions();
       task.acknowledge(acks, positions);
@@ -79,7 +82,6 @@ export class ExactlyOnce implements CommitStep {
     });
     if (Date.now() - this.#openedAt >= this.#options.intervalMs) await this.#commitOpen();
     else this.#schedule();
-    return produced;
   }
 
   /** Offsets the consumer moved past on its own (transaction markers): they go with the open transaction. */
@@ -179,6 +181,7 @@ export class ExactlyOnce implements CommitStep {
     const open = this.#open;
     if (open === undefined || this.#recovering !== undefined) return;
     const members = [...this.#members];
+    const started = performance.now();
     try {
       await open;
       if (this.#offsets.size > 0) await this.#producer.sendOffsets([...this.#offsets.values()], this.#options.group());
@@ -193,7 +196,10 @@ export class ExactlyOnce implements CommitStep {
     this.#open = undefined;
     this.#members.clear();
     this.#offsets.clear();
+    countProduced(this.#options.stats, this.#produced);
+    this.#produced = [];
     this.#options.stats.transactions++;
+    this.#options.stats.commitDuration.observe(performance.now() - started);
     crashPoint('after-commit');
     try {
       for (const task of members) if (this.#options.current(task)) await task.flushStores();
@@ -228,6 +234,7 @@ export class ExactlyOnce implements CommitStep {
     this.#open = undefined;
     this.#members.clear();
     this.#offsets.clear();
+    this.#produced = [];
     let fresh = fenced(cause);
     if (open !== undefined && !fresh) {
       try {

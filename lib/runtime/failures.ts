@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { isBrokenCircuit, type Breaker } from '../errors/breaker.ts';
 import type { InputRecord } from '../kafka/client.ts';
 import type { Logger } from './logger.ts';
-import type { RunnerStats } from './stats.ts';
+import { addTo, type Counters } from './stats.ts';
 import type { Task } from './task.ts';
 
 export interface FailureHandling {
@@ -14,7 +14,7 @@ export interface FailureHandling {
   readonly appId: string;
   /** Partitions of a dead-letter topic: a dead letter goes to its record's partition, wrapped. */
   deadLetterPartitions(topic: string): number;
-  readonly stats: RunnerStats;
+  readonly stats: Counters;
   readonly logger: Logger;
   /** Called before settling starts to wait (a backoff, an open circuit): the partition's other work should not wait with it. */
   park(): void;
@@ -82,8 +82,7 @@ export function giveUp(task: Task, failed: Pick<Failed, 'error' | 'source' | 'so
   const { stats, logger } = handling;
   const error = failed.error;
   const policy = handling.policyFor(error.context.node);
-  if (error.code === 'DESERIALIZATION') stats.deserializationErrors++;
-  else stats.processingErrors++;
+  addTo(error.code === 'DESERIALIZATION' ? stats.deserializationErrors : stats.processingErrors, error.context.node ?? 'source');
   const fields = { code: error.code, attempts, ...error.context };
   switch (policy.onExhausted) {
     case 'fail':
@@ -97,7 +96,7 @@ export function giveUp(task: Task, failed: Pick<Failed, 'error' | 'source' | 'so
         const partition = source.partition % handling.deadLetterPartitions(policy.deadLetterTopic);
         task.outputs.lane(policy.deadLetterTopic).push(deadLetterRecord(source, error, attempts, handling.appId, partition));
         task.outputs.size++;
-        stats.deadLettered++;
+        addTo(stats.deadLetters, policy.deadLetterTopic);
       }
       logger.warn(`dead-lettered a record to ${policy.deadLetterTopic}: ${error.message}`, fields);
       break;

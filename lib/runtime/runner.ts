@@ -25,7 +25,7 @@ import { IsolatedRecords } from './isolated-records.ts';
 import { claimProcessIdentity, type ProcessIdentity } from '../state/process-id.ts';
 import { createStreamClient } from '../kafka/stream-client.ts';
 import { resolveRunnerOptions, type ResolvedRunnerOptions, type RunnerOptions } from './options.ts';
-import { emptyStats, type RunnerStats } from './stats.ts';
+import { addTo, Counters, type RunnerStats } from './stats.ts';
 import { Task } from './task.ts';
 import { ensureTopic, ensureTopics } from './topics.ts';
 import type { FailureHandling } from './failures.ts';
@@ -33,6 +33,7 @@ import { processBatch, type WorkLane } from './batch-work.ts';
 import { resolveErrorPolicy, type ResolvedErrorPolicy } from '../errors/policy.ts';
 import { createBreaker, type Breaker } from '../errors/breaker.ts';
 import { startHttpServer, type HttpServer } from '../server/http-server.ts';
+import { Metrics, type PartitionValue } from '../metrics/instruments.ts';
 import { localStoreQueries, readKey } from './local-store-queries.ts';
 import { routedStoreQueries } from './routed-store-queries.ts';
 import { setupRun, type HealthCheck, type SetupRun } from './setup.ts';
@@ -95,7 +96,8 @@ export class Runner {
   readonly #policies = new Map<string, ResolvedErrorPolicy>();
   /** Set when a record failed for good under `onExhausted: 'fail'`: `finished` rejects with it. */
   #fatal: StreamrunError | undefined;
-  readonly #stats: RunnerStats = emptyStats();
+  readonly #stats = new Counters();
+  #metrics: Metrics | undefined;
   #consumer: InputConsumer | undefined;
   /** By `<topic>-<partition>` with a batch in flight: when it last committed (or began). */
   readonly #lastMoved = new Map<string, number>();
@@ -181,7 +183,7 @@ export class Runner {
       this.#commitStep = await this.#openCommitStep(step);
       if (this.#options.setup !== undefined) {
         const { appId, brokers, stateDir } = this.#options;
-        this.#setup = setupRun(client, step, { appId, brokers, stateDir, logger }, this.#options.publishTimeoutMs, this.#exactlyOnce !== undefined);
+        this.#setup = setupRun(client, step, { appId, brokers, stateDir, logger }, this.#options.publishTimeoutMs, this.#exactlyOnce !== undefined, this.#stats);
         await this.#options.setup(this.#setup.context);
       }
       // Ingest and queries need the producer and the setup's services, not the group: serve them
@@ -233,7 +235,7 @@ export class Runner {
     const client = this.#client;
     if (this.#options.processing === 'at-least-once') {
       this.#producer = await step('connect the producer', () => client.producer());
-      return atLeastOnce(this.#producer);
+      return atLeastOnce(this.#producer, this.#stats);
     }
     const transactions = client.transactions;
     if (transactions === undefined) {
@@ -287,7 +289,67 @@ export class Runner {
       health: () => this.#health(),
       logger: this.#options.logger,
       routes: this.#setup?.routes ?? [],
+      metrics: this.#instruments(),
     });
+  }
+
+  /** Made once asked for: the process metrics it adds sample the event loop from then on. */
+  #instruments(): Metrics {
+    this.#metrics ??= new Metrics({
+      appId: this.appId,
+      counters: this.#stats,
+      lag: () => this.#lag(),
+      deadLetters: () => this.#deadLetterSizes(),
+      storeBytes: () => this.#storeBytes(),
+      breakers: () => new Map([...this.#breakers].map(([node, breaker]) => [node, breaker.state()])),
+      pausedPartitions: () => this.#parked.size,
+      assignedPartitions: () => this.#tasks.size,
+    });
+    return this.#metrics;
+  }
+
+  /** Each owned partition's end offset minus the group's committed one (its start when it never committed). */
+  async #lag(): Promise<PartitionValue[]> {
+    const owned = new Map<string, number[]>();
+    for (const [topic, sub] of this.#subtopologyOfTopic) {
+      const prefix = `${sub.id}_`;
+      const partitions = [...this.#tasks.keys()].filter((id) => id.startsWith(prefix)).map((id) => Number(id.slice(prefix.length)));
+      if (partitions.length > 0) owned.set(topic, partitions);
+    }
+    const lags = await Promise.all(
+      [...owned].map(async ([topic, partitions]) => {
+        const [ends, committed] = await Promise.all([this.#client.offsets(topic), this.#client.committedOffsets(this.appId, topic)]);
+        return partitions.flatMap((partition) => {
+          const end = ends.get(partition);
+          if (end === undefined) return [];
+          const from = committed.get(partition) ?? end.low;
+          return [{ topic, partition, value: Math.max(0, Number(BigInt(end.high) - BigInt(from))) }];
+        });
+      }),
+    );
+    return lags.flat();
+  }
+
+  async #deadLetterSizes(): Promise<PartitionValue[]> {
+    const sizes = await Promise.all(
+      [...this.#deadLetterPartitions.keys()].map(async (topic) =>
+        [...(await this.#client.offsets(topic))].map(([partition, { low, high }]) => ({ topic, partition, value: Number(BigInt(high) - BigInt(low)) })),
+      ),
+    );
+    return sizes.flat();
+  }
+
+  async #storeBytes(): Promise<Map<string, number>> {
+    const sizes = new Map<string, number>();
+    for (const task of this.#ready.values()) {
+      for (const [store, bytes] of (await task.stores?.diskBytes()) ?? []) addTo(sizes, store, bytes);
+    }
+    return sizes;
+  }
+
+  /** The Prometheus text of this runner's metrics, as `GET /metrics` serves it. */
+  metrics(): Promise<string> {
+    return this.#instruments().text();
   }
 
   /** Where the other instances reach this one's HTTP server. */
@@ -362,7 +424,7 @@ export class Runner {
 
   /** A snapshot of the counters. */
   stats(): RunnerStats {
-    return { ...this.#stats };
+    return this.#stats.snapshot();
   }
 
   /** Ids of the tasks this instance runs now, e.g. `0_3` (sub-topology 0, partition 3). */
@@ -391,7 +453,7 @@ export class Runner {
     });
     try {
       await Promise.race([this.#closeClients(), timeout]);
-      logger.info(`${this.appId} stopped`, { ...this.#stats });
+      logger.info(`${this.appId} stopped`, { ...this.#stats.snapshot() });
       if (this.#fatal) this.#rejectFinished(this.#fatal);
       else this.#resolveFinished();
     } catch (error) {
@@ -575,7 +637,7 @@ export class Runner {
             reader: this.#reader!,
             changelogOffsets: (topic) => this.#client.offsets(topic),
             logger: this.#options.logger,
-            onRestored: (records) => (this.#stats.restoredRecords += records),
+            onRestore: (store, records, remaining) => this.#stats.addRestored(store, id, records, remaining),
           });
     const behind = await this.#behindAt(sub, partition);
     const task = new Task({
@@ -585,7 +647,7 @@ export class Runner {
       children: this.#children,
       breaker: (node) => this.#breakerFor(node),
       onLate: (node, timestamp, at) => {
-        this.#stats.lateRecords++;
+        addTo(this.#stats.late, node);
         this.#options.logger.debug(`dropped a late record at ${node}: its windows closed`, { timestamp, ...at });
       },
       stores,

@@ -6,6 +6,7 @@ import { StreamrunError } from '../errors/streamrun-error.ts';
 import { SendQueue } from './send-queue.ts';
 import { committedRecordCounter } from './record-counter.ts';
 import type { StartupStep } from './startup-retry.ts';
+import { addTo, type Counters } from './stats.ts';
 import { ensureTopic } from './topics.ts';
 
 /** A record to publish from outside the topology (an HTTP or MQTT ingest). */
@@ -61,6 +62,11 @@ export interface SetupContext {
   healthCheck(name: string, check: HealthCheck): void;
   /** Runs at stop, after the runner drained and committed; the last registered runs first. */
   onStop(fn: () => void | Promise<void>): void;
+  /**
+   * Counts events an ingest endpoint took in or turned away, for the metrics
+   * (`streamrun_ingest_events_total{source, outcome}`); `source` names the endpoint, e.g. 'http'.
+   */
+  ingested(source: string, outcome: 'accepted' | 'refused', events: number): void;
 }
 
 /** The topology module's hook; see SetupContext. */
@@ -81,6 +87,7 @@ export function setupRun(
   fields: Pick<SetupContext, 'appId' | 'brokers' | 'stateDir' | 'logger'>,
   publishTimeoutMs: number,
   transactional: boolean,
+  counters: Counters,
 ): SetupRun {
   // Transactions leave markers between the records: offsets no longer count them.
   const counter = transactional ? committedRecordCounter(client) : undefined;
@@ -134,6 +141,7 @@ export function setupRun(
     http: (r) => void routes.push(r),
     healthCheck: (name, check) => void checks.set(name, check),
     onStop: (fn) => void stops.push(fn),
+    ingested: (source, outcome, events) => addTo(counters.ingest, `${source}\u0000${outcome}`, events),
   };
   return {
     context,

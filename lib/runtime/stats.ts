@@ -1,3 +1,5 @@
+import { durationBoundsMs, Histogram, latencyBoundsMs } from './histogram.ts';
+
 /** Counters a runner keeps; read them with `runner.stats()`. */
 export interface RunnerStats {
   /** Records taken from source topics (including the ones that failed). */
@@ -26,6 +28,85 @@ export interface RunnerStats {
   aborts: number;
 }
 
-export function emptyStats(): RunnerStats {
-  return { consumed: 0, produced: 0, commits: 0, deserializationErrors: 0, processingErrors: 0, retries: 0, pauses: 0, deadLettered: 0, restoredRecords: 0, lateRecords: 0, transactions: 0, aborts: 0 };
+/**
+ * What the runtime counts, per batch and by label: `runner.stats()` sums it, and the metrics
+ * module reads it when scraped, so counting costs the hot path a few additions and no more.
+ */
+export class Counters {
+  commits = 0;
+  retries = 0;
+  pauses = 0;
+  transactions = 0;
+  aborts = 0;
+  /** By source topic, then by partition. */
+  readonly consumed = new Map<string, number[]>();
+  /** Acknowledged outputs and dead letters by topic (changelogs are not counted). */
+  readonly produced = new Map<string, number>();
+  /** By dead-letter topic. */
+  readonly deadLetters = new Map<string, number>();
+  /** Records that failed for good, by node. */
+  readonly deserializationErrors = new Map<string, number>();
+  readonly processingErrors = new Map<string, number>();
+  /** Late records dropped, by node. */
+  readonly late = new Map<string, number>();
+  /** Changelog records read back, by store. */
+  readonly restored = new Map<string, number>();
+  /** Changelog offsets still to read back, by store, then by task: a task leaves once restored. */
+  readonly restoring = new Map<string, Map<string, number>>();
+  /** Events offered to ingest endpoints, by `<source>\u0000<accepted|refused>`. */
+  readonly ingest = new Map<string, number>();
+  /** Record timestamp to the broker's acknowledgement of its chunk's outputs, in ms. */
+  readonly latency = new Histogram(latencyBoundsMs);
+  readonly batchDuration = new Histogram(durationBoundsMs);
+  readonly commitDuration = new Histogram(durationBoundsMs);
+
+  addConsumed(topic: string, partition: number, records: number): void {
+    let partitions = this.consumed.get(topic);
+    if (partitions === undefined) {
+      partitions = [];
+      this.consumed.set(topic, partitions);
+    }
+    partitions[partition] = (partitions[partition] ?? 0) + records;
+  }
+
+  addRestored(store: string, task: string, records: number, remaining: bigint): void {
+    addTo(this.restored, store, records);
+    let tasks = this.restoring.get(store);
+    if (tasks === undefined) {
+      tasks = new Map();
+      this.restoring.set(store, tasks);
+    }
+    if (remaining > 0n) tasks.set(task, Number(remaining));
+    else tasks.delete(task);
+  }
+
+  snapshot(): RunnerStats {
+    let consumed = 0;
+    for (const partitions of this.consumed.values()) for (const records of partitions) consumed += records ?? 0;
+    return {
+      consumed,
+      produced: total(this.produced),
+      commits: this.commits,
+      deserializationErrors: total(this.deserializationErrors),
+      processingErrors: total(this.processingErrors),
+      retries: this.retries,
+      pauses: this.pauses,
+      deadLettered: total(this.deadLetters),
+      lateRecords: total(this.late),
+      restoredRecords: total(this.restored),
+      transactions: this.transactions,
+      aborts: this.aborts,
+    };
+  }
+}
+
+/** Adds `n` to a count kept by label. */
+export function addTo(counts: Map<string, number>, label: string, n = 1): void {
+  counts.set(label, (counts.get(label) ?? 0) + n);
+}
+
+function total(counts: ReadonlyMap<string, number>): number {
+  let sum = 0;
+  for (const n of counts.values()) sum += n;
+  return sum;
 }

@@ -5,6 +5,7 @@ import { StreamrunError } from '../errors/streamrun-error.ts';
 import type { Logger } from '../runtime/logger.ts';
 import { FORWARDED_HEADER, type HealthReport, type QueryOrigin, type StoreQueries } from './store-queries.ts';
 import type { HttpRoutes } from '../runtime/setup.ts';
+import type { Metrics } from '../metrics/instruments.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -25,6 +26,8 @@ export interface HttpServerOptions {
   routes?: readonly HttpRoutes[];
   /** Largest request body accepted; larger ones get 413. Default 1 MiB. */
   bodyLimit?: number;
+  /** Served at `GET /metrics`; every answered request is counted in it. */
+  metrics?: Metrics;
 }
 
 export interface HttpServer {
@@ -122,7 +125,7 @@ const rangeQuery = {
   },
 } as const;
 
-function buildApp({ queries, health, logger, bodyLimit = 1024 * 1024 }: HttpServerOptions): FastifyInstance {
+function buildApp({ queries, health, logger, bodyLimit = 1024 * 1024, metrics }: HttpServerOptions): FastifyInstance {
   const app = fastify({
     bodyLimit,
     // Requests are logged through our Logger below; fastify's pino would be a second format.
@@ -139,6 +142,8 @@ function buildApp({ queries, health, logger, bodyLimit = 1024 * 1024 }: HttpServ
   });
 
   app.addHook('onResponse', async (request, reply) => {
+    // The route's pattern, not its URL: one series per route, whatever the keys asked for.
+    metrics?.http.observe(request.routeOptions.url ?? 'unmatched', request.method, reply.statusCode, reply.elapsedTime / 1000);
     logger.debug('http request', {
       method: request.method,
       url: request.url,
@@ -146,6 +151,10 @@ function buildApp({ queries, health, logger, bodyLimit = 1024 * 1024 }: HttpServ
       ms: Math.round(reply.elapsedTime),
     });
   });
+
+  if (metrics !== undefined) {
+    app.get('/metrics', async (_request, reply) => reply.type(metrics.contentType).send(await metrics.text()));
+  }
 
   app.get('/health', async (_request, reply) => {
     const report = await health();

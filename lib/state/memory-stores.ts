@@ -38,6 +38,10 @@ export class MemoryStores extends StoresByName<MemoryKeyValueStore<unknown, unkn
 
   acknowledge(): void {}
 
+  async diskBytes(): Promise<Map<string, number>> {
+    return new Map();
+  }
+
   async flush(): Promise<void> {
     for (const { store } of this.stores.values()) store.flush();
   }

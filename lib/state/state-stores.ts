@@ -26,6 +26,8 @@ export interface StateStores {
   acknowledge(acks: readonly ProducedOffset[], positions: readonly TopicPartitionOffset[]): void;
   /** Once what was acknowledged is committed: the staged writes become the stores' state on disk. */
   flush(): Promise<void>;
+  /** Bytes of each store's files, by store (none for stores in memory). */
+  diskBytes(): Promise<Map<string, number>>;
   /** Forgets pending writes that could not be committed: their records come again. */
   discardPending(): void;
   close(): Promise<void>;

@@ -1,4 +1,4 @@
-import { access, mkdir, rm } from 'node:fs/promises';
+import { access, mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ChangelogReader, PartitionOffsets, ProducedOffset, TopicPartitionOffset } from '../kafka/client.ts';
 import type { Logger } from '../runtime/logger.ts';
@@ -47,7 +47,11 @@ export interface TaskStoresOptions {
   readonly reader: ChangelogReader;
   readonly changelogOffsets: (topic: string) => Promise<Map<number, PartitionOffsets>>;
   readonly logger: Logger;
-  readonly onRestored: (records: number) => void;
+  /**
+   * After each chunk of a restore, and once with nothing left: records read back into `store`,
+   * and the changelog offsets still to go.
+   */
+  readonly onRestore: (store: string, records: number, remaining: bigint) => void;
 }
 
 interface OpenStore extends NamedStore<LevelKeyValueStore<unknown, unknown>> {
@@ -82,6 +86,19 @@ export class TaskStores extends StoresByName<LevelKeyValueStore<unknown, unknown
       throw error;
     }
     return new TaskStores(options.partition, stores, options.directory);
+  }
+
+  /** Bytes of each store's files (LevelDB's log and tables), by store. */
+  async diskBytes(): Promise<Map<string, number>> {
+    const sizes = new Map<string, number>();
+    for (const name of this.stores.keys()) {
+      const directory = join(this.#directory, name);
+      // A file LevelDB compacts away between the listing and its stat counts nothing.
+      const files = await readdir(directory).catch(() => []);
+      const bytes = await Promise.all(files.map((file) => stat(join(directory, file)).then((s) => s.size, () => 0)));
+      sizes.set(name, bytes.reduce((sum, n) => sum + n, 0));
+    }
+    return sizes;
   }
 
   stageChangelog(outputs: OutputBuffer): void {
@@ -166,13 +183,17 @@ async function openAndRestore(spec: StoreSpec, options: TaskStoresOptions): Prom
     const from = usable ? checkpoint : offsets.low;
     const started = Date.now();
     let restored = 0;
+    const end = BigInt(offsets.high);
+    options.onRestore(spec.store, 0, end - BigInt(from));
     await options.reader.read(spec.changelog, options.partition, from, offsets.high, async (records) => {
       await local(() => store.apply(records));
       restored += records.length;
+      const last = records.at(-1);
+      if (last !== undefined) options.onRestore(spec.store, records.length, end - BigInt(last.offset) - 1n);
       crashPoint('during-restore');
     });
+    options.onRestore(spec.store, 0, 0n);
     const ms = Date.now() - started;
-    options.onRestored(restored);
     options.logger.info(`restored store ${spec.store} of task ${options.taskId}`, {
       records: restored,
       fromOffset: from,

@@ -66,7 +66,7 @@ export class TaskHarness {
         nodes: sub.nodes,
         children,
         onLate: (node) => harness!.late.set(node, (harness!.late.get(node) ?? 0) + 1),
-        breaker: () => ({ halfOpenAfterMs: 0, call: (fn) => fn(), onOpen: () => {}, closed: () => true }),
+        breaker: () => ({ halfOpenAfterMs: 0, call: (fn) => fn(), onOpen: () => {}, closed: () => true, state: () => 0 }),
         stores: specs.length === 0 ? undefined : await MemoryStores.open(specs, 0),
         // One task per sub-topology writes each repartition topic; nobody goes idle in a test.
         time: { writers: (topic) => (repartitions.has(topic) ? 1 : 0), idleMs: Number.POSITIVE_INFINITY, now: () => 0 },

@@ -17,6 +17,8 @@ export interface EventsApiOptions {
   readonly publish: (events: readonly Event[]) => Promise<void>;
   /** Records in the dead-letter topic. */
   readonly deadLetters: () => Promise<number>;
+  /** Counts the events a POST took in, or turned away (invalid, or Kafka did not acknowledge them). */
+  readonly ingested: (outcome: 'accepted' | 'refused', events: number) => void;
   /** When set, every route that serves data wants `Authorization: Bearer <token>`: all but /health, /metrics and /docs. */
   readonly token?: string | undefined;
 }
@@ -88,7 +90,12 @@ function routes(server: FastifyInstance, options: EventsApiOptions, cache: LRUCa
   });
   // A ValidationError is the client's: 400 naming the field. Anything else goes on to the
   // server's handler (a 500 with a request id).
-  server.setErrorHandler(async (error, _request, reply) => {
+  server.setErrorHandler(async (error, request, reply) => {
+    // Invalid, too large, or not acknowledged by Kafka: the whole request is turned away (a
+    // body that did not parse counts as one event).
+    if (request.method === 'POST' && request.routeOptions.url === '/events') {
+      options.ingested('refused', Array.isArray(request.body) ? Math.max(1, request.body.length) : 1);
+    }
     if (!(error instanceof ValidationError)) throw error;
     return reply.code(400).send({ error: 'bad_request', message: error.message, field: error.field });
   });
@@ -109,6 +116,7 @@ function routes(server: FastifyInstance, options: EventsApiOptions, cache: LRUCa
       const { eventType, eventData } = request.query;
       if (eventType !== undefined) {
         await options.publish([validateEvent({ type: eventType, payload: eventData ?? null }, defaults, '')]);
+        options.ingested('accepted', 1);
         return reply.code(200).type('text/plain; charset=utf-8').send('Event published!');
       }
       const body = request.body;
@@ -119,6 +127,7 @@ function routes(server: FastifyInstance, options: EventsApiOptions, cache: LRUCa
       // Every event is checked before any is published: a batch goes in whole or not at all.
       const events = inputs.map((input, i) => validateEvent(input, defaults, Array.isArray(body) ? `[${i}]` : ''));
       await options.publish(events);
+      options.ingested('accepted', events.length);
       return reply.code(202).send({ ids: events.map((e) => e.id) });
     },
   );

@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { serdes, topology } from '../../../lib/index.ts';
 import type { GroupMetadata, InputBatch, OutputRecord, TopicPartitionOffset, TransactionalProducer } from '../../../lib/kafka/client.ts';
 import { ExactlyOnce, isRolledBack } from '../../../lib/runtime/exactly-once.ts';
-import { emptyStats } from '../../../lib/runtime/stats.ts';
+import { Counters } from '../../../lib/runtime/stats.ts';
 import type { Task } from '../../../lib/runtime/task.ts';
 import { newTask } from './new-task.ts';
 
@@ -55,7 +55,7 @@ async function setUp(intervalMs: number) {
     rollBack,
     current: (t: Task) => t === task,
     fatal: () => {},
-    stats: emptyStats(),
+    stats: new Counters(),
     logger: { error() {}, warn() {}, info() {}, debug() {} },
   });
   /** Processes the records as a batch's chunk and hands it to the transaction, as processBatch does. */

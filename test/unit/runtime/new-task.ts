@@ -30,7 +30,7 @@ export async function newTask(t: Topology, partition = 0, options: NewTaskOption
     nodes,
     children: childrenOf(graph),
     onLate: options.onLate ?? (() => {}),
-    breaker: () => ({ halfOpenAfterMs: 0, call: (fn) => fn(), onOpen: () => {}, closed: () => true }),
+    breaker: () => ({ halfOpenAfterMs: 0, call: (fn) => fn(), onOpen: () => {}, closed: () => true, state: () => 0 }),
     stores,
     time: options.time ?? { writers: () => 0, idleMs: Number.POSITIVE_INFINITY, now: () => 0 },
     partitions: () => options.partitions ?? 1,

@@ -101,7 +101,10 @@ let root: string;
 let taskDir: string;
 let changelog: FakeChangelog;
 let logged: Logged[];
-let restoredCounts: number[];
+/** Per store restored, in order: the records read back, and the offsets left after each report. */
+let restores: Map<string, { records: number; remaining: bigint[] }>;
+/** Records read back per store restored, in order. */
+const restoredCounts = () => [...restores.values()].map((r) => r.records);
 const opened: TaskStores[] = [];
 
 beforeEach(async () => {
@@ -109,7 +112,7 @@ beforeEach(async () => {
   taskDir = join(root, 'app', '0_1');
   changelog = new FakeChangelog();
   logged = [];
-  restoredCounts = [];
+  restores = new Map();
 });
 afterEach(async () => {
   vi.restoreAllMocks();
@@ -126,14 +129,19 @@ function options(specs: readonly StoreSpec[], overrides: Partial<TaskStoresOptio
     reader: changelog,
     changelogOffsets: changelog.offsets,
     logger: collectingLogger(logged),
-    onRestored: (n) => restoredCounts.push(n),
+    onRestore: (store, records, remaining) => {
+      const restore = restores.get(store) ?? { records: 0, remaining: [] };
+      restore.records += records;
+      restore.remaining.push(remaining);
+      restores.set(store, restore);
+    },
     ...overrides,
   };
 }
 
 async function openStores(specs: readonly StoreSpec[] = [countsSpec], overrides: Partial<TaskStoresOptions> = {}) {
   changelog.reads.length = 0;
-  restoredCounts.length = 0;
+  restores.clear();
   logged.length = 0;
   const stores = await TaskStores.open(options(specs, overrides));
   opened.push(stores);
@@ -175,7 +183,10 @@ describe('TaskStores.open: restoring from the changelog', () => {
     expect(changelog.reads).toEqual([{ topic: COUNTS, partition: PARTITION, from: '0', until: '6' }]);
     const counts = stores.get('counts');
     expect([counts.get('a'), counts.get('b'), counts.get('c'), counts.get('zz')]).toEqual([3, undefined, 1, undefined]);
-    expect(restoredCounts).toEqual([6]);
+    expect(restoredCounts()).toEqual([6]);
+    // 6 to go, then what each chunk left, then nothing.
+    expect(restores.get('counts')!.remaining.at(0)).toBe(6n);
+    expect(restores.get('counts')!.remaining.at(-1)).toBe(0n);
     expect(await checkpointOf('counts')).toEqual({ offset: '6' });
     expect(stores.names()).toEqual(['counts']);
   });
@@ -213,7 +224,7 @@ describe('TaskStores.open: restoring from the changelog', () => {
     changelog.append(COUNTS, PARTITION, 'd', json(4));
     const second = await openStores();
     expect(changelog.reads).toEqual([{ topic: COUNTS, partition: PARTITION, from: '6', until: '8' }]);
-    expect(restoredCounts).toEqual([2]);
+    expect(restoredCounts()).toEqual([2]);
     const counts = second.get('counts');
     expect([counts.get('a'), counts.get('c'), counts.get('d'), counts.get('local-only')]).toEqual([3, 2, 4, 1]);
     expect(await checkpointOf('counts')).toEqual({ offset: '8' });
@@ -225,7 +236,7 @@ describe('TaskStores.open: restoring from the changelog', () => {
     await closeStores(await openStores());
     const again = await openStores();
     expect(changelog.reads).toEqual([{ topic: COUNTS, partition: PARTITION, from: '6', until: '6' }]);
-    expect(restoredCounts).toEqual([0]);
+    expect(restoredCounts()).toEqual([0]);
     expect(again.get('counts').get('a')).toBe(3);
   });
 
@@ -252,7 +263,7 @@ describe('TaskStores.open: restoring from the changelog', () => {
     changelog.truncate(COUNTS, PARTITION, 7);
     const second = await openStores();
     expect(changelog.reads).toEqual([{ topic: COUNTS, partition: PARTITION, from: '7', until: '8' }]);
-    expect(restoredCounts).toEqual([1]);
+    expect(restoredCounts()).toEqual([1]);
     const counts = second.get('counts');
     expect([counts.get('a'), counts.get('e'), counts.get('f'), counts.get('local-only')]).toEqual([undefined, undefined, 6, undefined]);
     expect(await checkpointOf('counts')).toEqual({ offset: '8' });
@@ -266,7 +277,7 @@ describe('TaskStores.open: restoring from the changelog', () => {
     await writeFile(join(taskDir, 'counts.checkpoint'), json({ offset: '7' }));
     const second = await openStores();
     expect(changelog.reads).toEqual([{ topic: COUNTS, partition: PARTITION, from: '0', until: '6' }]);
-    expect(restoredCounts).toEqual([6]);
+    expect(restoredCounts()).toEqual([6]);
     const counts = second.get('counts');
     expect([counts.get('a'), counts.get('local-only')]).toEqual([3, undefined]);
     expect(await checkpointOf('counts')).toEqual({ offset: '6' });
@@ -297,7 +308,7 @@ describe('TaskStores.open: restoring from the changelog', () => {
     changelog.append(COUNTS, 0, 'other', json(1));
     const stores = await openStores();
     expect(changelog.reads).toEqual([{ topic: COUNTS, partition: PARTITION, from: '0', until: '0' }]);
-    expect(restoredCounts).toEqual([0]);
+    expect(restoredCounts()).toEqual([0]);
     expect(await checkpointOf('counts')).toEqual({ offset: '0' });
     expect((await stat(join(taskDir, 'counts'))).isDirectory()).toBe(true);
     expect(stores.get('counts').get('other')).toBeUndefined();
@@ -309,7 +320,7 @@ describe('TaskStores.open: restoring from the changelog', () => {
     const stores = await openStores([countsSpec, usersSpec]);
     expect(stores.names()).toEqual(['counts', 'users']);
     expect(changelog.reads.map((r) => r.topic)).toEqual([COUNTS, 'users']);
-    expect(restoredCounts).toEqual([6, 1]);
+    expect(restoredCounts()).toEqual([6, 1]);
     expect(stores.get('users').get('u1')).toEqual({ name: 'Ann' });
     expect(await checkpointOf('users')).toEqual({ offset: '1' });
   });

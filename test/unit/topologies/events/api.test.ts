@@ -10,6 +10,7 @@ const quiet: Logger = { error: () => {}, warn: () => {}, info: () => {}, debug: 
 /** The API over a database that fails every query the way PostgreSQL would, and a recording publish. */
 async function api(token?: string) {
   const published: Event[][] = [];
+  const ingested: [string, number][] = [];
   const failing = async () => {
     throw new Error('invalid byte sequence for encoding "UTF8": 0x00');
   };
@@ -19,10 +20,10 @@ async function api(token?: string) {
     logger: quiet,
     queries: { stores: () => ['counts'], get: async () => 1, range: async () => [] },
     health: () => ({ status: 'ok', appId: 'events', tasks: [] }),
-    routes: [eventsApi({ db: () => db, publish: async (events) => void published.push([...events]), deadLetters: async () => 0, token })],
+    routes: [eventsApi({ db: () => db, publish: async (events) => void published.push([...events]), deadLetters: async () => 0, ingested: (outcome, n) => void ingested.push([outcome, n]), token })],
   });
   servers.push(server);
-  return { server, published };
+  return { server, published, ingested };
 }
 const servers: HttpServer[] = [];
 afterEach(async () => {
@@ -35,7 +36,7 @@ const post = (server: HttpServer, body: string) =>
 
 describe('the events API', () => {
   it('refuses a body nested deeper than 64 before parsing it, and any batch with an event PostgreSQL cannot store', async () => {
-    const { server, published } = await api();
+    const { server, published, ingested } = await api();
     const deep = `[{"type":"t","payload":${'['.repeat(10_000)}${']'.repeat(10_000)}}]`;
     expect(await answer(await post(server, deep))).toEqual([400, { error: 'bad_request', message: 'body: nested deeper than 64 levels', field: 'body' }]);
     expect(await answer(await post(server, '[{"type":"ok"},{"type":"a\\u0000b"}]'))).toEqual([
@@ -46,6 +47,10 @@ describe('the events API', () => {
     expect(await answer(await post(server, '{"type":'))).toEqual([400, expect.objectContaining({ error: 'bad_request', field: 'body' })]);
     expect(published).toEqual([]);
     expect((await post(server, JSON.stringify({ type: 't', payload: 'x'.repeat(2 * 1024 * 1024) }))).status).toBe(413);
+    // Each refused request counts its events, or one when its body never parsed.
+    expect(ingested).toEqual([['refused', 1], ['refused', 2], ['refused', 1], ['refused', 1], ['refused', 1]]);
+    expect((await post(server, '[{"type":"a"},{"type":"b"}]')).status).toBe(202);
+    expect(ingested.at(-1)).toEqual(['accepted', 2]);
   });
 
   it('answers 500 with a request id and no database text when a query fails', async () => {
