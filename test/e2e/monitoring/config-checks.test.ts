@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { useCleanup } from '../helpers/cleanup.ts';
-import { alertmanagerConfig, dashboardFile, dashboardQueries, dockerDir, prometheusDir, readYaml, rulesOf, ruleFiles, runTool } from '../helpers/monitoring.ts';
+import { alertmanagerConfig, dashboardFile, dashboardQueries, dockerDir, prometheusDir, readYaml, rulesOf, ruleFiles, runTool, type RuleFile } from '../helpers/monitoring.ts';
 
 /** The shipped monitoring configs (docker/), checked and unit-tested by Prometheus' and Alertmanager's own tools. */
 
@@ -14,6 +14,7 @@ interface AlertTest {
 }
 interface RuleTests {
   rule_files: string[];
+  group_eval_order?: string[];
   tests: { name: string; alert_rule_test?: AlertTest[]; promql_expr_test?: { expr: string; exp_samples: unknown[] }[] }[];
 }
 
@@ -81,7 +82,10 @@ describe('Prometheus configs', () => {
         expect(Object.keys(e.exp_annotations).sort(), c.alertname).toEqual(['description', 'summary']);
       }
     }
+    // Recorded series first: the alerts read them at the same evaluation.
     expect(suite.rule_files).toEqual([...ruleFiles]);
+    const groups = await Promise.all(ruleFiles.map(async (f) => (await readYaml<RuleFile>(join(prometheusDir, f))).groups.map((g) => g.name)));
+    expect(suite.group_eval_order).toEqual(groups.flat());
   });
 
   it('the recording tests check every recorded series, named level:metric:operations', async () => {
