@@ -35,24 +35,18 @@ export function kafkatsAdmin(cluster: Cluster, options: { brokers: readonly stri
           retriable: true,
         });
       }
-      // kafkats hands out a broker whose sockets are open but whose API versions it has not
-      // learned yet: a request made in that window fails for good (UnsupportedVersionError), as
-      // concurrent first requests to a partition's leader do. So each broker is connected here,
-      // one after the other, before anything asks them at once; one that is down is left for later.
-      for (const nodeId of cluster.getMetadata()?.brokers.keys() ?? []) {
-        await cluster.getBroker(nodeId).catch((error: unknown) => options.logger.debug(`kafka broker ${nodeId} not reached yet`, { error }));
-      }
+      await connectBrokers(cluster, options.logger);
     },
 
     async ping() {
-      await retried(cluster, () => metadata(cluster, []));
+      await retried(cluster, options.logger, () => metadata(cluster, []));
     },
 
     async brokerCount() {
-      return (await retried(cluster, () => metadata(cluster, []))).brokers.length;
+      return (await retried(cluster, options.logger, () => metadata(cluster, []))).brokers.length;
     },
 
-    partitionCounts: (topics) => retried(cluster, async () => {
+    partitionCounts: (topics) => retried(cluster, options.logger, async () => {
       const counts = new Map<string, number>();
       if (topics.length === 0) return counts;
       for (const t of (await metadata(cluster, topics)).topics) {
@@ -64,7 +58,7 @@ export function kafkatsAdmin(cluster: Cluster, options: { brokers: readonly stri
       return counts;
     }),
 
-    createTopics: (specs) => retried(cluster, async () => {
+    createTopics: (specs) => retried(cluster, options.logger, async () => {
       if (specs.length === 0) return;
       const results = await admin.createTopics(
         specs.map((s) => ({
@@ -84,7 +78,7 @@ export function kafkatsAdmin(cluster: Cluster, options: { brokers: readonly stri
       await knownTopics(cluster, specs.map((s) => s.topic));
     }),
 
-    offsets: (topic) => retried(cluster, async () => {
+    offsets: (topic) => retried(cluster, options.logger, async () => {
       const [described] = await knownTopics(cluster, [topic]);
       const partitions = described!.partitions.map((p) => p.partitionIndex);
       // Up to the last stable offset, as KafkaJS reads them: what a read_committed reader reaches.
@@ -95,7 +89,7 @@ export function kafkatsAdmin(cluster: Cluster, options: { brokers: readonly stri
       return new Map(partitions.sort((a, b) => a - b).map((p) => [p, { low: String(low.get(p)), high: String(high.get(p)) }]));
     }),
 
-    committedOffsets: (groupId, topic) => retried(cluster, async () => {
+    committedOffsets: (groupId, topic) => retried(cluster, options.logger, async () => {
       const [described] = await knownTopics(cluster, [topic]);
       const coordinator = await cluster.getCoordinator('GROUP', groupId);
       const response = await coordinator.offsetFetch({
@@ -122,17 +116,33 @@ export function kafkatsAdmin(cluster: Cluster, options: { brokers: readonly stri
  * KafkaJS's admin asks again when a broker gives a transient answer, three times within about
  * two seconds (a group's first coordinator search on a fresh broker, say); so does this one.
  */
-async function retried<T>(cluster: Cluster, attempt: () => Promise<T>): Promise<T> {
+async function retried<T>(cluster: Cluster, logger: Logger, attempt: () => Promise<T>): Promise<T> {
   for (let tries = 0; ; tries++) {
     try {
       return await attempt();
     } catch (error) {
-      if (tries >= 3 || kafkatsTransient(error) === undefined) throw error;
+      const transient = kafkatsTransient(error) ?? (versionsPending(error) ? 'API_VERSIONS_PENDING' : undefined);
+      if (tries >= 3 || transient === undefined) throw error;
       await new Promise((resolve) => setTimeout(resolve, 200 * 2 ** tries));
       // kafkats connects only to brokers its cached metadata lists: one that was down when it was
-      // read stays "not available" (for up to 5 minutes) after it came back and leads again.
-      await cluster.refreshMetadata().catch(() => {});
+      // read stays "not available" (for up to 5 minutes) after it came back and leads again. A
+      // metadata answer for no topic lists every broker and leaves the cached topics as they are.
+      if (transient === 'BROKER_NOT_AVAILABLE') await cluster.refreshMetadata([]).catch(() => {});
+      if (transient === 'BROKER_NOT_AVAILABLE' || transient === 'API_VERSIONS_PENDING') await connectBrokers(cluster, logger);
     }
+  }
+}
+
+/**
+ * kafkats hands out a broker whose sockets are open but whose API versions it has not learned
+ * yet (its cache checks `isConnected` before the connect in flight): a request made in that
+ * window fails (UnsupportedVersionError), as concurrent first requests to a partition's leader
+ * do, also to a broker that came back. So each broker is connected one after the other before
+ * anything asks them at once, and again before a retry; one that is down is left for later.
+ */
+async function connectBrokers(cluster: Cluster, logger: Logger): Promise<void> {
+  for (const nodeId of cluster.getMetadata()?.brokers.keys() ?? []) {
+    await cluster.getBroker(nodeId).catch((error: unknown) => logger.debug(`kafka broker ${nodeId} not reached yet`, { error }));
   }
 }
 
@@ -155,4 +165,9 @@ export async function knownTopics(cluster: Cluster, topics: readonly string[]): 
     if (errorCode !== 0) throw new KafkaProtocolError(errorCode, `metadata of ${name}`);
     return t;
   });
+}
+
+/** The race above: the broker answered no API versions yet, so kafkats knows none of its ranges. */
+function versionsPending(error: unknown): boolean {
+  return error instanceof Error && error.name === 'UnsupportedVersionError' && (error as { supportedRange?: unknown }).supportedRange === undefined;
 }

@@ -141,31 +141,22 @@ export class Metrics {
 type Labels<T extends string> = Partial<Record<T, string | number>>;
 type Fill<T extends string> = (set: (labels: Labels<T>, value: number) => void) => void | Promise<void>;
 
-/** A counter whose values the runtime keeps: copied over on each scrape. */
+/** A counter whose values the runtime keeps, copied over on each scrape. */
 function counted<T extends string>(name: string, help: string, labelNames: readonly T[], registers: Registry[], fill: Fill<T>): void {
-  new Counter<T>({
-    name,
-    help,
-    labelNames,
-    registers,
-    async collect() {
-      this.reset();
-      await fill((labels, value) => this.inc(labels, value));
-    },
-  });
+  new Counter<T>({ name, help, labelNames, registers, collect: refill(fill, (counter, labels, value) => counter.inc(labels, value)) });
 }
 
+/** A gauge read when scraped. */
 function gauged<T extends string>(name: string, help: string, labelNames: readonly T[], registers: Registry[], fill: Fill<T>): void {
-  new Gauge<T>({
-    name,
-    help,
-    labelNames,
-    registers,
-    async collect() {
-      this.reset();
-      await fill((labels, value) => this.set(labels, value));
-    },
-  });
+  new Gauge<T>({ name, help, labelNames, registers, collect: refill(fill, (gauge, labels, value) => gauge.set(labels, value)) });
+}
+
+/** A collect hook: the series of the last scrape go, and `fill` writes them all anew. */
+function refill<M extends { reset(): void }, T extends string>(fill: Fill<T>, write: (metric: M, labels: Labels<T>, value: number) => void) {
+  return async function (this: M): Promise<void> {
+    this.reset();
+    await fill((labels, value) => write(this, labels, value));
+  };
 }
 
 /**

@@ -80,7 +80,7 @@ export class ExactlyOnce implements CommitStep {
       this.#members.add(task);
       crashPoint('after-send');
     });
-    if (Date.now() - this.#openedAt >= this.#options.intervalMs) await this.#commitOpen();
+    if (Date.now() - this.#openedAt >= this.#options.intervalMs) await this.commitNow();
     else this.#schedule();
   }
 
@@ -127,7 +127,7 @@ export class ExactlyOnce implements CommitStep {
   async onRevoke(): Promise<void> {
     await this.#recovering;
     try {
-      await this.#commitOpen();
+      await this.commitNow();
     } catch {
       await this.#recovering;
     }
@@ -156,7 +156,7 @@ export class ExactlyOnce implements CommitStep {
     const wait = Math.max(0, this.#openedAt + this.#options.intervalMs - Date.now());
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      this.#commitOpen().catch(() => {});
+      this.commitNow().catch(() => {});
     }, wait);
   }
 
@@ -166,10 +166,6 @@ export class ExactlyOnce implements CommitStep {
    * must be committed by then, or the task would go on without it.
    */
   commitNow(): Promise<void> {
-    return this.#commitOpen();
-  }
-
-  #commitOpen(): Promise<void> {
     this.#ending ??= this.#end().finally(() => (this.#ending = undefined));
     return this.#ending;
   }

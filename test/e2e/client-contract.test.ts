@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { serdes, topology } from '../../lib/index.ts';
 import { committedOffsets } from './helpers/claims.ts';
 import { runCli } from './helpers/cli.ts';
+import { counterRun } from './helpers/counter-run.ts';
 import { brokers, createTopic, endOffsets, latestByKey, produce, produceWithKcat, readAll, readAllSettled, readTopicUpTo, uniqueName } from './helpers/kafka.ts';
 import { useRunners } from './helpers/runners.ts';
 import { keyedRecords } from './helpers/topologies.ts';
@@ -155,14 +156,10 @@ describe('the Kafka client under the runner', () => {
   });
 
   it('after a SIGKILL, misses nothing before the committed offsets in its output', async () => {
-    const input = uniqueName('kill-in');
-    const output = `${input}-out`;
-    const appId = uniqueName('kill');
-    await createTopic(input, 3);
-    await createTopic(output, 3);
+    const { appId, input, output, env: counterEnv } = await counterRun('kill', 3);
     const records = keyedRecords(6_000, 30);
     await produce(input, records);
-    const env = { APP_ID: appId, INPUT_TOPIC: input, OUTPUT_TOPIC: output, COUNTER_BUSY_MICROS: '500', KAFKA_BROKERS: brokers() };
+    const env = { ...counterEnv, COUNTER_BUSY_MICROS: '500' };
     const stateDir = `/tmp/${uniqueName('kill-state')}`;
     const cli = runCli(['start', 'test/e2e/fixtures/counter.ts', '--state-dir', stateDir], env);
     await waitFor('some counts out', async () => (await latestByKey(output)).size > 0, { timeoutMs: 90_000 });

@@ -11,8 +11,8 @@ import { openKafkatsProducer } from '../../lib/kafka/kafkats-producer.ts';
 import { openKafkatsTransactionalProducer } from '../../lib/kafka/kafkats-transactional-producer.ts';
 import type { TransactionalProducer } from '../../lib/kafka/client.ts';
 import { partitionOfKey } from '../../lib/kafka/murmur2.ts';
-import { startCluster, type Cluster as ThreeNodes } from './helpers/cluster.ts';
-import { brokers, byPartition, createTopic, produce, produceWithKcat, readAll, uniqueName, useBrokers, withAdmin } from './helpers/kafka.ts';
+import { useCluster } from './helpers/cluster.ts';
+import { brokers, byPartition, createTopic, produce, produceWithKcat, readAll, uniqueName, withAdmin } from './helpers/kafka.ts';
 import { collectingLogger } from './helpers/logger.ts';
 import { waitFor } from './helpers/wait.ts';
 
@@ -414,32 +414,30 @@ describe('the kafkats transactional producer', () => {
 });
 
 describe('the kafkats client on a three-broker cluster', () => {
-  let nodes: ThreeNodes | undefined;
-  beforeAll(async () => {
-    nodes = await startCluster(3);
-    useBrokers(nodes.brokers);
-  });
-  afterAll(async () => {
-    await Promise.all(clusters.map((c) => c.disconnect().catch(() => {})));
-    useBrokers(undefined);
-    await nodes?.close();
-  });
+  const nodes = useCluster(3, async () => void (await Promise.all(clusters.map((c) => c.disconnect().catch(() => {})))));
 
-  it('counts a partition whose only broker is down, which kafkats’s own metadata leaves out', { timeout: 180_000 }, async () => {
+  it('counts a partition whose only broker is down, which kafkats’s own metadata leaves out, and reaches that broker once it is back', { timeout: 180_000 }, async () => {
     const topic = uniqueName('kt-leaderless');
     await createTopic(topic, 6, { replicationFactor: 1 });
-    await nodes!.kill(3);
+    await nodes().kill(3);
+    let down = true;
     try {
       const witness = cluster();
       await witness.connect();
-      await waitFor('the partitions of broker 3 without a leader', async () => (await metadata(witness, [topic])).topics[0]!.partitions.some((p) => p.leaderId < 0), { timeoutMs: 60_000 });
+      const leaders = async () => (await metadata(witness, [topic])).topics[0]!.partitions.map((p) => p.leaderId);
+      await waitFor('the partitions of broker 3 without a leader', async () => (await leaders()).some((l) => l < 0), { timeoutMs: 60_000 });
       const fresh = cluster();
       const admin = kafkatsAdmin(fresh, { brokers: brokers().split(','), logger });
       await admin.connect();
       expect((await fresh.refreshMetadata([topic])).topics.get(topic)!.partitions.size).toBeLessThan(6);
       expect(await admin.partitionCounts([topic])).toEqual(new Map([[topic, 6]]));
+      // The admin's cached metadata lists no broker 3: asking it for offsets must re-read the brokers.
+      await nodes().start(3);
+      down = false;
+      await waitFor('broker 3 leading again', async () => (await leaders()).includes(3), { timeoutMs: 60_000 });
+      expect([...(await admin.offsets(topic)).keys()].sort()).toEqual([0, 1, 2, 3, 4, 5]);
     } finally {
-      await nodes!.start(3);
+      if (down) await nodes().start(3);
     }
   });
 
@@ -467,12 +465,12 @@ describe('the kafkats client on a three-broker cluster', () => {
     })();
     try {
       await waitFor('a few sends', () => acknowledged >= 20_000);
-      await nodes!.kill(2);
+      await nodes().kill(2);
       const before = acknowledged;
       // Until the controller takes broker 2 for dead (its session, 9 s) nothing moves; then 40,000
       // go: ~12 s on a quiet machine, more than 45 s with both cores busy (test:busy).
       await waitFor('sends going on without broker 2', () => acknowledged >= before + 40_000, { timeoutMs: 150_000 });
-      await nodes!.start(2);
+      await nodes().start(2);
       const back = acknowledged;
       await waitFor('sends going on with broker 2 back', () => acknowledged >= back + 20_000, { timeoutMs: 150_000 });
     } finally {

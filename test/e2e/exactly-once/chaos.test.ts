@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runChaos, type ChaosPlan, type ChaosResult } from '../helpers/chaos.ts';
-import { startCluster, type Cluster } from '../helpers/cluster.ts';
-import { useBrokers, withAdmin } from '../helpers/kafka.ts';
+import { useCluster } from '../helpers/cluster.ts';
+import { withAdmin } from '../helpers/kafka.ts';
 
 /**
  * SIGKILLs of `streamrun start` at random moments, mid-batch, under a steady input: exactly-once
@@ -62,18 +62,10 @@ describe('chaos on one broker', () => {
 });
 
 describe('chaos on a 3-broker cluster', () => {
-  let cluster: Cluster | undefined;
-  beforeAll(async () => {
-    cluster = await startCluster(3);
-    useBrokers(cluster.brokers);
-  });
-  afterAll(async () => {
-    useBrokers(undefined);
-    await cluster?.close();
-  });
+  const cluster = useCluster(3);
 
   it('exactly-once: SIGKILLs of the runner, and of a broker restarted 20 s later, nothing lost or doubled', { timeout: 420_000 }, async () => {
-    const nodes = cluster!;
+    const nodes = cluster();
     const result = await runChaos({
       ...plan,
       replicationFactor: 3,

@@ -7,6 +7,7 @@ import { committedOffsets } from '../helpers/claims.ts';
 import { runCli } from '../helpers/cli.ts';
 import { brokers, createTopic, endOffsets, produce, uniqueName, waitForCommitted } from '../helpers/kafka.ts';
 import { readCommittedWithKcat, type KcatRecord } from '../helpers/kcat.ts';
+import { counterRun, type CounterRun } from '../helpers/counter-run.ts';
 import { useRunners } from '../helpers/runners.ts';
 import { counter, keyedRecords } from '../helpers/topologies.ts';
 import { waitFor } from '../helpers/wait.ts';
@@ -30,13 +31,15 @@ function expectEachCountOnce(records: readonly KcatRecord[], sent: readonly { ke
   for (const [key, n] of truth) expect(counts.get(key), key).toEqual(Array.from({ length: n }, (_, i) => i + 1));
 }
 
+/** The counter fixture exactly-once on the CLI, as a user runs it. */
+function counterCli(run: CounterRun, stateDir: string, env: Record<string, string> = {}) {
+  const args = ['start', 'test/e2e/fixtures/counter.ts', '--state-dir', stateDir, '--guarantee', 'exactly-once', '--session-timeout', '6000'];
+  return runCli(args, { ...run.env, ...env });
+}
+
 describe('exactly-once', () => {
   it('writes every count once and commits the input offsets with them', async () => {
-    const input = uniqueName('eos-in');
-    const output = `${input}-out`;
-    const appId = uniqueName('eos');
-    await createTopic(input, 4);
-    await createTopic(output, 4);
+    const { appId, input, output } = await counterRun('eos', 4);
     const records = keyedRecords(4_000, 40);
     await produce(input, records.slice(0, 2_000));
     const runner = await start(counter(appId, input, output), { appId, processing: 'exactly-once', sourcePartitions: 4 });
@@ -122,22 +125,18 @@ describe('exactly-once', () => {
   describe('a crash between two steps of a commit, then a restart, ends with every count once', () => {
     for (const point of ['after-send', 'after-offsets', 'before-commit', 'after-commit'] as const) {
       it(point, async () => {
-        const input = uniqueName(`eos-${point}-in`);
-        const output = `${input}-out`;
-        const appId = uniqueName(`eos-${point}`);
-        await createTopic(input, 4);
-        await createTopic(output, 4);
+        const run = await counterRun(`eos-${point}`, 4);
+        const { appId, input, output } = run;
         const records = keyedRecords(3_000, 30);
         // Waiting before the runner starts: the crash comes with the first commits.
         await produce(input, records.slice(0, 2_000));
         const stateDir = `/tmp/${uniqueName('eos-crash-state')}`;
-        const env = { APP_ID: appId, INPUT_TOPIC: input, OUTPUT_TOPIC: output, KAFKA_BROKERS: brokers(), COUNTER_BUSY_MICROS: '500' };
-        const args = ['start', 'test/e2e/fixtures/counter.ts', '--state-dir', stateDir, '--guarantee', 'exactly-once', '--session-timeout', '6000'];
+        const busy = { COUNTER_BUSY_MICROS: '500' };
         try {
-          const crashing = runCli(args, { ...env, STREAMRUN_CRASH_AT: `${point}:2` });
+          const crashing = counterCli(run, stateDir, { ...busy, STREAMRUN_CRASH_AT: `${point}:2` });
           expect(await crashing.exited).toBe('SIGKILL');
           expect(crashing.stderr()).toContain(`crashing at ${point}`);
-          const again = runCli(args, env);
+          const again = counterCli(run, stateDir, busy);
           await again.waitForOutput(/running/);
           await produce(input, records.slice(2_000));
           await waitForCommitted(appId, [input]);
@@ -151,27 +150,22 @@ describe('exactly-once', () => {
     }
 
     it('during-restore', async () => {
-      const input = uniqueName('eos-restore-in');
-      const output = `${input}-out`;
-      const appId = uniqueName('eos-restore');
-      await createTopic(input, 2);
-      await createTopic(output, 2);
+      const run = await counterRun('eos-restore', 2);
+      const { appId, input, output } = run;
       const records = keyedRecords(3_000, 30);
       await produce(input, records.slice(0, 1_500));
-      const env = { APP_ID: appId, INPUT_TOPIC: input, OUTPUT_TOPIC: output, KAFKA_BROKERS: brokers() };
-      const args = (dir: string) => ['start', 'test/e2e/fixtures/counter.ts', '--state-dir', dir, '--guarantee', 'exactly-once', '--session-timeout', '6000'];
       const dirs = [`/tmp/${uniqueName('eos-restore-a')}`, `/tmp/${uniqueName('eos-restore-b')}`];
       try {
-        const first = runCli(args(dirs[0]!), env);
+        const first = counterCli(run, dirs[0]!);
         await first.waitForOutput(/running/);
         await waitForCommitted(appId, [input]);
         first.child.kill('SIGTERM');
         expect(await first.exited).toBe(0);
         // A fresh state dir restores everything from the changelogs: the crash comes mid-restore.
-        const crashing = runCli(args(dirs[1]!), { ...env, STREAMRUN_CRASH_AT: 'during-restore' });
+        const crashing = counterCli(run, dirs[1]!, { STREAMRUN_CRASH_AT: 'during-restore' });
         expect(await crashing.exited).toBe('SIGKILL');
         expect(crashing.stderr()).toContain('crashing at during-restore');
-        const again = runCli(args(dirs[1]!), env);
+        const again = counterCli(run, dirs[1]!);
         await again.waitForOutput(/running/);
         await produce(input, records.slice(1_500));
         await waitForCommitted(appId, [input]);

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { kafkaScript } from '../setup/kafka-broker.ts';
 import { reservePortRange } from '../setup/ports.ts';
-import { withAdmin } from './kafka.ts';
+import { afterAll, beforeAll } from 'vitest';
+import { useBrokers, withAdmin } from './kafka.ts';
 import { waitFor } from './wait.ts';
 
 const run = promisify(execFile);
@@ -86,4 +87,25 @@ export async function waitForIsr(topics: readonly string[], node: number, want: 
   ).catch((error: unknown) => {
     throw new Error(`${(error as Error).message}; still ${want === 'in' ? 'out' : 'in'}: ${wrong.join(', ')}`);
   });
+}
+
+/**
+ * For a describe block: a cluster of `nodes` started before its tests, the only brokers they see,
+ * and closed after them (once `beforeClose`, e.g. closing the tests' own clients, is done).
+ */
+export function useCluster(nodes: number, beforeClose?: () => Promise<void>): () => Cluster {
+  let cluster: Cluster | undefined;
+  beforeAll(async () => {
+    cluster = await startCluster(nodes);
+    useBrokers(cluster.brokers);
+  });
+  afterAll(async () => {
+    await beforeClose?.();
+    useBrokers(undefined);
+    await cluster?.close();
+  });
+  return () => {
+    if (cluster === undefined) throw new Error('the cluster is not up: use it inside a test');
+    return cluster;
+  };
 }
