@@ -46,7 +46,7 @@ export class Metrics {
     this.registry.setDefaultLabels({ app: source.appId });
     collectDefaultMetrics({ register: this.registry });
 
-    counted('streamrun_records_consumed_total', 'Records taken from source topics, failed ones included.', ['topic', 'partition'], registers, (set) => {
+    counted('streamrun_records_consumed_total', 'Records of source topics processed and committed (each once, failed ones included).', ['topic', 'partition'], registers, (set) => {
       for (const [topic, partitions] of counters.consumed) {
         partitions.forEach((records, partition) => set({ topic, partition }, records));
       }
@@ -86,7 +86,7 @@ export class Metrics {
     gauged('streamrun_consumer_lag_records', "Records behind: a partition's end offset minus the group's committed offset.", ['topic', 'partition'], registers, async (set) => {
       for (const { topic, partition, value } of await source.lag()) set({ topic, partition }, value);
     });
-    gauged('streamrun_dlq_records', 'Records a dead-letter partition holds (end minus start offset).', ['topic', 'partition'], registers, async (set) => {
+    gauged('streamrun_dlq_records', 'Records a dead-letter partition holds: end minus start offset, or its committed records under exactly-once.', ['topic', 'partition'], registers, async (set) => {
       for (const { topic, partition, value } of await source.deadLetters()) set({ topic, partition }, value);
     });
     gauged('streamrun_store_size_bytes', "Approximate bytes of a state store's files, over this instance's tasks.", ['store'], registers, async (set) => {

@@ -53,7 +53,6 @@ async function processChunks(task: Task, batch: InputBatch, lane: WorkLane, work
   const { commitStep, handling, stats } = work;
   /** The first record whose outputs the broker has not acknowledged yet. */
   let unacknowledged = 0;
-  const consumed = (records: number) => stats.addConsumed(batch.topic, batch.partition, records);
   const settle = (failed: Parameters<typeof settleFailure>[1]) => settleFailure(task, failed, handling);
   const commit = async (through: number) => {
     try {
@@ -64,6 +63,8 @@ async function processChunks(task: Task, batch: InputBatch, lane: WorkLane, work
     }
     stats.commits++;
     if (through < 0) return;
+    // Counted once committed: a record tried again after its work was discarded counts once.
+    stats.addConsumed(batch.topic, batch.partition, through + 1 - unacknowledged);
     const now = Date.now();
     for (; unacknowledged <= through; unacknowledged++) stats.latency.observe(now - Number(records[unacknowledged]!.timestamp));
     lane.resolve(records[through]!.offset);
@@ -78,7 +79,6 @@ async function processChunks(task: Task, batch: InputBatch, lane: WorkLane, work
       const policy = handling.policyFor(alone.error.context.node);
       if (alone.attempts > policy.retries || !isRetriable(policy, alone.error)) {
         isolated!.clear(batch.topic, batch.partition);
-        consumed(1);
         const source = { topic: batch.topic, partition: batch.partition, record: records[from]! };
         if (giveUp(task, { error: alone.error, source }, alone.attempts, handling) === 'fatal') {
           work.onFatal(alone.error);
@@ -95,13 +95,11 @@ async function processChunks(task: Task, batch: InputBatch, lane: WorkLane, work
     }
     const end = alone === undefined ? records.length : alone.index === from ? from + 1 : alone.index;
     index = task.process(batch, from, work.maxBufferedOutputs, end);
-    consumed(index - from);
     if (isolated !== undefined) {
       const threw = task.takeFailure();
       if (threw !== undefined) {
         // What the record did before it threw cannot be taken back: the task starts afresh and
         // the record comes again alone (see isolated-records.ts).
-        consumed(1);
         isolated.failed(batch.topic, batch.partition, records[threw.index]!.offset, threw.error);
         commitStep.discard(task);
         return;
@@ -119,7 +117,6 @@ async function processChunks(task: Task, batch: InputBatch, lane: WorkLane, work
       if (settled === 'done') await commit(failure.index - 1);
     }
     if (settled === 'done' && failure !== undefined) {
-      consumed(1);
       const failed = {
         error: failure.error,
         source: { topic: batch.topic, partition: batch.partition, record: records[failure.index]! },

@@ -6,7 +6,13 @@ import type { ChangelogReader, StreamClient } from '../kafka/client.ts';
  * and an aborted one leaves records nobody reads. So the records are read, each once: a count
  * goes on from where the last one ended, and starts again where retention removed that.
  */
-export function committedRecordCounter(client: StreamClient): { count(topic: string): Promise<number>; close(): Promise<void> } {
+export interface RecordCounter {
+  /** The committed records of each partition of `topic`; none when it does not exist. */
+  count(topic: string): Promise<Map<number, number>>;
+  close(): Promise<void>;
+}
+
+export function committedRecordCounter(client: StreamClient): RecordCounter {
   const readers = new Map<string, Promise<ChangelogReader>>();
   const counted = new Map<string, { at: bigint; records: number }>();
   let counting = Promise.resolve();
@@ -14,27 +20,27 @@ export function committedRecordCounter(client: StreamClient): { count(topic: str
     count(topic) {
       // One count at a time: two would read the same range and add it twice.
       const result = counting.then(async () => {
-        if (!(await client.partitionCounts([topic])).has(topic)) return 0;
+        const records = new Map<number, number>();
+        if (!(await client.partitionCounts([topic])).has(topic)) return records;
         let reader = readers.get(topic);
         if (reader === undefined) {
           reader = client.changelogReader([topic]);
           readers.set(topic, reader);
           reader.catch(() => readers.delete(topic));
         }
-        let total = 0;
         for (const [partition, { low, high }] of await client.offsets(topic)) {
           const key = `${topic}:${partition}`;
           let known = counted.get(key);
           if (known === undefined || known.at < BigInt(low)) known = { at: BigInt(low), records: 0 };
           if (known.at < BigInt(high)) {
-            let records = known.records;
-            await (await reader).read(topic, partition, known.at.toString(), high, async (batch) => void (records += batch.length));
-            known = { at: BigInt(high), records };
+            let read = known.records;
+            await (await reader).read(topic, partition, known.at.toString(), high, async (batch) => void (read += batch.length));
+            known = { at: BigInt(high), records: read };
           }
           counted.set(key, known);
-          total += known.records;
+          records.set(partition, known.records);
         }
-        return total;
+        return records;
       });
       counting = result.then(
         () => {},

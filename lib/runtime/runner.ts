@@ -34,6 +34,7 @@ import { resolveErrorPolicy, type ResolvedErrorPolicy } from '../errors/policy.t
 import { createBreaker, type Breaker } from '../errors/breaker.ts';
 import { startHttpServer, type HttpServer } from '../server/http-server.ts';
 import { Metrics, type PartitionValue } from '../metrics/instruments.ts';
+import { committedRecordCounter, type RecordCounter } from './record-counter.ts';
 import { localStoreQueries, readKey } from './local-store-queries.ts';
 import { routedStoreQueries } from './routed-store-queries.ts';
 import { setupRun, type HealthCheck, type SetupRun } from './setup.ts';
@@ -108,6 +109,8 @@ export class Runner {
   /** Exactly-once: the transactions, the claim on the state dir behind their id, the records tried alone. */
   #exactlyOnce: ExactlyOnce | undefined;
   #identity: ProcessIdentity | undefined;
+  /** Exactly-once: counts the records of a topic, which its offsets no longer do (markers take some). */
+  #recordCounter: RecordCounter | undefined;
   #isolated: IsolatedRecords | undefined;
   /** Bumped by each rollback: a batch begun before it may not go on. */
   #rollbacks = 0;
@@ -183,7 +186,7 @@ export class Runner {
       this.#commitStep = await this.#openCommitStep(step);
       if (this.#options.setup !== undefined) {
         const { appId, brokers, stateDir } = this.#options;
-        this.#setup = setupRun(client, step, { appId, brokers, stateDir, logger }, this.#options.publishTimeoutMs, this.#exactlyOnce !== undefined, this.#stats);
+        this.#setup = setupRun(client, step, { appId, brokers, stateDir, logger }, this.#options.publishTimeoutMs, this.#recordCounter, this.#stats);
         await this.#options.setup(this.#setup.context);
       }
       // Ingest and queries need the producer and the setup's services, not the group: serve them
@@ -242,6 +245,7 @@ export class Runner {
       throw new StreamrunError('INVALID_OPTIONS', `processing: exactly-once needs a client with KIP-447 transactions; ${this.#options.client} has none`);
     }
     this.#identity = await claimProcessIdentity(this.#options.stateDir, this.appId);
+    this.#recordCounter = committedRecordCounter(client);
     const transactionalId = `${this.appId}-${this.#identity.id}`;
     this.#isolated = new IsolatedRecords();
     this.#exactlyOnce = await step('open the transactional producer', () =>
@@ -330,11 +334,17 @@ export class Runner {
     return lags.flat();
   }
 
+  /** Each dead-letter partition's records: its end minus its start offset, or the committed records under exactly-once. */
   async #deadLetterSizes(): Promise<PartitionValue[]> {
+    const counter = this.#recordCounter;
     const sizes = await Promise.all(
-      [...this.#deadLetterPartitions.keys()].map(async (topic) =>
-        [...(await this.#client.offsets(topic))].map(([partition, { low, high }]) => ({ topic, partition, value: Number(BigInt(high) - BigInt(low)) })),
-      ),
+      [...this.#deadLetterPartitions.keys()].map(async (topic) => {
+        const records =
+          counter === undefined
+            ? new Map([...(await this.#client.offsets(topic))].map(([partition, { low, high }]) => [partition, Number(BigInt(high) - BigInt(low))]))
+            : await counter.count(topic);
+        return [...records].map(([partition, value]) => ({ topic, partition, value }));
+      }),
     );
     return sizes.flat();
   }
@@ -476,6 +486,7 @@ export class Runner {
     await this.#producer?.close();
     await this.#exactlyOnce?.close().catch((error: unknown) => this.#options.logger.warn(`closing the transactional producer failed: ${(error as Error).message}`));
     await this.#setup?.close();
+    await this.#recordCounter?.close();
     await this.#client.close();
     await this.#identity?.release();
   }

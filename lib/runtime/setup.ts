@@ -4,7 +4,7 @@ import type { OutputProducer, StreamClient } from '../kafka/client.ts';
 import type { Logger } from './logger.ts';
 import { StreamrunError } from '../errors/streamrun-error.ts';
 import { SendQueue } from './send-queue.ts';
-import { committedRecordCounter } from './record-counter.ts';
+import type { RecordCounter } from './record-counter.ts';
 import type { StartupStep } from './startup-retry.ts';
 import { addTo, type Counters } from './stats.ts';
 import { ensureTopic } from './topics.ts';
@@ -86,11 +86,10 @@ export function setupRun(
   step: StartupStep,
   fields: Pick<SetupContext, 'appId' | 'brokers' | 'stateDir' | 'logger'>,
   publishTimeoutMs: number,
-  transactional: boolean,
+  /** Under exactly-once: transactions leave markers between the records, so offsets no longer count them. */
+  counter: RecordCounter | undefined,
   counters: Counters,
 ): SetupRun {
-  // Transactions leave markers between the records: offsets no longer count them.
-  const counter = transactional ? committedRecordCounter(client) : undefined;
   const routes: HttpRoutes[] = [];
   const checks = new Map<string, HealthCheck>();
   const stops: (() => void | Promise<void>)[] = [];
@@ -131,7 +130,7 @@ export function setupRun(
       }
     },
     async recordCount(topic) {
-      if (counter !== undefined) return counter.count(topic);
+      if (counter !== undefined) return [...(await counter.count(topic)).values()].reduce((sum, n) => sum + n, 0);
       if (!(await client.partitionCounts([topic])).has(topic)) return 0;
       let count = 0;
       for (const { low, high } of (await client.offsets(topic)).values()) count += Number(BigInt(high) - BigInt(low));
@@ -156,7 +155,6 @@ export function setupRun(
         }
       }
       if (producer !== undefined) await (await producer.catch(() => undefined))?.close();
-      await counter?.close();
     },
   };
 }

@@ -2,7 +2,10 @@ import { durationBoundsMs, Histogram, latencyBoundsMs } from './histogram.ts';
 
 /** Counters a runner keeps; read them with `runner.stats()`. */
 export interface RunnerStats {
-  /** Records taken from source topics (including the ones that failed). */
+  /**
+   * Records of source topics processed and committed, each once however often it was tried
+   * (including the ones that failed for good and were dead-lettered or skipped).
+   */
   consumed: number;
   /** Records acknowledged by the broker on output and dead-letter topics (not changelogs). */
   produced: number;
@@ -38,7 +41,7 @@ export class Counters {
   pauses = 0;
   transactions = 0;
   aborts = 0;
-  /** By source topic, then by partition. */
+  /** Committed records by source topic, then by partition. */
   readonly consumed = new Map<string, number[]>();
   /** Acknowledged outputs and dead letters by topic (changelogs are not counted). */
   readonly produced = new Map<string, number>();

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { useCleanup } from '../helpers/cleanup.ts';
-import { produce, recordCount, waitForCommitted } from '../helpers/kafka.ts';
+import { brokers, produce, waitForCommitted } from '../helpers/kafka.ts';
+import { countCommitted } from '../helpers/kcat.ts';
 import { dashboardQueries, query, startPrometheus, type Daemon } from '../helpers/monitoring.ts';
 import { usePipelines, type Pipeline } from '../helpers/pipeline.ts';
 import { parseSamples, sumOf } from '../helpers/prometheus-text.ts';
@@ -86,8 +87,10 @@ describe('Prometheus scraping a runner', () => {
       series('late records', 'streamrun_late_records_total', { app }, 1),
       series('events accepted over HTTP', 'streamrun_ingest_events_total', { app, source: 'http', outcome: 'accepted' }, 41),
       series('events refused over HTTP', 'streamrun_ingest_events_total', { app, source: 'http', outcome: 'refused' }, 3),
-      // End minus start offsets, as the broker tells them: under exactly-once, commit markers included.
-      series('dead-letter offsets, by the recording rule', 'streamrun_dlq_records', { app, topic: dlq }, await recordCount(dlq), `app:streamrun_dlq_records:sum{app="${app}"}`),
+      // Every record once, however tried: 40 + 2 + 1.
+      series('records consumed from the input', 'streamrun_records_consumed_total', { app, topic: raw }, 43),
+      // Records, as kcat reads them committed (the offsets count transaction markers too).
+      series('dead letters held, by the recording rule', 'streamrun_dlq_records', { app, topic: dlq }, await countCommitted(brokers(), dlq), `app:streamrun_dlq_records:sum{app="${app}"}`),
     ]);
 
     // Every panel's every query, on this application.
