@@ -127,7 +127,9 @@ function makeChart(id, title, unit, lines, data) {
     height: 230,
     scales: { x: { time: true }, y: { range: (_u, min, max) => [0, Math.max(1, max * 1.1)] } },
     axes: [{}, { values: (_u, ticks) => ticks.map((t) => show(t, unit)), size: 70 }],
-    series: [{}, ...lines.map(({ label, color }) => ({ label, stroke: color, width: 2, spanGaps: false, value: (_u, v) => show(v, unit) }))],
+    // Values under the cursor would fill the legend with dashes until one hovers.
+    legend: { live: false },
+    series: [{}, ...lines.map(({ label, color }) => ({ label, stroke: color, width: 2, spanGaps: false }))],
   };
   charts[id] = new uPlot(options, data, document.getElementById(id));
 }
@@ -143,7 +145,10 @@ const fixedCharts = [
 let lagKeys = '';
 function lagChart() {
   const partitions = Object.keys(series.lagByPartition).sort();
-  const lines = [{ label: 'total', color: '#111827' }, ...partitions.map((label, i) => ({ label, color: palette[i % palette.length] }))];
+  // An internal topic's name starts with the app id, shown in the header already.
+  const prefix = `${dashboard.topology.appId}-`;
+  const labelOf = (key) => (key.startsWith(prefix) ? key.slice(prefix.length) : key);
+  const lines = [{ label: 'total', color: '#111827' }, ...partitions.map((key, i) => ({ label: labelOf(key), color: palette[i % palette.length] }))];
   const data = [series.time, series.lagTotal, ...partitions.map((key) => series.lagByPartition[key])];
   if (partitions.join('\n') !== lagKeys) {
     lagKeys = partitions.join('\n');
@@ -204,7 +209,8 @@ function drawTiles(snapshot) {
     ['produced', show(snapshot.produced)],
     ['consumed / s', show(recent?.consumedPerSecond)],
     ['produced / s', show(recent?.producedPerSecond)],
-    ['latency p50 / p99', `${show(recent?.latency.p50)} / ${show(recent?.latency.p99, ' ms')}`],
+    ['latency p50', show(recent?.latency.p50, ' ms')],
+    ['latency p99', show(recent?.latency.p99, ' ms')],
     ['lag', show(snapshot.lagTotal)],
     ['DLQ records', show(snapshot.dlqRecords)],
     ['dead letters', show(snapshot.deadLetters)],
