@@ -72,7 +72,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 
   program
     .command('top')
-    .description("watch a running instance: throughput, latency, lag, dead letters, breakers (from its GET /dashboard/snapshot)")
+    .description('watch a running instance: throughput, latency, lag, dead letters, breakers (from its GET /dashboard/snapshot)')
     .argument('<url>', "the instance's HTTP server (its --port), e.g. http://127.0.0.1:8080")
     .option('--once', 'print one snapshot as plain text and exit')
     .option('--interval <ms>', 'how often to redraw', positiveInt, 1000)
