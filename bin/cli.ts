@@ -7,6 +7,7 @@ import { defaultBrokers, processingModes, type Processing } from '../lib/runtime
 import { start } from '../lib/runtime/runner.ts';
 import { addDlqCommands } from './dlq/commands.ts';
 import { loadTopology, loadTopologyModule } from './load-topology.ts';
+import { runTop } from './top/top.ts';
 
 interface StartFlags {
   export: string;
@@ -67,6 +68,16 @@ export async function main(argv: readonly string[]): Promise<number> {
     .action(async (file: string, flags: { export: string; json?: boolean }) => {
       const description = (await loadTopology(file, flags.export)).describe();
       process.stdout.write(flags.json ? `${JSON.stringify(description, null, 2)}\n` : `${String(description)}\n`);
+    });
+
+  program
+    .command('top')
+    .description('watch a running instance: throughput, latency, lag, dead letters, breakers (from its GET /dashboard/snapshot)')
+    .argument('<url>', "the instance's HTTP server (its --port), e.g. http://127.0.0.1:8080")
+    .option('--once', 'print one snapshot as plain text and exit')
+    .option('--interval <ms>', 'how often to redraw', positiveInt, 1000)
+    .action(async (url: string, flags: { once?: boolean; interval: number }) => {
+      exitCode = await runTop(url, { once: flags.once === true, intervalMs: flags.interval });
     });
 
   addDlqCommands(program, (code) => {

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { graphOf, type Topology } from '../dsl/topology.ts';
 import { StreamrunError } from '../errors/streamrun-error.ts';
+import { describeGraph, type TopologyDescription } from '../graph/describe.ts';
 import { childrenOf } from '../graph/edges.ts';
 import { underAppId } from '../graph/app-id.ts';
 import { deadLettersLate, type EnrichNode, type ExternalSinkNode, type GraphNode } from '../graph/nodes.ts';
@@ -32,6 +33,7 @@ import type { FailureHandling } from './failures.ts';
 import { processBatch, type WorkLane } from './batch-work.ts';
 import { resolveErrorPolicy, type ResolvedErrorPolicy } from '../errors/policy.ts';
 import { createBreaker, type Breaker } from '../errors/breaker.ts';
+import { dashboardRoutes } from '../server/dashboard-routes.ts';
 import { startHttpServer, type HttpServer } from '../server/http-server.ts';
 import { Metrics, type PartitionValue } from '../metrics/instruments.ts';
 import { committedRecordCounter, type RecordCounter } from './record-counter.ts';
@@ -62,7 +64,8 @@ export async function start(topology: Topology, options: RunnerOptions = {}): Pr
     logger: resolved.logger,
     sessionTimeoutMs: resolved.sessionTimeoutMs,
   });
-  const runner = new Runner(subtopologies(graph), childrenOf(graph), client, resolved);
+  // Described as it runs, not as built: under --app-id the internal topics carry the id it runs under.
+  const runner = new Runner(subtopologies(graph), childrenOf(graph), client, resolved, describeGraph(graph));
   await runner.begin();
   return runner;
 }
@@ -73,6 +76,8 @@ export class Runner {
   readonly #client: StreamClient;
   readonly #subtopologyOfTopic = new Map<string, Subtopology>();
   readonly #children: (node: GraphNode) => readonly GraphNode[];
+  /** What the dashboard draws. */
+  readonly #description: TopologyDescription;
   /** Tasks by id; a task is ready once its stores are restored. */
   readonly #tasks = new Map<string, Promise<Task>>();
   /** Revoked tasks still closing: the same task may not reopen its stores before. */
@@ -128,8 +133,10 @@ export class Runner {
     children: (node: GraphNode) => readonly GraphNode[],
     client: StreamClient,
     options: ResolvedRunnerOptions,
+    description: TopologyDescription,
   ) {
     this.appId = options.appId;
+    this.#description = description;
     this.#options = options;
     this.#client = client;
     this.#children = children;
@@ -292,7 +299,8 @@ export class Runner {
       }),
       health: () => this.#health(),
       logger: this.#options.logger,
-      routes: this.#setup?.routes ?? [],
+      // The dashboard's come last: they leave `GET /` to the topology's routes if they take it.
+      routes: [...(this.#setup?.routes ?? []), dashboardRoutes({ metrics: this.#instruments(), topology: this.#description })],
       metrics: this.#instruments(),
     });
   }

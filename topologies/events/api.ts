@@ -19,7 +19,7 @@ export interface EventsApiOptions {
   readonly deadLetters: () => Promise<number>;
   /** Counts the events a POST took in, or turned away (invalid, or Kafka did not acknowledge them). */
   readonly ingested: (outcome: 'accepted' | 'refused', events: number) => void;
-  /** When set, every route that serves data wants `Authorization: Bearer <token>`: all but /health, /metrics and /docs. */
+  /** When set, every route that serves data wants `Authorization: Bearer <token>`: all but /, /health, /metrics, /dashboard and /docs. */
   readonly token?: string | undefined;
 }
 
@@ -32,8 +32,8 @@ export const maxBatch = 1000;
  */
 const cachedEvents = 50_000;
 const cacheTtlMs = 60_000;
-/** Open without the token: they serve no data. */
-const openPaths = /^\/(?:health|metrics|docs)(?:\/|$)/;
+/** Open without the token: they serve no data (the dashboard shows what /metrics does; `/` links the others). */
+const openPaths = /^\/(?:$|(?:health|metrics|dashboard|docs)(?:\/|$))/;
 
 const eventSchema = {
   type: 'object',

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { graphOf } from '../../../lib/dsl/topology.ts';
+import { describeGraph } from '../../../lib/graph/describe.ts';
 import { childrenOf } from '../../../lib/graph/edges.ts';
 import { subtopologies } from '../../../lib/graph/subtopologies.ts';
 import { serdes, topology, StreamrunError } from '../../../lib/index.ts';
@@ -70,7 +71,7 @@ describe('Runner start-up', () => {
   function runner(client: StreamClient, logger: Logger, startupTimeoutMs: number, port?: number): Runner {
     const graph = graphOf(topology('relay').stream('in', { key: serdes.string, value: serdes.string }).to('out'));
     const options = resolveRunnerOptions({ logger, stateDir, startupTimeoutMs, ...(port === undefined ? {} : { port }) }, graph.appId);
-    return new Runner(subtopologies(graph), childrenOf(graph), client, options);
+    return new Runner(subtopologies(graph), childrenOf(graph), client, options, describeGraph(graph));
   }
 
   it('retries transient answers while creating topics and joining the group, then runs', async () => {

@@ -1,9 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../../../lib/connectors/postgres.ts';
+import { serdes, topology } from '../../../../lib/index.ts';
 import type { Logger } from '../../../../lib/runtime/logger.ts';
+import { dashboardRoutes } from '../../../../lib/server/dashboard-routes.ts';
 import { startHttpServer, type HttpServer } from '../../../../lib/server/http-server.ts';
 import { eventsApi } from '../../../../topologies/events/api.ts';
 import type { Event } from '../../../../topologies/events/event.ts';
+import { runtimeMetrics } from '../../metrics/runtime-metrics.ts';
 
 const quiet: Logger = { error: () => {}, warn: () => {}, info: () => {}, debug: () => {} };
 
@@ -15,12 +18,20 @@ async function api(token?: string) {
     throw new Error('invalid byte sequence for encoding "UTF8": 0x00');
   };
   const db = { any: failing, oneOrNone: failing } as unknown as Database;
+  const { metrics } = runtimeMetrics();
+  const relay = topology('events');
+  relay.stream('in', { key: serdes.string, value: serdes.string }).to('out');
   const server = await startHttpServer({
     port: 0,
     logger: quiet,
     queries: { stores: () => ['counts'], get: async () => 1, range: async () => [] },
     health: () => ({ status: 'ok', appId: 'events', tasks: [] }),
-    routes: [eventsApi({ db: () => db, publish: async (events) => void published.push([...events]), deadLetters: async () => 0, ingested: (outcome, n) => void ingested.push([outcome, n]), token })],
+    metrics,
+    routes: [
+      eventsApi({ db: () => db, publish: async (events) => void published.push([...events]), deadLetters: async () => 0, ingested: (outcome, n) => void ingested.push([outcome, n]), token }),
+      // As the runner adds them: after the topology's routes.
+      dashboardRoutes({ metrics, topology: relay.describe() }),
+    ],
   });
   servers.push(server);
   return { server, published, ingested };
@@ -59,15 +70,24 @@ describe('the events API', () => {
     expect([status, body]).toEqual([500, { error: 'internal', message: `internal error; the server log has it under request id ${String(body['requestId'])}`, requestId: expect.any(String) }]);
   });
 
-  it('wants the token on every route but /health and /docs, /stores included', async () => {
+  it('wants the token on every route but /, /health, /metrics, /dashboard and /docs, /stores included', async () => {
     const { server } = await api('s3cret');
     for (const path of ['/events', '/events/stats', '/events/x', '/stores', '/stores/counts/a']) {
       expect(await answer(await fetch(`${server.url}${path}`))).toEqual([401, { error: 'unauthorized', message: 'expected Authorization: Bearer <STREAMRUN_API_TOKEN>' }]);
     }
     const withToken = { headers: { authorization: 'Bearer s3cret' } };
     expect(await answer(await fetch(`${server.url}/stores/counts/a`, withToken))).toEqual([200, { store: 'counts', key: 'a', value: 1 }]);
-    expect((await fetch(`${server.url}/health`)).status).toBe(200);
-    expect((await fetch(`${server.url}/docs/json`)).status).toBe(200);
+    for (const path of ['/', '/health', '/metrics', '/dashboard', '/dashboard/snapshot', '/docs/json']) {
+      expect([path, (await fetch(`${server.url}${path}`)).status]).toEqual([path, 200]);
+    }
+    // Open paths are whole segments: a path that only begins like one still wants the token.
+    expect((await fetch(`${server.url}/dashboards`)).status).toBe(401);
+  });
+
+  it("links the dashboard and the API's docs from GET /", async () => {
+    const { server } = await api();
+    const links = [...(await (await fetch(`${server.url}/`)).text()).matchAll(/<a href="([^"]+)">/g)].map((m) => m[1]);
+    expect(links).toEqual(['dashboard', 'metrics', 'health', 'stores', 'docs']);
   });
 
   it('answers 405 with Allow for a known path and another method', async () => {
