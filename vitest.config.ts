@@ -44,7 +44,7 @@ export default defineConfig({
       // Once, on kafkats: kafkats-boundary tests @kafkats/client's parts directly, whatever the
       // runner's client; exactly-once, so the event pipeline too, runs on kafkats whatever
       // STREAMRUN_CLIENT says. Once, on kafkajs: monitoring checks Prometheus, Alertmanager and
-      // their configs, which no Kafka client changes (its runner is the exactly-once pipeline).
+      // their configs, and the dashboard test drives a browser: no Kafka client changes either.
       e2e('e2e', 'kafkajs', [
         'test/e2e/kafkats-boundary.test.ts',
         'test/e2e/exactly-once/**',
@@ -53,7 +53,7 @@ export default defineConfig({
         'test/e2e/restart-availability.test.ts',
         'test/e2e/late-event-times.test.ts',
       ]),
-      e2e('e2e-kafkats', 'kafkats', ['test/e2e/monitoring/**']),
+      e2e('e2e-kafkats', 'kafkats', ['test/e2e/monitoring/**', 'test/e2e/dashboard.test.ts']),
     ],
   },
 });
