@@ -49,10 +49,11 @@ describe('chaos on one broker', () => {
     expect(result.verdict.inputRecords).toBe(plan.records);
   });
 
-  // Shorter: a few kills are enough to double records, and the checker only has to see it once.
-  it('at-least-once: kills of the same kind, and the checker sees records doubled', { timeout: 360_000 }, async () => {
-    const result = await runChaos({ ...plan, guarantee: 'at-least-once', records: 20_000, minKills: 3, produceOverMs: 30_000 });
-    expect(result.kills.length).toBeGreaterThanOrEqual(3);
+  // As many kills as above: with a few only (tried: 5 over 30 s, both cores busy), every one
+  // can land while the runner restarts, and nothing is doubled.
+  it('at-least-once: the same kills, and the checker sees records doubled', { timeout: 360_000 }, async () => {
+    const result = await runChaos({ ...plan, guarantee: 'at-least-once' });
+    expect(result.kills.length).toBeGreaterThanOrEqual(10);
     // Replays after a kill: records mapped again, and counted again (counts past a key's total).
     expect(result.verdict.mapped.duplicates).toBeGreaterThan(0);
     expect(result.verdict.counts.duplicates + result.verdict.counts.unexpected).toBeGreaterThan(0);
