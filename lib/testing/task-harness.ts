@@ -15,8 +15,7 @@ import { storeSpecs } from '../state/changelog.ts';
 import { MemoryStores } from '../state/memory-stores.ts';
 import type { StateStores } from '../state/state-stores.ts';
 import type { StoreSpec } from '../state/task-stores.ts';
-import type { Logger } from '../runtime/logger.ts';
-import { resolveDriverOptions, type TopologyTestDriverOptions } from './driver-options.ts';
+import { resolveDriverOptions, type ResolvedDriverOptions, type TopologyTestDriverOptions } from './driver-options.ts';
 
 /** A record to pipe in; strings are taken as UTF-8. */
 export interface HarnessInput {
@@ -45,20 +44,10 @@ export interface HarnessStore {
   readonly stores: StateStores;
 }
 
-/** The wall clock the tasks read, moved only by the harness. */
-interface Clock {
-  now: number;
-}
-
-/** What `create` opened for the harness. */
-interface Parts {
-  readonly graph: TopologyGraph;
-  readonly policies: NodePolicies;
+/** What a harness opened: a task per sub-topology, by the topics it reads, and their stores by name. */
+interface Opened {
   readonly tasks: ReadonlyMap<string, Task>;
   readonly stores: ReadonlyMap<string, HarnessStore>;
-  readonly clock: Clock;
-  readonly stats: Counters;
-  readonly logger: Logger;
 }
 
 /**
@@ -71,15 +60,17 @@ interface Parts {
  * wall clock (idle writers, dead letters' time) stands still unless `advance` moves it.
  */
 export class TaskHarness {
-  readonly appId: string;
   /** The graph as it runs, under the harness's application id. */
   readonly graph: TopologyGraph;
   /** The policies failures are settled by. */
   readonly policies: NodePolicies;
-  readonly #tasks: ReadonlyMap<string, Task>;
-  readonly #stores: ReadonlyMap<string, HarnessStore>;
-  readonly #clock: Clock;
-  readonly #stats: Counters;
+  /** The stores of every sub-topology, by name. */
+  readonly specs: ReadonlyMap<string, StoreSpec>;
+  /** The tasks, once their stores are open: pipes and store reads wait for them. */
+  readonly #opening: Promise<Opened>;
+  #opened: Opened = { tasks: new Map(), stores: new Map() };
+  #now: number;
+  readonly #stats = new Counters();
   readonly #lane: WorkLane = {
     commit: async () => {},
     resolve: () => {},
@@ -89,7 +80,8 @@ export class TaskHarness {
   };
   readonly #work: BatchWork;
   readonly #offsets = new Map<string, bigint>();
-  readonly #written: HarnessOutput[] = [];
+  /** What was written, by topic, and not taken yet. */
+  readonly #written = new Map<string, HarnessOutput[]>();
   /** What the pipe under way still has to process: its record, then what commits hand on. */
   readonly #queue: { readonly topic: string; readonly record: InputRecord }[] = [];
   #piped = 0;
@@ -97,15 +89,18 @@ export class TaskHarness {
   #fatal: StreamrunError | undefined;
   /** Pipes run one after the other, as a partition's batches do. */
   #running: Promise<void> = Promise.resolve();
+  #closed = false;
 
-  private constructor({ graph, policies, tasks, stores, clock, stats, logger }: Parts) {
-    this.appId = graph.appId;
+  /**
+   * Opens a task per sub-topology of `graph` (as it runs: under its application id); until
+   * their stores are open, pipes and store reads wait. `create` waits for that too.
+   */
+  constructor(graph: TopologyGraph, options: ResolvedDriverOptions) {
     this.graph = graph;
-    this.policies = policies;
-    this.#tasks = tasks;
-    this.#stores = stores;
-    this.#clock = clock;
-    this.#stats = stats;
+    this.#now = options.wallClockTime;
+    this.specs = new Map(storeSpecs(graph.appId, graph.nodes).map((spec) => [spec.store, spec]));
+    const policies = (this.policies = new NodePolicies(graph.nodes, graph.appId, options.errors));
+    const stats = this.#stats;
     const producer: OutputProducer = {
       send: async (lanes) => {
         for (const [topic, records] of lanes) for (const record of records) this.#deliver(topic, record);
@@ -124,24 +119,36 @@ export class TaskHarness {
         appId: graph.appId,
         deadLetterPartitions: () => 1,
         stats,
-        logger,
+        logger: options.logger,
         park: () => {},
         signal: this.#lane.signal,
-        now: () => clock.now,
+        now: () => this.#now,
       },
       onFatal: (error) => (this.#fatal ??= error),
     };
+    this.#opening = this.#open(options.watermarkIdleMs).then((opened) => (this.#opened = opened));
+    // A failure to open comes out of the first pipe or store read.
+    this.#opening.catch(() => {});
   }
 
+  /** A harness whose tasks are open, for tests that reach into them (`taskOf`). */
   static async create(topology: Topology, options: TopologyTestDriverOptions = {}): Promise<TaskHarness> {
+    const harness = TaskHarness.of(topology, options);
+    await harness.#opening;
+    return harness;
+  }
+
+  /** A harness over `topology` as a runner with `options` runs it; options and graph are checked here, at once. */
+  static of(topology: Topology, options: TopologyTestDriverOptions): TaskHarness {
     const built = graphOf(topology);
     const resolved = resolveDriverOptions(options, built.appId);
-    const graph = underAppId(built, resolved.appId);
+    return new TaskHarness(underAppId(built, resolved.appId), resolved);
+  }
+
+  async #open(idleMs: number): Promise<Opened> {
+    const graph = this.graph;
     const children = childrenOf(graph);
-    const clock: Clock = { now: resolved.wallClockTime };
-    const stats = new Counters();
     const repartitions = new Set(graph.nodes.flatMap((n) => (n.kind === 'source' && n.internal === true ? [n.topic] : [])));
-    const policies = new NodePolicies(graph.nodes, graph.appId, resolved.errors);
     const tasks = new Map<string, Task>();
     const stores = new Map<string, HarnessStore>();
     for (const sub of subtopologies(graph)) {
@@ -152,19 +159,19 @@ export class TaskHarness {
         partition: 0,
         nodes: sub.nodes,
         children,
-        onLate: (node) => addTo(stats.late, node),
+        onLate: (node) => addTo(this.#stats.late, node),
         // Circuits never open here: a call that keeps failing is settled by the error policy.
         breaker: () => ({ halfOpenAfterMs: 0, call: (fn) => fn(), onOpen: () => {}, closed: () => true, state: () => 0 }),
         stores: opened,
         // One task per sub-topology writes each repartition topic.
-        time: { writers: (topic) => (repartitions.has(topic) ? 1 : 0), idleMs: resolved.watermarkIdleMs, now: () => clock.now },
+        time: { writers: (topic) => (repartitions.has(topic) ? 1 : 0), idleMs, now: () => this.#now },
         partitions: () => 1,
-        lateDeadLetters: (node) => ({ topic: policies.of(node).deadLetterTopic, partitions: 1, appId: graph.appId }),
+        lateDeadLetters: (node) => ({ topic: this.policies.of(node).deadLetterTopic, partitions: 1, appId: graph.appId }),
       });
       for (const topic of sub.sourceTopics) tasks.set(topic, task);
       for (const spec of specs) stores.set(spec.store, { spec, stores: opened! });
     }
-    return new TaskHarness({ graph, policies, tasks, stores, clock, stats, logger: resolved.logger });
+    return { tasks, stores };
   }
 
   /**
@@ -179,6 +186,8 @@ export class TaskHarness {
   }
 
   async #pipe(topic: string, input: HarnessInput): Promise<void> {
+    if (this.#closed) throw new StreamrunError('INVALID_OPTIONS', 'closed: it takes no more records');
+    await this.#opening;
     this.taskOf(topic);
     this.#piped++;
     this.#queue.push({ topic, record: this.#inputRecord(topic, input) });
@@ -197,26 +206,38 @@ export class TaskHarness {
 
   /** What was written to `topic` since the last call, in order; taking it clears it. */
   take(topic: string): HarnessOutput[] {
-    const taken = this.#written.filter((r) => r.topic === topic);
-    this.#written.splice(0, this.#written.length, ...this.#written.filter((r) => r.topic !== topic));
-    return taken;
+    return this.unread(topic).splice(0);
   }
 
-  /** The task reading `topic`, for its stores. */
+  /** What was written to `topic` and not taken yet, in order: taking from the front of it takes those records. */
+  unread(topic: string): HarnessOutput[] {
+    let written = this.#written.get(topic);
+    if (written === undefined) this.#written.set(topic, (written = []));
+    return written;
+  }
+
+  /** The task reading `topic`, for its stores (once open). */
   taskOf(topic: string): Task {
-    const task = this.#tasks.get(topic);
-    if (task === undefined) throw new StreamrunError('INVALID_OPTIONS', `no sub-topology reads ${topic}; the topology reads ${[...this.#tasks.keys()].join(', ')}`);
+    const tasks = this.#opened.tasks;
+    const task = tasks.get(topic);
+    if (task === undefined) throw new StreamrunError('INVALID_OPTIONS', `no sub-topology reads ${topic}; the topology reads ${[...tasks.keys()].join(', ')}`);
     return task;
   }
 
-  /** The store named `name`, in the task that keeps it. */
-  store(name: string): HarnessStore {
-    const store = this.#stores.get(name);
-    if (store === undefined) {
-      const names = [...this.#stores.keys()];
+  /** The spec of the store named `name`. */
+  spec(name: string): StoreSpec {
+    const spec = this.specs.get(name);
+    if (spec === undefined) {
+      const names = [...this.specs.keys()];
       throw new StreamrunError('INVALID_OPTIONS', `no store named ${name}; the topology keeps ${names.length === 0 ? 'none' : names.join(', ')}`);
     }
-    return store;
+    return spec;
+  }
+
+  /** The store named `name`, in the task that keeps it, once open. */
+  async store(name: string): Promise<HarnessStore> {
+    this.spec(name);
+    return (await this.#opening).stores.get(name)!;
   }
 
   /** Records dropped or dead-lettered because every window they belong to had closed, by node. */
@@ -230,29 +251,31 @@ export class TaskHarness {
 
   /** The wall clock, ms since the epoch. */
   get now(): number {
-    return this.#clock.now;
+    return this.#now;
   }
 
   /** Moves the wall clock on by `ms`. */
   advance(ms: number): void {
-    if (!Number.isSafeInteger(ms) || ms < 0) throw new StreamrunError('INVALID_OPTIONS', `expected a whole number of ms ≥ 0, got ${ms}`);
-    this.#clock.now += ms;
+    if (!Number.isSafeInteger(ms) || ms < 0) throw new StreamrunError('INVALID_OPTIONS', `the wall clock moves on by whole ms ≥ 0, not ${ms}`);
+    this.#now += ms;
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
     await this.#running;
-    await Promise.all([...new Set(this.#tasks.values())].map((t) => t.close()));
+    const { tasks } = await this.#opening;
+    await Promise.all([...new Set(tasks.values())].map((t) => t.close()));
   }
 
   /** A record a commit sent: on to the task that reads its topic, and kept as written unless a watermark. */
   #deliver(topic: string, out: OutputRecord): void {
-    const timestamp = out.timestamp ?? String(this.#clock.now);
-    if (this.#tasks.has(topic)) {
+    const timestamp = out.timestamp ?? String(this.#now);
+    if (this.#opened.tasks.has(topic)) {
       this.#queue.push({ topic, record: { key: out.key, value: out.value, timestamp, offset: this.#nextOffset(topic), headers: out.headers } });
     }
     // Watermarks belong to the runtime, not to what a topology wrote.
     if (out.headers?.[WATERMARK_HEADER] !== undefined) return;
-    this.#written.push({ topic, key: out.key, value: out.value, timestamp: Number(timestamp), headers: out.headers ?? {}, after: this.#piped - 1 });
+    this.unread(topic).push({ topic, key: out.key, value: out.value, timestamp: Number(timestamp), headers: out.headers ?? {}, after: this.#piped - 1 });
   }
 
   #inputRecord(topic: string, input: HarnessInput): InputRecord {
