@@ -191,16 +191,17 @@ export class TaskHarness {
     this.taskOf(topic);
     this.#piped++;
     this.#queue.push({ topic, record: this.#inputRecord(topic, input) });
-    while (this.#queue.length > 0) {
-      const { topic: from, record } = this.#queue.shift()!;
-      const batch = { topic: from, partition: 0, records: [record], lastOffset: record.offset };
-      await processBatch(this.taskOf(from), batch, this.#lane, this.#work);
-      const fatal = this.#fatal;
-      if (fatal !== undefined) {
-        this.#fatal = undefined;
-        this.#queue.length = 0;
-        throw fatal;
+    try {
+      while (this.#queue.length > 0) {
+        const { topic: from, record } = this.#queue.shift()!;
+        const batch = { topic: from, partition: 0, records: [record], lastOffset: record.offset };
+        await processBatch(this.taskOf(from), batch, this.#lane, this.#work);
+        if (this.#fatal !== undefined) throw this.#fatal;
       }
+    } finally {
+      // A pipe that failed leaves nothing behind for the next one.
+      this.#fatal = undefined;
+      this.#queue.length = 0;
     }
   }
 
