@@ -46,7 +46,7 @@ export class Metrics {
     this.registry.setDefaultLabels({ app: source.appId });
     collectDefaultMetrics({ register: this.registry });
 
-    counted('streamrun_records_consumed_total', 'Records of source topics processed and committed (each once, failed ones included).', ['topic', 'partition'], registers, (set) => {
+    counted('streamrun_records_consumed_total', 'Records of source topics processed, counted with their acknowledged outputs (failed ones included).', ['topic', 'partition'], registers, (set) => {
       for (const [topic, partitions] of counters.consumed) {
         partitions.forEach((records, partition) => set({ topic, partition }, records));
       }

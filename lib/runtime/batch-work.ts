@@ -61,16 +61,15 @@ async function processChunks(task: Task, batch: InputBatch, lane: WorkLane, work
     return settled;
   };
   const commit = async (through: number) => {
+    const inputs = { topic: batch.topic, partition: batch.partition, records: Math.max(0, through + 1 - unacknowledged) };
     try {
-      await commitStep.commit(task, lane);
+      await commitStep.commit(task, lane, inputs);
     } catch (error) {
       commitStep.discard(task);
       throw error;
     }
     stats.commits++;
     if (through < 0) return;
-    // Counted once committed: a record tried again after its work was discarded counts once.
-    stats.addConsumed(batch.topic, batch.partition, through + 1 - unacknowledged);
     const now = Date.now();
     for (; unacknowledged <= through; unacknowledged++) stats.latency.observe(now - Number(records[unacknowledged]!.timestamp));
     lane.resolve(records[through]!.offset);

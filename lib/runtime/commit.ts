@@ -9,8 +9,11 @@ import type { Task } from './task.ts';
  * exactly-once.ts (the same moves inside a transaction). Nothing else in the runtime commits.
  */
 export interface CommitStep {
-  /** Counts the outputs the broker acknowledged, and how long committing took. */
-  commit(task: Task, offsets: OffsetCommitter): Promise<void>;
+  /**
+   * Commits the task's work on `inputs` records of a partition; counts them as consumed, and the
+   * outputs, once the broker acknowledged those (exactly-once: once the transaction committed).
+   */
+  commit(task: Task, offsets: OffsetCommitter, inputs: ChunkInputs): Promise<void>;
   /** Forgets what the task did since its last commit: its records come again. */
   discard(task: Task): void;
   /**
@@ -18,6 +21,13 @@ export interface CommitStep {
    * exactly-once the group refuses the transaction's offsets if the partition moved on, so it may.
    */
   readonly commitsWhenStopped: boolean;
+}
+
+/** The input records a commit covers: counted as consumed with its outputs. */
+export interface ChunkInputs {
+  readonly topic: string;
+  readonly partition: number;
+  readonly records: number;
 }
 
 /** Where the input offsets go: the consumer group, through the batch or the consumer. */
@@ -34,11 +44,14 @@ export function atLeastOnce(producer: OutputProducer, counters: Counters): Commi
   return {
     commitsWhenStopped: false,
     discard: (task) => task.discardPending(),
-    async commit(task, offsets) {
+    async commit(task, offsets, inputs) {
       const started = performance.now();
       const produced = outputsByTopic(task.outputs);
       task.stageChangelog();
       const acks = task.outputs.size > 0 ? await producer.send(task.outputs.lanes) : [];
+      // Counted with their outputs: should the offsets not go, the records come again and are
+      // written, and counted, again.
+      countCommitted(counters, inputs, produced);
       task.outputs.clear();
       const positions = task.takePositions();
       try {
@@ -51,7 +64,6 @@ export function atLeastOnce(producer: OutputProducer, counters: Counters): Commi
         throw error;
       }
       if (positions.length > 0) await offsets.commit(positions);
-      countProduced(counters, produced);
       counters.commitDuration.observe(performance.now() - started);
     },
   };
@@ -64,7 +76,8 @@ export function outputsByTopic(outputs: OutputBuffer): [topic: string, records: 
   return counts;
 }
 
-/** Once the broker acknowledged them. */
-export function countProduced(counters: Counters, produced: readonly [string, number][]): void {
+/** Once the broker acknowledged them: the inputs as consumed, their outputs as produced. */
+export function countCommitted(counters: Counters, inputs: ChunkInputs, produced: readonly [string, number][]): void {
+  counters.addConsumed(inputs.topic, inputs.partition, inputs.records);
   for (const [topic, records] of produced) addTo(counters.produced, topic, records);
 }

@@ -1,6 +1,6 @@
 import { StreamrunError } from '../errors/streamrun-error.ts';
 import type { GroupMetadata, TopicPartitionOffset, TransactionalProducer } from '../kafka/client.ts';
-import { countProduced, outputsByTopic, type CommitStep } from './commit.ts';
+import { countCommitted, outputsByTopic, type ChunkInputs, type CommitStep, type OffsetCommitter } from './commit.ts';
 import { crashPoint } from './crash-points.ts';
 import type { Logger } from './logger.ts';
 import type { Counters } from './stats.ts';
@@ -48,8 +48,8 @@ export class ExactlyOnce implements CommitStep {
   /** Tasks that sent into the open transaction: their stores flush once it commits. */
   readonly #members = new Set<Task>();
   readonly #offsets = new Map<string, TopicPartitionOffset>();
-  /** Outputs sent into the open transaction, by topic: counted as produced once it commits. */
-  #produced: [string, number][] = [];
+  /** The chunks in the open transaction, their inputs and outputs: counted once it commits. */
+  #counted: { readonly inputs: ChunkInputs; readonly produced: [string, number][] }[] = [];
   /** The open transaction committing: sends wait for it, then open the next one. */
   #ending: Promise<void> | undefined;
   /** Set from a failure until every task is back at its last commit: sends are refused meanwhile. */
@@ -67,12 +67,12 @@ export class ExactlyOnce implements CommitStep {
     return new ExactlyOnce(await options.open(), options);
   }
 
-  async commit(task: Task): Promise<void> {
+  async commit(task: Task, _offsets: OffsetCommitter, inputs: ChunkInputs): Promise<void> {
     await this.#within(async () => {
       const produced = outputsByTopic(task.outputs);
       task.stageChangelog();
       const acks = task.outputs.size > 0 ? await this.#producer.send(task.outputs.lanes) : [];
-      this.#produced.push(...produced);
+      this.#counted.push({ inputs, produced });
       task.outputs.clear();
       const positions = task.takePositions();
       task.acknowledge(acks, positions);
@@ -192,8 +192,8 @@ export class ExactlyOnce implements CommitStep {
     this.#open = undefined;
     this.#members.clear();
     this.#offsets.clear();
-    countProduced(this.#options.stats, this.#produced);
-    this.#produced = [];
+    for (const { inputs, produced } of this.#counted) countCommitted(this.#options.stats, inputs, produced);
+    this.#counted = [];
     this.#options.stats.transactions++;
     this.#options.stats.commitDuration.observe(performance.now() - started);
     crashPoint('after-commit');
@@ -230,7 +230,7 @@ export class ExactlyOnce implements CommitStep {
     this.#open = undefined;
     this.#members.clear();
     this.#offsets.clear();
-    this.#produced = [];
+    this.#counted = [];
     let fresh = fenced(cause);
     if (open !== undefined && !fresh) {
       try {

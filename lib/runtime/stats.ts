@@ -3,8 +3,10 @@ import { durationBoundsMs, Histogram, latencyBoundsMs } from './histogram.ts';
 /** Counters a runner keeps; read them with `runner.stats()`. */
 export interface RunnerStats {
   /**
-   * Records of source topics processed and committed, each once however often it was tried
-   * (including the ones that failed for good and were dead-lettered or skipped).
+   * Records of source topics processed, counted with their outputs once the broker acknowledged
+   * those (under exactly-once: once their transaction committed), failed ones included. Under
+   * at-least-once a record read again after a commit failed counts again, as its outputs are
+   * written again; under exactly-once each counts once.
    */
   consumed: number;
   /** Records acknowledged by the broker on output and dead-letter topics (not changelogs). */
@@ -41,7 +43,7 @@ export class Counters {
   pauses = 0;
   transactions = 0;
   aborts = 0;
-  /** Committed records by source topic, then by partition. */
+  /** By source topic, then by partition (see RunnerStats.consumed). */
   readonly consumed = new Map<string, number[]>();
   /** Acknowledged outputs and dead letters by topic (changelogs are not counted). */
   readonly produced = new Map<string, number>();

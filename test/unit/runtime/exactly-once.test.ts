@@ -48,6 +48,7 @@ async function setUp(intervalMs: number) {
       .mapValues((v) => v.toUpperCase())
       .to('out'),
   );
+  const stats = new Counters();
   const eos = await ExactlyOnce.open({
     open: async () => recordingProducer(`p${++producers}`, log, fail),
     group: () => ({ groupId: 'app', generationId: 7, memberId: 'm' }),
@@ -55,26 +56,30 @@ async function setUp(intervalMs: number) {
     rollBack,
     current: (t: Task) => t === task,
     fatal: () => {},
-    stats: new Counters(),
+    stats,
     logger: { error() {}, warn() {}, info() {}, debug() {} },
   });
   /** Processes the records as a batch's chunk and hands it to the transaction, as processBatch does. */
   const chunk = (offsets: number[]) => {
     const b = batch(offsets);
     task.process(b, 0, 10_000);
-    return eos.commit(task);
+    // The offsets go with the transaction, not through the committer.
+    return eos.commit(task, { commit: () => Promise.reject(new Error('not under exactly-once')) }, { topic: b.topic, partition: b.partition, records: offsets.length });
   };
-  return { log, fail, rollBack, task, eos, chunk };
+  return { log, fail, rollBack, task, eos, chunk, consumed: () => stats.snapshot().consumed };
 }
 
 describe('ExactlyOnce', () => {
   it('holds chunks in one transaction until the interval went by, then sends their latest offsets with the generation and commits', async () => {
-    const { log, eos, chunk } = await setUp(60_000);
+    const { log, eos, chunk, consumed } = await setUp(60_000);
     await chunk([0, 1]);
     await chunk([2]);
     expect(log).toEqual(['p1.begin', 'p1.send', 'p1.send']);
+    // Counted once the transaction holding them commits.
+    expect(consumed()).toBe(0);
     await eos.onRevoke();
     expect(log.slice(3)).toEqual(['p1.sendOffsets(in:0@3 gen 7)', 'p1.commit']);
+    expect(consumed()).toBe(3);
     // Nothing open: a second revoke commits nothing.
     await eos.onRevoke();
     expect(log).toHaveLength(5);
@@ -94,15 +99,18 @@ describe('ExactlyOnce', () => {
   });
 
   it('a failed commit aborts, rolls back, and refuses sends until the rollback is over', async () => {
-    const { log, fail, rollBack, chunk } = await setUp(0);
+    const { log, fail, rollBack, chunk, consumed } = await setUp(0);
     fail.add('commit');
     const first = chunk([0]);
     await expect(first).rejects.toSatisfy(isRolledBack);
     await vi.waitFor(() => expect(rollBack).toHaveBeenCalledOnce());
     expect(log).toEqual(['p1.begin', 'p1.send', 'p1.sendOffsets(in:0@1 gen 7)', 'p1.commit', 'p1.abort', 'rollBack']);
+    expect(consumed()).toBe(0);
     // Afterwards the same producer opens the next transaction.
     await chunk([0]);
     expect(log.slice(6)).toEqual(['p1.begin', 'p1.send', 'p1.sendOffsets(in:0@1 gen 7)', 'p1.commit']);
+    // The record aborted with the first transaction counts once, with the one that committed it.
+    expect(consumed()).toBe(1);
   });
 
   it('a producer that cannot abort, or was fenced, is replaced by a new one before the rollback', async () => {
