@@ -4,7 +4,8 @@ import { defineProject } from 'vitest/config';
 export default defineProject({
   test: {
     name: 'unit',
-    include: ['test/unit/**/*.test.ts', 'test/types/**/*.test.ts'],
+    // The examples' own tests run their topologies in the TopologyTestDriver: no broker either.
+    include: ['test/unit/**/*.test.ts', 'test/types/**/*.test.ts', 'examples/**/*.test.ts'],
     // Unit tests finish before the broker starts: they share two cores with nothing else.
     sequence: { groupOrder: 0 },
     // PGlite's initdb takes seconds on a busy machine.

@@ -1,9 +1,9 @@
-import { StreamrunError } from '../errors/streamrun-error.ts';
+import type { StreamrunError } from '../errors/streamrun-error.ts';
 import type { InputBatch, TopicPartitionOffset } from '../kafka/client.ts';
 import type { CommitStep } from './commit.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isRetriable, retryDelay } from '../errors/policy.ts';
-import { giveUp, settleFailure, type FailureHandling, type Settled } from './failures.ts';
+import { giveUp, settleFailure, type Failed, type FailureHandling, type Settled } from './failures.ts';
 import type { IsolatedRecords } from './isolated-records.ts';
 import type { Counters } from './stats.ts';
 import type { Task } from './task.ts';
@@ -53,7 +53,13 @@ async function processChunks(task: Task, batch: InputBatch, lane: WorkLane, work
   const { commitStep, handling, stats } = work;
   /** The first record whose outputs the broker has not acknowledged yet. */
   let unacknowledged = 0;
-  const settle = (failed: Parameters<typeof settleFailure>[1]) => settleFailure(task, failed, handling);
+  /** The first work that failed for good under `onExhausted: 'fail'`: what the runner stops with. */
+  let fatal: StreamrunError | undefined;
+  const settle = async (failed: Failed) => {
+    const settled = await settleFailure(task, failed, handling);
+    if (settled === 'fatal') fatal ??= failed.error;
+    return settled;
+  };
   const commit = async (through: number) => {
     const inputs = { topic: batch.topic, partition: batch.partition, records: Math.max(0, through + 1 - unacknowledged) };
     try {
@@ -141,7 +147,7 @@ async function processChunks(task: Task, batch: InputBatch, lane: WorkLane, work
       // A deferred call failed for good: the chunk's positions already cover its record, so
       // nothing of the chunk is committed; the next start reads it again.
       commitStep.discard(task);
-      work.onFatal(failure?.error ?? new StreamrunError('PROCESSING', 'a record failed for good'));
+      work.onFatal(fatal!);
       return;
     }
     await commit(index - 1);

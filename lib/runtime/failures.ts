@@ -20,6 +20,8 @@ export interface FailureHandling {
   park(): void;
   /** Aborts waiting work when the task is revoked or the runner stops: its record is read again later. */
   readonly signal: AbortSignal;
+  /** The wall clock, for when a record was dead-lettered (the test driver's own). */
+  now(): number;
 }
 
 /** How settling ended: the record is done with (processed, dead-lettered or skipped), fatal, or given up for now. */
@@ -94,7 +96,7 @@ export function giveUp(task: Task, failed: Pick<Failed, 'error' | 'source' | 'so
     case 'dlq': {
       for (const source of failed.sources ?? [failed.source]) {
         const partition = source.partition % handling.deadLetterPartitions(policy.deadLetterTopic);
-        task.outputs.lane(policy.deadLetterTopic).push(deadLetterRecord(source, error, attempts, handling.appId, partition));
+        task.outputs.lane(policy.deadLetterTopic).push(deadLetterRecord(source, error, attempts, handling.appId, partition, handling.now()));
         task.outputs.size++;
         addTo(stats.deadLetters, policy.deadLetterTopic);
       }

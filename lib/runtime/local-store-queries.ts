@@ -26,7 +26,7 @@ export function localStoreQueries(specs: ReadonlyMap<string, StoreSpec>, tasks: 
       const key = readKey(spec(store), keyText);
       for (const task of holding(store)) {
         const value = task.get(store).get(key);
-        if (value !== undefined) return valueOf(spec(store), value);
+        if (value !== undefined) return storedValue(spec(store), value);
       }
       return undefined;
     },
@@ -41,7 +41,7 @@ export function localStoreQueries(specs: ReadonlyMap<string, StoreSpec>, tasks: 
           for await (const entry of task.get(store).range()) {
             const window = entry.key as WindowKey;
             if (window.start >= from && window.start <= to) {
-              entries.push({ key: window, value: valueOf(found, entry.value), order: entryOrder(found, window) });
+              entries.push({ key: window, value: storedValue(found, entry.value), order: entryOrder(found, window) });
             }
           }
         }
@@ -53,7 +53,7 @@ export function localStoreQueries(specs: ReadonlyMap<string, StoreSpec>, tasks: 
         };
         for (const task of holding(store)) {
           for await (const entry of task.get(store).range(range)) {
-            entries.push({ key: entry.key, value: valueOf(found, entry.value), order: entryOrder(found, entry.key) });
+            entries.push({ key: entry.key, value: storedValue(found, entry.value), order: entryOrder(found, entry.key) });
           }
         }
       }
@@ -66,7 +66,7 @@ export function localStoreQueries(specs: ReadonlyMap<string, StoreSpec>, tasks: 
 }
 
 /** What a query answers for a stored value: an aggregate without the time kept beside it. */
-function valueOf(spec: StoreSpec, stored: unknown): unknown {
+export function storedValue(spec: StoreSpec, stored: unknown): unknown {
   return spec.timestamped === true ? (stored as Timestamped).value : stored;
 }
 

@@ -4,7 +4,7 @@ import { StreamrunError } from '../errors/streamrun-error.ts';
 import { describeGraph, type TopologyDescription } from '../graph/describe.ts';
 import { childrenOf } from '../graph/edges.ts';
 import { underAppId } from '../graph/app-id.ts';
-import { deadLettersLate, type EnrichNode, type ExternalSinkNode, type GraphNode } from '../graph/nodes.ts';
+import type { EnrichNode, ExternalSinkNode, GraphNode } from '../graph/nodes.ts';
 import { subtopologies, type Subtopology } from '../graph/subtopologies.ts';
 import { storeSpecs } from '../state/changelog.ts';
 import { checkStateDir, isStateDirError } from '../state/state-dir.ts';
@@ -30,8 +30,8 @@ import { addTo, Counters, type RunnerStats } from './stats.ts';
 import { Task } from './task.ts';
 import { ensureTopic, ensureTopics } from './topics.ts';
 import type { FailureHandling } from './failures.ts';
+import { NodePolicies } from './node-policies.ts';
 import { processBatch, type WorkLane } from './batch-work.ts';
-import { resolveErrorPolicy, type ResolvedErrorPolicy } from '../errors/policy.ts';
 import { createBreaker, type Breaker } from '../errors/breaker.ts';
 import { dashboardRoutes } from '../server/dashboard-routes.ts';
 import { startHttpServer, type HttpServer } from '../server/http-server.ts';
@@ -98,8 +98,7 @@ export class Runner {
   readonly #breakers = new Map<string, Breaker>();
   /** Work that waits on retries or an open circuit, by task, while its partition is paused. */
   readonly #parked = new Map<string, { readonly job: Promise<void>; readonly abort: AbortController }>();
-  /** Error policies of the nodes that have their own. */
-  readonly #policies = new Map<string, ResolvedErrorPolicy>();
+  readonly #policies: NodePolicies;
   /** Set when a record failed for good under `onExhausted: 'fail'`: `finished` rejects with it. */
   #fatal: StreamrunError | undefined;
   readonly #stats = new Counters();
@@ -140,10 +139,8 @@ export class Runner {
     this.#options = options;
     this.#client = client;
     this.#children = children;
+    this.#policies = new NodePolicies(subs.flatMap((sub) => sub.nodes), options.appId, options.errors);
     for (const sub of subs) {
-      for (const node of sub.nodes) {
-        if (node.errors) this.#policies.set(node.name, resolveErrorPolicy(node.errors, options.appId, options.errors));
-      }
       for (const topic of sub.sourceTopics) this.#subtopologyOfTopic.set(topic, sub);
       this.#stores.set(sub.id, storeSpecs(options.appId, sub.nodes));
     }
@@ -175,15 +172,7 @@ export class Runner {
         for (const node of sub.nodes) if (node.kind === 'sink' && node.internal === true) this.#writers.set(node.topic, tasks);
       }
       const widest = Math.max(...subs.flatMap((sub) => sub.sourceTopics.map((t) => counts.get(t) ?? 1)));
-      const lateTopics = subs
-        .flatMap((s) => s.nodes)
-        .filter(deadLettersLate)
-        .map((n) => this.#deadLetterTopicOf(n.name));
-      const deadLetterTopics = [
-        ...[this.#options.errors, ...this.#policies.values()].flatMap((p) => (p.onExhausted === 'dlq' ? [p.deadLetterTopic] : [])),
-        ...lateTopics,
-      ];
-      for (const topic of new Set(deadLetterTopics)) {
+      for (const topic of this.#policies.deadLetterTopics()) {
         this.#deadLetterPartitions.set(topic, await ensureTopic(client, step, topic, widest, logger));
       }
       checkCopartitioned(subs, counts);
@@ -499,11 +488,6 @@ export class Runner {
     await this.#identity?.release();
   }
 
-  /** The dead-letter topic of a node: its own policy's, else the runner's (late records go there too). */
-  #deadLetterTopicOf(node: string): string {
-    return (this.#policies.get(node) ?? this.#options.errors).deadLetterTopic;
-  }
-
   #warnUnnamedStores(subs: readonly Subtopology[]): void {
     // Both sides of a table–table join name the joined table's store: one warning.
     const stores = new Set<string>();
@@ -607,11 +591,12 @@ export class Runner {
     return {
       signal,
       park,
-      policyFor: (node) => (node === undefined ? undefined : this.#policies.get(node)) ?? this.#options.errors,
+      policyFor: (node) => this.#policies.of(node),
       appId: this.appId,
       deadLetterPartitions: (topic) => this.#deadLetterPartitions.get(topic) ?? 1,
       stats: this.#stats,
       logger: this.#options.logger,
+      now: Date.now,
     };
   }
 
@@ -674,7 +659,8 @@ export class Runner {
       behind,
       partitions: (topic) => this.#partitions.get(topic) ?? 1,
       lateDeadLetters: (node) => {
-        const topic = this.#deadLetterTopicOf(node);
+        // The node's own policy's topic, else the runner's: late records go where its failures go.
+        const topic = this.#policies.of(node).deadLetterTopic;
         return { topic, partitions: this.#deadLetterPartitions.get(topic) ?? 1, appId: this.appId };
       },
     });

@@ -64,6 +64,8 @@ export class Task {
   /** The time each repartition topic last heard from this task. */
   readonly #sentWatermarks = new Map<string, number>();
   readonly #partitionsOf: (topic: string) => number;
+  /** The wall clock, as the event clocks read it: when a late record was dead-lettered. */
+  readonly #now: () => number;
   /** Enrich calls started during `process`, taken in record order by `drain`. */
   readonly #deferred: Deferred[] = [];
   /** Records for external sinks since the last flush, by node. */
@@ -95,6 +97,7 @@ export class Task {
     const concurrency = options.nodes.flatMap((n) => (n.kind === 'enrich' ? [n.concurrency] : []));
     this.#maxInFlight = Math.min(Number.POSITIVE_INFINITY, ...concurrency);
     this.#partitionsOf = options.partitions;
+    this.#now = options.time.now;
     const deadLettering = new Set(options.nodes.filter(deadLettersLate).map((n) => n.name));
     const progress = (this.#progress = new InputProgress(options.behind ?? [], options.time));
     const compiled = compile(options.nodes, options.children, context, this.outputs, {
@@ -230,7 +233,7 @@ export class Task {
       `${node}: late record at ${this.#context.timestamp}: window [${window.start}, ${window.end}) closed at stream time ${streamTime}`,
       { context: { topic: source.topic, partition: source.partition, offset: source.record.offset, node } },
     );
-    const record = deadLetterRecord(source, error, 0, target.appId, source.partition % target.partitions);
+    const record = deadLetterRecord(source, error, 0, target.appId, source.partition % target.partitions, this.#now());
     record.headers = {
       ...record.headers,
       [deadLetterHeaders.window]: `${window.start},${window.end}`,

@@ -3,6 +3,8 @@ import { serdes, StreamrunError, topology, tumbling } from '../../../lib/index.t
 import { TaskHarness } from '../../../lib/testing/task-harness.ts';
 
 const text = { key: serdes.string, value: serdes.string };
+/** A record that throws ends its pipe with the error, untried. */
+const failFast = { errors: { retries: 0, onExhausted: 'fail' } } as const;
 const decoded = (records: { key: Buffer | null; value: Buffer | null; after: number }[]) =>
   records.map((r) => [r.after, r.key?.toString() ?? null, r.value?.toString() ?? null]);
 
@@ -75,7 +77,7 @@ describe('TaskHarness', () => {
       )
       .toStream()
       .to('out', { value: serdes.json<number>() });
-    const harness = await TaskHarness.create(app);
+    const harness = await TaskHarness.create(app, failFast);
     await harness.pipe('in', { key: 'k', value: '2', timestamp: 0 });
     const failed = harness.pipe('in', { key: 'k', value: 'bad', timestamp: 1 });
     await expect(failed).rejects.toBeInstanceOf(StreamrunError);
@@ -100,7 +102,7 @@ describe('TaskHarness', () => {
       .stream('in', text)
       .enrich(async () => Promise.reject(new Error('unavailable')), { name: 'lookup' })
       .to('out', text);
-    const harness = await TaskHarness.create(app);
+    const harness = await TaskHarness.create(app, failFast);
     await expect(harness.pipe('in', { key: 'k', value: 'v', timestamp: 0 })).rejects.toMatchObject({
       code: 'PROCESSING',
       message: 'lookup: unavailable',

@@ -45,7 +45,7 @@ describe('stream–stream join', () => {
       .stream('left', text)
       .join(app.stream('right', text), () => { throw new Error('no'); }, joinWindows(5), { name: 'j' })
       .to('out', text);
-    const harness = await TaskHarness.create(app);
+    const harness = await TaskHarness.create(app, { errors: { retries: 0, onExhausted: 'fail' } });
     await harness.pipe('left', { key: 'a', value: 'L', timestamp: 10 });
     const failed = await harness.pipe('right', { key: 'a', value: 'R', timestamp: 11 }).catch((error: unknown) => error);
     expect(failed).toBeInstanceOf(StreamrunError);
