@@ -63,17 +63,16 @@ export interface TestOutputTopic<K, V> {
 /** Where a handle's records go in (stamped with its wall clock when they have no time) and come out. */
 type TopicAccess = Pick<TaskHarness, 'pipe' | 'now' | 'unread'>;
 
-export class TestInputTopicImpl<K, V> implements TestInputTopic<K, V> {
-  readonly topic: string;
-  readonly #serdes: { readonly key: Serde<K>; readonly value: Serde<V> };
-  readonly #access: TopicAccess;
+/** A topic of the driver, with the serdes its records are read or written with. */
+abstract class TopicHandle<K, V> {
+  constructor(
+    readonly topic: string,
+    protected readonly serdes: { readonly key: Serde<K>; readonly value: Serde<V> },
+    protected readonly access: TopicAccess,
+  ) {}
+}
 
-  constructor(topic: string, serdes: { readonly key: Serde<K>; readonly value: Serde<V> }, access: TopicAccess) {
-    this.topic = topic;
-    this.#serdes = serdes;
-    this.#access = access;
-  }
-
+export class TestInputTopicImpl<K, V> extends TopicHandle<K, V> implements TestInputTopic<K, V> {
   pipeInput(key: K | null, value: V | null, options: { timestamp?: number; headers?: RecordHeaders } = {}): Promise<void> {
     return this.#pipe({ key, value, ...options });
   }
@@ -83,41 +82,31 @@ export class TestInputTopicImpl<K, V> implements TestInputTopic<K, V> {
   }
 
   async #pipe(record: TestInputRecord<K, V>): Promise<void> {
-    const { key, value, timestamp = this.#access.now, headers } = record;
+    const { key, value, timestamp = this.access.now, headers } = record;
     if (!Number.isSafeInteger(timestamp) || timestamp < 0) {
       throw new StreamrunError('INVALID_OPTIONS', `timestamp: expected ms since the epoch (≥ 0, as Kafka keeps them), got ${timestamp}`);
     }
-    await this.#access.pipe(this.topic, {
-      key: key === null || key === undefined ? null : this.#serdes.key.serialize(key),
-      value: value === null || value === undefined ? null : this.#serdes.value.serialize(value),
+    await this.access.pipe(this.topic, {
+      key: key === null || key === undefined ? null : this.serdes.key.serialize(key),
+      value: value === null || value === undefined ? null : this.serdes.value.serialize(value),
       timestamp,
       ...(headers === undefined ? {} : { headers }),
     });
   }
 }
 
-export class TestOutputTopicImpl<K, V> implements TestOutputTopic<K, V> {
-  readonly topic: string;
-  readonly #serdes: { readonly key: Serde<K>; readonly value: Serde<V> };
-  readonly #access: TopicAccess;
-
-  constructor(topic: string, serdes: { readonly key: Serde<K>; readonly value: Serde<V> }, access: TopicAccess) {
-    this.topic = topic;
-    this.#serdes = serdes;
-    this.#access = access;
-  }
-
+export class TestOutputTopicImpl<K, V> extends TopicHandle<K, V> implements TestOutputTopic<K, V> {
   readOutput(): TestRecord<K, V> | undefined {
-    const next = this.#access.unread(this.topic).shift();
+    const next = this.access.unread(this.topic).shift();
     return next === undefined ? undefined : this.#read(next);
   }
 
   readOutputs(): TestRecord<K, V>[] {
-    return this.#access.unread(this.topic).splice(0).map((r) => this.#read(r));
+    return this.access.unread(this.topic).splice(0).map((r) => this.#read(r));
   }
 
   readKeyValuesToMap(): Map<K, V> {
-    const unread = this.#access.unread(this.topic);
+    const unread = this.access.unread(this.topic);
     if (unread.some((r) => r.key === null)) {
       throw new StreamrunError('INVALID_OPTIONS', `${this.topic} holds a record without a key: read it with readOutputs()`);
     }
@@ -133,13 +122,13 @@ export class TestOutputTopicImpl<K, V> implements TestOutputTopic<K, V> {
   }
 
   isEmpty(): boolean {
-    return this.#access.unread(this.topic).length === 0;
+    return this.access.unread(this.topic).length === 0;
   }
 
   #read(record: HarnessOutput): TestRecord<K, V> {
     return {
-      key: record.key === null ? null : this.#serdes.key.deserialize(record.key),
-      value: record.value === null ? null : this.#serdes.value.deserialize(record.value),
+      key: record.key === null ? null : this.serdes.key.deserialize(record.key),
+      value: record.value === null ? null : this.serdes.value.deserialize(record.value),
       timestamp: record.timestamp,
       headers: record.headers,
     };
