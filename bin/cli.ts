@@ -114,50 +114,56 @@ async function runStart(file: string, flags: StartFlags): Promise<number> {
   };
   // The module's own defaults give way to what the command line says.
   const flagged = Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined));
-  // A signal during start-up (even just after "running" is logged) must not kill the process
-  // undrained: it is noted, and acted on once the runner is there.
   let early: NodeJS.Signals | undefined;
-  const note = (signal: NodeJS.Signals) => {
-    if (early !== undefined) {
-      // A second one: the user will not wait for a start-up that may retry for a minute.
-      process.stderr.write(`streamrun: second ${signal} during start-up: exiting\n`);
-      process.exit(1);
+  let drain: ((signal: NodeJS.Signals) => void) | undefined;
+  let draining = false;
+  // One listener for the whole run, never swapped for another: a signal libuv has caught but not
+  // yet dispatched is dropped when its last listener goes, even if a new one comes in the same
+  // tick, and the process would then run on, undrained, until killed.
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (drain === undefined) {
+      if (early !== undefined) {
+        // A second one: the user will not wait for a start-up that may retry for a minute.
+        process.stderr.write(`streamrun: second ${signal} during start-up: exiting\n`);
+        process.exit(1);
+      }
+      // During start-up (even just after "running" is logged) the process must not die
+      // undrained: the signal is noted, and acted on once the runner is there.
+      early = signal;
+      logger.info(`received ${signal} while starting: stopping as soon as the start-up is done`);
+      return;
     }
-    early = signal;
-    logger.info(`received ${signal} while starting: stopping as soon as the start-up is done`);
+    drain(signal);
   };
-  process.on('SIGINT', note);
-  process.on('SIGTERM', note);
-  let runner: Awaited<ReturnType<typeof start>>;
-  try {
-    runner = await start(loaded.topology, { ...loaded.options, ...flagged, setup: loaded.setup, logger });
-  } finally {
-    process.off('SIGINT', note);
-    process.off('SIGTERM', note);
-  }
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const running = await start(loaded.topology, { ...loaded.options, ...flagged, setup: loaded.setup, logger }).catch((error: unknown) => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    throw error;
+  });
   return new Promise<number>((resolve) => {
     const fail = (error: unknown) => {
       process.stderr.write(`streamrun: ${oneLine(error)}\n`);
       resolve(1);
     };
-    const onSignal = (signal: NodeJS.Signals) => {
-      logger.info(`received ${signal}: draining in-flight work`);
+    drain = (signal) => {
       // A second signal means the user will not wait for the drain.
-      process.once(signal, () => fail(new Error(`second ${signal}: exiting before the drain finished`)));
-      runner.stop().then(() => resolve(0), fail);
+      if (draining) return fail(new Error(`second ${signal}: exiting before the drain finished`));
+      draining = true;
+      logger.info(`received ${signal}: draining in-flight work`);
+      running.stop().then(() => resolve(0), fail);
     };
-    runner.finished.catch(fail);
+    running.finished.catch(fail);
     // A throw nothing caught (a timer in user code, say) ends the process, but only after the
     // runner left its group: the others take its partitions at once instead of after the session timeout.
     const onCrash = (error: unknown) => {
       logger.error(`uncaught error: ${oneLine(error)}; leaving the group, then exiting`);
-      runner.stop().then(() => fail(error), () => fail(error));
+      running.stop().then(() => fail(error), () => fail(error));
     };
     process.once('uncaughtException', onCrash);
     process.once('unhandledRejection', onCrash);
-    if (early !== undefined) return onSignal(early);
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
+    if (early !== undefined) drain(early);
   });
 }
 
