@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { StreamrunError } from '../lib/errors/streamrun-error.ts';
 import { consoleLogger, logLevels, type LogLevel } from '../lib/runtime/logger.ts';
 import { clientNames, type ClientName } from '../lib/kafka/stream-client.ts';
 import { defaultBrokers, processingModes, type Processing } from '../lib/runtime/options.ts';
 import { start } from '../lib/runtime/runner.ts';
 import { addDlqCommands } from './dlq/commands.ts';
+import { portNumber, positiveInt, usageExitCode, usageLine } from './flags.ts';
 import { loadTopology, loadTopologyModule } from './load-topology.ts';
 import { runTop } from './top/top.ts';
 
@@ -33,7 +34,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     .description('Kafka Streams-style stream processing for TypeScript')
     .version(packageVersion())
     .exitOverride()
-    .showHelpAfterError();
+    // Its errors become one line here (see the catch below), not its text and the whole usage.
+    .configureOutput({ outputError: () => {} });
 
   program
     .command('start')
@@ -88,7 +90,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     await program.parseAsync([...argv]);
     return exitCode;
   } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode;
+    if (error instanceof CommanderError) {
+      const line = usageLine(error);
+      if (line === undefined) return error.exitCode;
+      process.stderr.write(`streamrun: ${line}\n`);
+      return usageExitCode;
+    }
     process.stderr.write(`streamrun: ${oneLine(error)}\n`);
     if (process.env['STREAMRUN_DEBUG'] && error instanceof Error) process.stderr.write(`${error.stack}\n`);
     return 1;
@@ -165,18 +172,6 @@ async function runStart(file: string, flags: StartFlags): Promise<number> {
     process.once('unhandledRejection', onCrash);
     if (early !== undefined) drain(early);
   });
-}
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
-  return n;
-}
-
-function portNumber(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new InvalidArgumentError('expected a port from 0 to 65535');
-  return n;
 }
 
 function oneLine(error: unknown): string {
