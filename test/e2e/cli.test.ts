@@ -1,4 +1,5 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import { dirname, join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { repoRoot, runCli } from './helpers/cli.ts';
@@ -89,6 +90,18 @@ describe('streamrun CLI', () => {
 
   it('says when the broker cannot be reached', async () => {
     await failsWith(['start', 'examples/uppercase.ts', '--brokers', '127.0.0.1:1'], /^streamrun: cannot reach Kafka at 127\.0\.0\.1:1: /);
+  });
+
+  it('says when a broker takes connections but never answers, naming it', async () => {
+    // A port that accepts and then stays silent, as a hung broker or a wrong port behind a proxy.
+    const silent = createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const address = `127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    try {
+      await failsWith(['start', 'examples/uppercase.ts', '--brokers', address], new RegExp(`^streamrun: cannot reach Kafka at ${escape(address)}: `));
+    } finally {
+      silent.close();
+    }
   });
 
   it('rejects a malformed broker list', async () => {
