@@ -1,16 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { StreamrunError } from '../lib/errors/streamrun-error.ts';
-import { consoleLogger, logLevels, type LogLevel } from '../lib/runtime/logger.ts';
 import { clientNames, type ClientName } from '../lib/kafka/stream-client.ts';
 import { defaultBrokers, processingModes, type Processing } from '../lib/runtime/options.ts';
 import { start } from '../lib/runtime/runner.ts';
 import { addDlqCommands } from './dlq/commands.ts';
 import { portNumber, positiveInt, usageExitCode, usageLine } from './flags.ts';
+import { loggerFor, withLogFlags, type LogFlags } from './log-flags.ts';
 import { loadTopology, loadTopologyModule } from './load-topology.ts';
 import { runTop } from './top/top.ts';
 
-interface StartFlags {
+interface StartFlags extends LogFlags {
   export: string;
   brokers?: string;
   client?: ClientName;
@@ -24,7 +24,6 @@ interface StartFlags {
   port?: number;
   host?: string;
   advertisedUrl?: string;
-  logLevel: LogLevel;
 }
 
 /** Runs the CLI and returns its exit code; errors become one line on stderr, never a stack. */
@@ -37,7 +36,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     // Its errors become one line here (see the catch below), not its text and the whole usage.
     .configureOutput({ outputError: () => {} });
 
-  program
+  const startCommand = program
     .command('start')
     .description('run a topology until SIGINT or SIGTERM')
     .argument('<file>', 'module whose default export (or --export) is a topology')
@@ -55,11 +54,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--startup-timeout <ms>', 'how long start-up retries what the broker answers transiently (default: 60000)', positiveInt)
     .option('--port <port>', 'serve /health, /stores and the module\'s routes on this port (default: the module\'s options.port, else off)', portNumber)
     .option('--host <host>', 'interface for --port (default: 127.0.0.1)')
-    .option('--advertised-url <url>', "where the application's other instances reach this one's --port (default: its own URL)")
-    .addOption(new Option('--log-level <level>', 'what to log').choices(logLevels).default('info'))
-    .action(async (file: string, flags: StartFlags) => {
-      exitCode = await runStart(file, flags);
-    });
+    .option('--advertised-url <url>', "where the application's other instances reach this one's --port (default: its own URL)");
+  withLogFlags(startCommand, 'info').action(async (file: string, flags: StartFlags) => {
+    exitCode = await runStart(file, flags);
+  });
 
   program
     .command('describe')
@@ -104,7 +102,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 
 async function runStart(file: string, flags: StartFlags): Promise<number> {
   const loaded = await loadTopologyModule(file, flags.export);
-  const logger = consoleLogger(flags.logLevel);
+  const logger = loggerFor(flags);
   const given = {
     brokers: flags.brokers,
     client: flags.client,
@@ -151,7 +149,9 @@ async function runStart(file: string, flags: StartFlags): Promise<number> {
   });
   return new Promise<number>((resolve) => {
     const fail = (error: unknown) => {
-      process.stderr.write(`streamrun: ${oneLine(error)}\n`);
+      // A log pipeline reading JSON gets the reason the run ended as one more object.
+      if (flags.logFormat === 'json') logger.error(`streamrun: ${oneLine(error)}`);
+      else process.stderr.write(`streamrun: ${oneLine(error)}\n`);
       resolve(1);
     };
     drain = (signal) => {

@@ -1,18 +1,17 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { StreamClient } from '../../lib/kafka/client.ts';
 import { clientNames, createStreamClient, type ClientName } from '../../lib/kafka/stream-client.ts';
-import { consoleLogger, logLevels, type LogLevel } from '../../lib/runtime/logger.ts';
 import { defaultBrokers, parseBrokers, resolveClient } from '../../lib/runtime/options.ts';
 import { positiveInt } from '../flags.ts';
+import { loggerFor, withLogFlags, type LogFlags } from '../log-flags.ts';
 import { parseCondition, type Condition } from './dead-letters.ts';
 import { inspect } from './inspect.ts';
 import { processOutput } from './output.ts';
 import { replay } from './replay.ts';
 
-interface CommonFlags {
+interface CommonFlags extends LogFlags {
   brokers?: string;
   client?: ClientName;
-  logLevel: LogLevel;
 }
 
 interface InspectFlags extends CommonFlags {
@@ -67,16 +66,16 @@ export function addDlqCommands(program: Command, exit: (code: number) => void): 
 }
 
 function common(command: Command): Command {
-  return command
+  const withKafka = command
     .option('--brokers <list>', `bootstrap brokers, comma-separated (default: $KAFKA_BROKERS or ${defaultBrokers})`)
-    .addOption(new Option('--client <name>', 'the Kafka client underneath (default: $STREAMRUN_CLIENT or kafkajs)').choices(clientNames))
-    .addOption(new Option('--log-level <level>', 'what to log on stderr').choices(logLevels).default('warn'));
+    .addOption(new Option('--client <name>', 'the Kafka client underneath (default: $STREAMRUN_CLIENT or kafkajs)').choices(clientNames));
+  return withLogFlags(withKafka, 'warn');
 }
 
 /** Connects (failing fast with one line when no broker answers), runs `use`, disconnects. */
 async function withClient<T>(flags: CommonFlags, use: (client: StreamClient) => Promise<T>): Promise<T> {
   const brokers = parseBrokers(flags.brokers ?? process.env['KAFKA_BROKERS'] ?? defaultBrokers);
-  const client = createStreamClient(resolveClient(flags.client), { brokers, clientId: 'streamrun-dlq', logger: consoleLogger(flags.logLevel) });
+  const client = createStreamClient(resolveClient(flags.client), { brokers, clientId: 'streamrun-dlq', logger: loggerFor(flags) });
   await client.connect();
   try {
     return await use(client);
