@@ -7,9 +7,10 @@ import { defaultBrokers, processingModes, type Processing } from '../lib/runtime
 import { start } from '../lib/runtime/runner.ts';
 import { addDlqCommands } from './dlq/commands.ts';
 import { loadTopology, loadTopologyModule } from './load-topology.ts';
+import { addSecurityFlags, securityOptions, type SecurityFlags } from './security-flags.ts';
 import { runTop } from './top/top.ts';
 
-interface StartFlags {
+interface StartFlags extends SecurityFlags {
   export: string;
   brokers?: string;
   client?: ClientName;
@@ -35,8 +36,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .exitOverride()
     .showHelpAfterError();
 
-  program
-    .command('start')
+  addSecurityFlags(program.command('start'))
     .description('run a topology until SIGINT or SIGTERM')
     .argument('<file>', 'module whose default export (or --export) is a topology')
     .option('--export <name>', 'the export that holds the topology', 'default')
@@ -113,7 +113,7 @@ async function runStart(file: string, flags: StartFlags): Promise<number> {
     advertisedUrl: flags.advertisedUrl,
   };
   // The module's own defaults give way to what the command line says.
-  const flagged = Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined));
+  const flagged = { ...Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined)), ...securityOptions(flags) };
   // A signal during start-up (even just after "running" is logged) must not kill the process
   // undrained: it is noted, and acted on once the runner is there.
   let early: NodeJS.Signals | undefined;

@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { StreamrunError } from '../../lib/errors/streamrun-error.ts';
 import type { StreamClient } from '../../lib/kafka/client.ts';
+import { resolveSecurity } from '../../lib/kafka/security.ts';
 import { clientNames, createStreamClient, type ClientName } from '../../lib/kafka/stream-client.ts';
 import { consoleLogger, logLevels, type LogLevel } from '../../lib/runtime/logger.ts';
 import { defaultBrokers, parseBrokers, resolveClient } from '../../lib/runtime/options.ts';
@@ -8,8 +9,9 @@ import { parseCondition, type Condition } from './dead-letters.ts';
 import { inspect } from './inspect.ts';
 import { processOutput } from './output.ts';
 import { replay } from './replay.ts';
+import { addSecurityFlags, securityOptions, type SecurityFlags } from '../security-flags.ts';
 
-interface CommonFlags {
+interface CommonFlags extends SecurityFlags {
   brokers?: string;
   client?: ClientName;
   logLevel: LogLevel;
@@ -70,7 +72,7 @@ export function addDlqCommands(program: Command, exit: (code: number) => void): 
 }
 
 function common(command: Command): Command {
-  return command
+  return addSecurityFlags(command)
     .option('--brokers <list>', `bootstrap brokers, comma-separated (default: $KAFKA_BROKERS or ${defaultBrokers})`)
     .addOption(new Option('--client <name>', 'the Kafka client underneath (default: $STREAMRUN_CLIENT or kafkajs)').choices(clientNames))
     .addOption(new Option('--log-level <level>', 'what to log on stderr').choices(logLevels).default('warn'));
@@ -79,7 +81,9 @@ function common(command: Command): Command {
 /** Connects (failing fast with one line when no broker answers), runs `use`, disconnects. */
 async function withClient<T>(flags: CommonFlags, use: (client: StreamClient) => Promise<T>): Promise<T> {
   const brokers = parseBrokers(flags.brokers ?? process.env['KAFKA_BROKERS'] ?? defaultBrokers);
-  const client = createStreamClient(resolveClient(flags.client), { brokers, clientId: 'streamrun-dlq', logger: consoleLogger(flags.logLevel) });
+  const { ssl, sasl } = securityOptions(flags);
+  const security = resolveSecurity(ssl, sasl);
+  const client = createStreamClient(resolveClient(flags.client), { brokers, security, clientId: 'streamrun-dlq', logger: consoleLogger(flags.logLevel) });
   await client.connect();
   try {
     return await use(client);
