@@ -1,11 +1,12 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serdes, start, StreamrunError, topology, type SaslMechanism } from '../../../lib/index.ts';
+import { serdes, start, StreamrunError, topology, type RunnerOptions, type SaslMechanism } from '../../../lib/index.ts';
 import { useCleanup } from '../helpers/cleanup.ts';
 import { runCli, type CliRun } from '../helpers/cli.ts';
 import { createTopic, produce, readAllSettled, uniqueName, useBrokers } from '../helpers/kafka.ts';
 import { collectingLogger } from '../helpers/logger.ts';
+import { counter, keyedRecords } from '../helpers/topologies.ts';
 import { makeCertificates, type TestCertificates } from './certificates.ts';
 import { startSecureBroker, type SecureBroker } from './secure-broker.ts';
 
@@ -100,6 +101,40 @@ describe('a broker with a SASL_SSL listener', () => {
       expect(await topics.outputs()).toEqual(expected);
     } finally {
       await runner.stop();
+    }
+  });
+
+  // Changelog writes, the restore consumer and, exactly-once, the transactional producers all
+  // connect over SASL_SSL: the second run restores its counts from the changelog alone.
+  it.each(['at-least-once', 'exactly-once'] as const)('a count restores its store from the changelog over SASL_SSL, %s', async (processing) => {
+    const [input, output, appId] = [uniqueName('sasl-count-input'), uniqueName('sasl-counts'), uniqueName('sasl-count')];
+    await createTopic(input, 2);
+    const options = async (): Promise<RunnerOptions> => ({
+      brokers: broker.secure,
+      ssl: { ca: await readFile(certificates.ca, 'utf8') },
+      sasl: { mechanism: 'scram-sha-512', username: alice.name, password: alice.password },
+      processing,
+      stateDir: await stateDir(),
+      logger: collectingLogger(),
+    });
+    const counts = async () => {
+      const byKey = new Map<string, string[]>();
+      for (const r of await readAllSettled(output, { group: appId, inputs: [input] })) byKey.set(r.key!, [...(byKey.get(r.key!) ?? []), r.value!]);
+      return Object.fromEntries([...byKey].sort(([a], [b]) => a.localeCompare(b)));
+    };
+    const first = await start(counter(appId, input, output), await options());
+    try {
+      await produce(input, keyedRecords(6, 3));
+      expect(await counts()).toEqual({ 'key-0': ['1', '2'], 'key-1': ['1', '2'], 'key-2': ['1', '2'] });
+    } finally {
+      await first.stop();
+    }
+    const second = await start(counter(appId, input, output), await options());
+    try {
+      await produce(input, keyedRecords(3, 3, 6));
+      expect(await counts()).toEqual({ 'key-0': ['1', '2', '3'], 'key-1': ['1', '2', '3'], 'key-2': ['1', '2', '3'] });
+    } finally {
+      await second.stop();
     }
   });
 
