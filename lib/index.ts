@@ -39,6 +39,7 @@ export type { Pem, SaslMechanism, SaslOptions, SslOptions } from './kafka/securi
 export type { HealthCheck, HttpRoutes, PublishRecord, Setup, SetupContext } from './runtime/setup.ts';
 export type { RunnerStats } from './runtime/stats.ts';
 export { consoleLogger, type Logger, type LogFields, type LogLevel } from './runtime/logger.ts';
+export { jsonLogger, type LogFormat } from './runtime/json-logger.ts';
 
 // Errors
 export { StreamrunError, type ErrorCode, type ErrorContext } from './errors/streamrun-error.ts';

@@ -81,5 +81,7 @@ function codeOf(error: Error): string | undefined {
 function rootMessage(error: unknown): string {
   let current: unknown = error;
   while (current instanceof Error && current.cause instanceof Error) current = current.cause;
-  return (current instanceof Error ? current.message : String(current)).replace(/^Connection error: /, '');
+  const message = (current instanceof Error ? current.message : String(current)).replace(/^Connection error: /, '');
+  // What KafkaJS says of a broker that took the connection and never answered its first request.
+  return message === 'Broker not connected' ? 'it took the connection but did not answer' : message;
 }

@@ -67,6 +67,9 @@ export function createKafkaClient(options: KafkaClientOptions): StreamClient {
     async connect() {
       try {
         await admin.connect();
+        // KafkaJS's connect resolves even when the broker never answered its first request;
+        // the next request would then fail with a bare "Broker not connected".
+        await admin.describeCluster();
         connected = true;
       } catch (error) {
         throw connectionError(error, options.brokers, security);
