@@ -13,7 +13,9 @@
 # An extra SASL_SSL listener, off unless KAFKA_SASL_SSL_PORT is set (node I on KAFKA_SASL_SSL_PORT + I - 1):
 #   KAFKA_SSL_KEYSTORE (PKCS12 file with the broker's key and certificate), KAFKA_SSL_KEYSTORE_PASSWORD,
 #   KAFKA_SASL_USERS ("name:password,..."; each one for PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512),
-#   KAFKA_SASL_SSL_HOST (the name it advertises, which the certificate must hold; localhost).
+#   KAFKA_SASL_SSL_HOST (the name it advertises, which the certificate must hold; localhost),
+#   KAFKA_SSL_TRUSTSTORE and KAFKA_SSL_TRUSTSTORE_PASSWORD (PKCS12 with the CA of client certificates:
+#   with them a client certificate is checked when one is shown; KAFKA_SSL_CLIENT_AUTH=required demands one).
 #   Brokers talk to each other on the plain listener. SCRAM users are stored in the cluster when
 #   the data dir is formatted; a later start with a changed KAFKA_SASL_USERS adds or updates them.
 # Node I listens on KAFKA_PORT + I - 1 and KAFKA_CONTROLLER_PORT + I - 1; all of them are voters of
@@ -39,6 +41,8 @@ if [ -n "$sasl_ssl_port" ]; then
   [[ "$sasl_ssl_port" =~ ^[1-9][0-9]*$ ]] || { printf 'kafka: KAFKA_SASL_SSL_PORT must be a port number\n' >&2; exit 1; }
   [ -f "${KAFKA_SSL_KEYSTORE:-}" ] || { printf 'kafka: KAFKA_SASL_SSL_PORT needs KAFKA_SSL_KEYSTORE, a PKCS12 keystore file (got "%s")\n' "${KAFKA_SSL_KEYSTORE:-}" >&2; exit 1; }
   [ -n "${KAFKA_SSL_KEYSTORE_PASSWORD:-}" ] || { printf 'kafka: KAFKA_SASL_SSL_PORT needs KAFKA_SSL_KEYSTORE_PASSWORD\n' >&2; exit 1; }
+  [ -z "${KAFKA_SSL_TRUSTSTORE:-}" ] || [ -f "$KAFKA_SSL_TRUSTSTORE" ] || { printf 'kafka: KAFKA_SSL_TRUSTSTORE: no such file "%s"\n' "$KAFKA_SSL_TRUSTSTORE" >&2; exit 1; }
+  [[ "${KAFKA_SSL_CLIENT_AUTH:-requested}" =~ ^(requested|required)$ ]] || { printf 'kafka: KAFKA_SSL_CLIENT_AUTH must be requested or required\n' >&2; exit 1; }
   [[ "$sasl_users" =~ ^[^:,]+:[^,]+(,[^:,]+:[^,]+)*$ ]] || { printf 'kafka: KAFKA_SASL_SSL_PORT needs KAFKA_SASL_USERS as name:password[,name:password]\n' >&2; exit 1; }
 fi
 
@@ -144,6 +148,14 @@ ssl.keystore.type=PKCS12
 ssl.keystore.location=$KAFKA_SSL_KEYSTORE
 ssl.keystore.password=$KAFKA_SSL_KEYSTORE_PASSWORD
 PROPS
+    if [ -n "${KAFKA_SSL_TRUSTSTORE:-}" ]; then
+      cat >> "$data/server.properties" <<PROPS
+ssl.truststore.type=PKCS12
+ssl.truststore.location=$KAFKA_SSL_TRUSTSTORE
+ssl.truststore.password=${KAFKA_SSL_TRUSTSTORE_PASSWORD:-}
+listener.name.sasl_ssl.ssl.client.auth=${KAFKA_SSL_CLIENT_AUTH:-requested}
+PROPS
+    fi
   fi
   cat > "$data/log4j2.properties" <<PROPS
 status = warn

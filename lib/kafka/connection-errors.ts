@@ -36,6 +36,14 @@ export function connectionError(error: unknown, brokers: readonly string[], secu
     const reason = refused.message.replace(/^.*authentication failed:\s*/i, '');
     return new StreamrunError('AUTHENTICATION_FAILED', `authentication failed at Kafka ${at}${who}: ${reason}`, { cause: error });
   }
+  const alert = chain.map(alertOf).find((a) => a !== undefined);
+  if (alert !== undefined) {
+    const hint =
+      security.ssl?.cert === undefined
+        ? 'does the listener want a client certificate (ssl.cert and ssl.key, --ssl-cert and --ssl-key)?'
+        : 'does the broker trust the CA that signed ssl.cert (--ssl-cert)?';
+    return new StreamrunError('TLS_FAILED', `TLS failed at Kafka ${at}: the broker refused the handshake (alert ${alert}); ${hint}`, { cause: error });
+  }
   const certificate = chain.find((e) => certificateCodes.has(codeOf(e) ?? ''));
   if (certificate !== undefined) {
     const hint = security.ssl?.ca === undefined ? 'give the CA that signed it (ssl.ca, --ssl-ca)' : 'is ssl.ca (--ssl-ca) the CA that signed it?';
@@ -57,6 +65,14 @@ function listenerHint(chain: readonly Error[], security: KafkaSecurity): string 
     return ' (a TLS or SASL listener hangs up on a plain client: give ssl and sasl, or --ssl and --sasl-*)';
   }
   return '';
+}
+
+/**
+ * The TLS alert the broker sent, e.g. "certificate unknown" for a client certificate it does not
+ * trust. OpenSSL's text says it (KafkaJS keeps Node's code too; kafkats only the text).
+ */
+function alertOf(error: Error): string | undefined {
+  return /ssl3_read_bytes:(?:sslv3|tlsv1[0-9]*) alert ([a-z ]+)/i.exec(error.message)?.[1];
 }
 
 function causes(error: unknown): Error[] {

@@ -152,6 +152,29 @@ describe('a broker with a SASL_SSL listener', () => {
     expect([await run.exited, run.stdout(), run.stderr()]).toEqual([0, `${topic} is empty: no dead letters\n`, '']);
   });
 
+  it('presents a client certificate from --ssl-cert and --ssl-key (mutual TLS)', async () => {
+    const topic = uniqueName('sasl-mtls');
+    await createTopic(topic, 1);
+    const run = runCli(
+      ['dlq', 'inspect', topic, '--brokers', broker.secure, '--ssl-ca', certificates.ca, '--ssl-cert', certificates.client.cert,
+        '--ssl-key', certificates.client.key, '--sasl-mechanism', 'scram-sha-256', '--sasl-username', alice.name],
+      { KAFKA_SASL_PASSWORD: alice.password },
+    );
+    expect([await run.exited, run.stdout(), run.stderr()]).toEqual([0, `${topic} is empty: no dead letters\n`, '']);
+  });
+
+  it('a client certificate the broker does not trust is one line naming the broker, and exit 1', async () => {
+    const run = runCli(
+      ['start', 'examples/uppercase.ts', '--brokers', broker.secure, '--state-dir', await stateDir(), '--ssl-ca', certificates.ca,
+        '--ssl-cert', certificates.stranger.cert, '--ssl-key', certificates.stranger.key, '--sasl-mechanism', 'scram-sha-512', '--sasl-username', alice.name],
+      { KAFKA_SASL_PASSWORD: alice.password },
+    );
+    expect(await exitAndStderr(run)).toEqual([
+      1,
+      `streamrun: TLS failed at Kafka ${broker.secure}: the broker refused the handshake (alert certificate unknown); does the broker trust the CA that signed ssl.cert (--ssl-cert)?\n`,
+    ]);
+  });
+
   it('a wrong password is one line naming the broker, and exit 1', async () => {
     const run = runCli(
       ['start', 'examples/uppercase.ts', '--brokers', broker.secure, '--state-dir', await stateDir(),

@@ -24,7 +24,7 @@ export interface SecureBroker {
 
 /**
  * A broker of the file's own, started by docker/kafka/kafka.sh with its SASL_SSL listener, the
- * users stored at format time. A port can be taken between the check and the bind: then it
+ * users stored at format time, client certificates checked when shown. A port can be taken between the check and the bind: then it
  * starts again on others.
  */
 export async function startSecureBroker(certificates: TestCertificates, users: readonly SaslUser[]): Promise<SecureBroker> {
@@ -41,6 +41,9 @@ export async function startSecureBroker(certificates: TestCertificates, users: r
       KAFKA_SSL_KEYSTORE: certificates.keystore,
       KAFKA_SSL_KEYSTORE_PASSWORD: certificates.keystorePassword,
       KAFKA_SASL_USERS: users.map((u) => `${u.name}:${u.password}`).join(','),
+      // A client certificate is checked when one is shown, not demanded.
+      KAFKA_SSL_TRUSTSTORE: certificates.truststore,
+      KAFKA_SSL_TRUSTSTORE_PASSWORD: certificates.truststorePassword,
     };
     try {
       await run('bash', [kafkaScript, 'start'], { env });

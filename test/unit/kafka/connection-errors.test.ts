@@ -42,6 +42,24 @@ describe('connectionError', () => {
     ]);
   });
 
+  it('says the broker refused the handshake when it sends a TLS alert, with what to check', () => {
+    const alert = '805C4BF3A97F0000:error:0A000416:SSL routines:ssl3_read_bytes:sslv3 alert certificate unknown:../deps/openssl/openssl/ssl/record/rec_layer_s3.c:1601:SSL alert number 46\n';
+    const kafkats = new Error(`Failed to connect to any bootstrap broker: SASL authentication failed: ${alert}`, {
+      cause: clientError('NetworkError', `SASL authentication failed: ${alert}`),
+    });
+    const withCert = connectionError(kafkats, ['b1:9093'], { ssl: { cert: 'pem', key: 'pem' }, sasl: undefined });
+    expect([withCert.code, withCert.message]).toEqual([
+      'TLS_FAILED',
+      'TLS failed at Kafka b1:9093: the broker refused the handshake (alert certificate unknown); does the broker trust the CA that signed ssl.cert (--ssl-cert)?',
+    ]);
+    const required = clientError('KafkaJSConnectionError', 'Connection error: 40:error:0A00045C:SSL routines:ssl3_read_bytes:tlsv13 alert certificate required:x', {
+      broker: 'b2:9093',
+    });
+    expect(connectionError(required, brokers, sasl).message).toBe(
+      'TLS failed at Kafka b2:9093: the broker refused the handshake (alert certificate required); does the listener want a client certificate (ssl.cert and ssl.key, --ssl-cert and --ssl-key)?',
+    );
+  });
+
   it('is BROKER_UNREACHABLE, retriable, for the rest, with a hint when TLS meets a plain listener or the other way round', () => {
     const refused = connectionError(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }), ['127.0.0.1:1'], sasl);
     expect([refused.code, refused.retriable, refused.message]).toEqual(['BROKER_UNREACHABLE', true, 'cannot reach Kafka at 127.0.0.1:1: connect ECONNREFUSED 127.0.0.1:1']);
