@@ -17,7 +17,7 @@
 #   KAFKA_SSL_TRUSTSTORE and KAFKA_SSL_TRUSTSTORE_PASSWORD (PKCS12 with the CA of client certificates:
 #   with them a client certificate is checked when one is shown; KAFKA_SSL_CLIENT_AUTH=required demands one).
 #   Brokers talk to each other on the plain listener. SCRAM users are stored in the cluster when
-#   the data dir is formatted; a later start with a changed KAFKA_SASL_USERS adds or updates them.
+#   the data dir is formatted: a later start with another KAFKA_SASL_USERS stops and says so.
 # Node I listens on KAFKA_PORT + I - 1 and KAFKA_CONTROLLER_PORT + I - 1; all of them are voters of
 # the controller quorum. With more than one node, node I keeps its data in KAFKA_DATA_DIR/node-I.
 set -euo pipefail
@@ -203,6 +203,9 @@ launch() {
       format -t "$(cluster_id)" -c "$data/server.properties" "${scram[@]}" >"$data/format.log" 2>&1 \
       || die "formatting the storage dir failed; see $data/format.log"
     if [ -n "$sasl_ssl_port" ]; then printf '%s' "$sasl_users" >"$data/sasl-users"; fi
+  elif [ -n "$sasl_ssl_port" ] && [ "$(cat "$data/sasl-users" 2>/dev/null)" != "$sasl_users" ]; then
+    # The jars here have no kafka-configs (kafka-tools) to change them in a running cluster.
+    die "KAFKA_SASL_USERS differs from the users $data was formatted with (SCRAM users are stored at format time); use a fresh KAFKA_DATA_DIR"
   fi
   : >"$logfile"
   nohup java -Xms"${KAFKA_HEAP:-512m}" -Xmx"${KAFKA_HEAP:-512m}" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
@@ -230,25 +233,6 @@ await_node() {
   if [ -n "$sasl_ssl_port" ]; then say "node $id: SASL_SSL on ${KAFKA_SASL_SSL_HOST:-localhost}:$secure_port"; fi
 }
 
-# SCRAM users are written at format time; users added to KAFKA_SASL_USERS since then are
-# written through the plain listener, with Kafka's own kafka-configs (one JVM per user).
-update_scram_users() {
-  [ -n "$sasl_ssl_port" ] || return 0
-  node 1
-  [ "$(cat "$data/sasl-users" 2>/dev/null)" != "$sasl_users" ] || return 0
-  local pair name password
-  IFS=, read -ra pairs <<<"$sasl_users"
-  for pair in "${pairs[@]}"; do
-    name=${pair%%:*} password=${pair#*:}
-    java -Dlog4j2.configurationFile="$data/log4j2.properties" -cp "$libs/*" kafka.admin.ConfigCommand \
-      --bootstrap-server "127.0.0.1:$port" --alter --entity-type users --entity-name "$name" \
-      --add-config "SCRAM-SHA-256=[password=$password],SCRAM-SHA-512=[password=$password]" >"$data/scram.log" 2>&1 \
-      || die "storing the SCRAM user $name failed; see $data/scram.log"
-    say "SCRAM user $name stored"
-  done
-  printf '%s' "$sasl_users" >"$data/sasl-users"
-}
-
 # All nodes at once: a node's broker waits for a quorum of controllers, that is for the others.
 start() {
   install
@@ -258,7 +242,6 @@ start() {
     node "$i"
     (await_node) || { stop; exit 1; }
   done
-  update_scram_users
   say "$nodes node(s) up in $((SECONDS - started))s: $(bootstrap)"
 }
 
