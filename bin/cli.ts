@@ -8,9 +8,10 @@ import { addDlqCommands } from './dlq/commands.ts';
 import { portNumber, positiveInt, usageExitCode, usageLine } from './flags.ts';
 import { loggerFor, withLogFlags, type LogFlags } from './log-flags.ts';
 import { loadTopology, loadTopologyModule } from './load-topology.ts';
+import { addSecurityFlags, securityOptions, type SecurityFlags } from './security-flags.ts';
 import { runTop } from './top/top.ts';
 
-interface StartFlags extends LogFlags {
+interface StartFlags extends LogFlags, SecurityFlags {
   export: string;
   brokers?: string;
   client?: ClientName;
@@ -36,8 +37,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     // Its errors become one line here (see the catch below), not its text and the whole usage.
     .configureOutput({ outputError: () => {} });
 
-  const startCommand = program
-    .command('start')
+  const startCommand = addSecurityFlags(program.command('start'))
     .description('run a topology until SIGINT or SIGTERM')
     .argument('<file>', 'module whose default export (or --export) is a topology')
     .option('--export <name>', 'the export that holds the topology', 'default')
@@ -118,7 +118,7 @@ async function runStart(file: string, flags: StartFlags): Promise<number> {
     advertisedUrl: flags.advertisedUrl,
   };
   // The module's own defaults give way to what the command line says.
-  const flagged = Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined));
+  const flagged = { ...Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined)), ...securityOptions(flags) };
   let early: NodeJS.Signals | undefined;
   let drain: ((signal: NodeJS.Signals) => void) | undefined;
   let draining = false;

@@ -35,6 +35,7 @@ export type { Serde, Serdes } from './serde/serde.ts';
 // Running
 export { start, type Runner } from './runtime/runner.ts';
 export type { RunnerOptions } from './runtime/options.ts';
+export type { Pem, SaslMechanism, SaslOptions, SslOptions } from './kafka/security.ts';
 export type { HealthCheck, HttpRoutes, PublishRecord, Setup, SetupContext } from './runtime/setup.ts';
 export type { RunnerStats } from './runtime/stats.ts';
 export { consoleLogger, type Logger, type LogFields, type LogLevel } from './runtime/logger.ts';

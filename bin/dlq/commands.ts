@@ -1,5 +1,6 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { StreamClient } from '../../lib/kafka/client.ts';
+import { resolveSecurity } from '../../lib/kafka/security.ts';
 import { clientNames, createStreamClient, type ClientName } from '../../lib/kafka/stream-client.ts';
 import { defaultBrokers, parseBrokers, resolveClient } from '../../lib/runtime/options.ts';
 import { positiveInt } from '../flags.ts';
@@ -8,8 +9,9 @@ import { parseCondition, type Condition } from './dead-letters.ts';
 import { inspect } from './inspect.ts';
 import { processOutput } from './output.ts';
 import { replay } from './replay.ts';
+import { addSecurityFlags, securityOptions, type SecurityFlags } from '../security-flags.ts';
 
-interface CommonFlags extends LogFlags {
+interface CommonFlags extends LogFlags, SecurityFlags {
   brokers?: string;
   client?: ClientName;
 }
@@ -66,7 +68,7 @@ export function addDlqCommands(program: Command, exit: (code: number) => void): 
 }
 
 function common(command: Command): Command {
-  const withKafka = command
+  const withKafka = addSecurityFlags(command)
     .option('--brokers <list>', `bootstrap brokers, comma-separated (default: $KAFKA_BROKERS or ${defaultBrokers})`)
     .addOption(new Option('--client <name>', 'the Kafka client underneath (default: $STREAMRUN_CLIENT or kafkajs)').choices(clientNames));
   return withLogFlags(withKafka, 'warn');
@@ -75,7 +77,9 @@ function common(command: Command): Command {
 /** Connects (failing fast with one line when no broker answers), runs `use`, disconnects. */
 async function withClient<T>(flags: CommonFlags, use: (client: StreamClient) => Promise<T>): Promise<T> {
   const brokers = parseBrokers(flags.brokers ?? process.env['KAFKA_BROKERS'] ?? defaultBrokers);
-  const client = createStreamClient(resolveClient(flags.client), { brokers, clientId: 'streamrun-dlq', logger: loggerFor(flags) });
+  const { ssl, sasl } = securityOptions(flags);
+  const security = resolveSecurity(ssl, sasl);
+  const client = createStreamClient(resolveClient(flags.client), { brokers, security, clientId: 'streamrun-dlq', logger: loggerFor(flags) });
   await client.connect();
   try {
     return await use(client);

@@ -10,6 +10,14 @@
 # Settings (environment): KAFKA_NODES (1), KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (9093 for one
 #   node, else KAFKA_PORT + KAFKA_NODES), KAFKA_DATA_DIR (~/.cache/streamrun/kafka-data-<port>),
 #   STREAMRUN_CACHE (~/.cache/streamrun), KAFKA_HEAP (512m, per node), KAFKA_START_TIMEOUT (seconds, 90).
+# An extra SASL_SSL listener, off unless KAFKA_SASL_SSL_PORT is set (node I on KAFKA_SASL_SSL_PORT + I - 1):
+#   KAFKA_SSL_KEYSTORE (PKCS12 file with the broker's key and certificate), KAFKA_SSL_KEYSTORE_PASSWORD,
+#   KAFKA_SASL_USERS ("name:password,..."; each one for PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512),
+#   KAFKA_SASL_SSL_HOST (the name it advertises, which the certificate must hold; localhost),
+#   KAFKA_SSL_TRUSTSTORE and KAFKA_SSL_TRUSTSTORE_PASSWORD (PKCS12 with the CA of client certificates:
+#   with them a client certificate is checked when one is shown; KAFKA_SSL_CLIENT_AUTH=required demands one).
+#   Brokers talk to each other on the plain listener. SCRAM users are stored in the cluster when
+#   the data dir is formatted: a later start with another KAFKA_SASL_USERS stops and says so.
 # Node I listens on KAFKA_PORT + I - 1 and KAFKA_CONTROLLER_PORT + I - 1; all of them are voters of
 # the controller quorum. With more than one node, node I keeps its data in KAFKA_DATA_DIR/node-I.
 set -euo pipefail
@@ -27,12 +35,23 @@ cluster_data=${KAFKA_DATA_DIR:-$cache/kafka-data-$first_port}
 # needs two of them: one node down stops no group and no transaction.
 internal_rf=$((nodes < 3 ? nodes : 3))
 internal_isr=$((nodes < 3 ? 1 : 2))
+sasl_ssl_port=${KAFKA_SASL_SSL_PORT:-}
+sasl_users=${KAFKA_SASL_USERS:-}
+if [ -n "$sasl_ssl_port" ]; then
+  [[ "$sasl_ssl_port" =~ ^[1-9][0-9]*$ ]] || { printf 'kafka: KAFKA_SASL_SSL_PORT must be a port number\n' >&2; exit 1; }
+  [ -f "${KAFKA_SSL_KEYSTORE:-}" ] || { printf 'kafka: KAFKA_SASL_SSL_PORT needs KAFKA_SSL_KEYSTORE, a PKCS12 keystore file (got "%s")\n' "${KAFKA_SSL_KEYSTORE:-}" >&2; exit 1; }
+  [ -n "${KAFKA_SSL_KEYSTORE_PASSWORD:-}" ] || { printf 'kafka: KAFKA_SASL_SSL_PORT needs KAFKA_SSL_KEYSTORE_PASSWORD\n' >&2; exit 1; }
+  [ -z "${KAFKA_SSL_TRUSTSTORE:-}" ] || [ -f "$KAFKA_SSL_TRUSTSTORE" ] || { printf 'kafka: KAFKA_SSL_TRUSTSTORE: no such file "%s"\n' "$KAFKA_SSL_TRUSTSTORE" >&2; exit 1; }
+  [[ "${KAFKA_SSL_CLIENT_AUTH:-requested}" =~ ^(requested|required)$ ]] || { printf 'kafka: KAFKA_SSL_CLIENT_AUTH must be requested or required\n' >&2; exit 1; }
+  [[ "$sasl_users" =~ ^[^:,]+:[^,]+(,[^:,]+:[^,]+)*$ ]] || { printf 'kafka: KAFKA_SASL_SSL_PORT needs KAFKA_SASL_USERS as name:password[,name:password]\n' >&2; exit 1; }
+fi
 
 say() { printf 'kafka: %s\n' "$*"; }
 # Selects node $1: its ports, data dir, pid and log file.
 node() {
   id=$1
   port=$((first_port + id - 1))
+  if [ -n "$sasl_ssl_port" ]; then secure_port=$((sasl_ssl_port + id - 1)); fi
   controller_port=$((first_controller_port + id - 1))
   if [ "$nodes" -eq 1 ]; then data=$cluster_data; else data="$cluster_data/node-$id"; fi
   pidfile="$data/kafka.pid"
@@ -63,17 +82,41 @@ install() {
   touch "$libs/.complete"
 }
 
+# Each SASL user once per mechanism: PLAIN's live in the JAAS line, SCRAM's in the cluster metadata.
+plain_users() {
+  local pair out=""
+  IFS=, read -ra pairs <<<"$sasl_users"
+  for pair in "${pairs[@]}"; do out+=" user_${pair%%:*}=\"${pair#*:}\""; done
+  printf '%s' "$out"
+}
+# `$1 '<mechanism>=[name=...,password=...]'` for every user and SCRAM mechanism.
+each_scram_credential() {
+  local pair mechanism
+  IFS=, read -ra pairs <<<"$sasl_users"
+  for pair in "${pairs[@]}"; do
+    for mechanism in SCRAM-SHA-256 SCRAM-SHA-512; do "$1" "$mechanism=[name=${pair%%:*},password=${pair#*:}]"; done
+  done
+}
+
 write_config() {
   mkdir -p "$data/logs"
+  local listeners="PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$controller_port"
+  local advertised="PLAINTEXT://127.0.0.1:$port"
+  local protocols="PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT"
+  if [ -n "$sasl_ssl_port" ]; then
+    listeners+=",SASL_SSL://127.0.0.1:$secure_port"
+    advertised+=",SASL_SSL://${KAFKA_SASL_SSL_HOST:-localhost}:$secure_port"
+    protocols+=",SASL_SSL:SASL_SSL"
+  fi
   cat > "$data/server.properties" <<PROPS
 process.roles=broker,controller
 node.id=$id
 controller.quorum.voters=$(voters)
-listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$controller_port
-advertised.listeners=PLAINTEXT://127.0.0.1:$port
+listeners=$listeners
+advertised.listeners=$advertised
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+listener.security.protocol.map=$protocols
 log.dirs=$data/logs
 num.partitions=1
 num.network.threads=2
@@ -95,6 +138,25 @@ group.initial.rebalance.delay.ms=0
 # Like most production clusters: topics are created on purpose (streamrun creates its own).
 auto.create.topics.enable=false
 PROPS
+  if [ -n "$sasl_ssl_port" ]; then
+    cat >> "$data/server.properties" <<PROPS
+sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512
+listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required$(plain_users);
+listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+ssl.keystore.type=PKCS12
+ssl.keystore.location=$KAFKA_SSL_KEYSTORE
+ssl.keystore.password=$KAFKA_SSL_KEYSTORE_PASSWORD
+PROPS
+    if [ -n "${KAFKA_SSL_TRUSTSTORE:-}" ]; then
+      cat >> "$data/server.properties" <<PROPS
+ssl.truststore.type=PKCS12
+ssl.truststore.location=$KAFKA_SSL_TRUSTSTORE
+ssl.truststore.password=${KAFKA_SSL_TRUSTSTORE_PASSWORD:-}
+listener.name.sasl_ssl.ssl.client.auth=${KAFKA_SSL_CLIENT_AUTH:-requested}
+PROPS
+    fi
+  fi
   cat > "$data/log4j2.properties" <<PROPS
 status = warn
 appender.file.type = File
@@ -134,9 +196,16 @@ launch() {
   write_config
   local cp="$libs/*"
   if [ ! -f "$data/logs/meta.properties" ]; then
+    local scram=()
+    add_scram() { scram+=(--add-scram "$1"); }
+    if [ -n "$sasl_ssl_port" ]; then each_scram_credential add_scram; fi
     java -Dlog4j2.configurationFile="$data/log4j2.properties" -cp "$cp" kafka.tools.StorageTool \
-      format -t "$(cluster_id)" -c "$data/server.properties" >"$data/format.log" 2>&1 \
+      format -t "$(cluster_id)" -c "$data/server.properties" "${scram[@]}" >"$data/format.log" 2>&1 \
       || die "formatting the storage dir failed; see $data/format.log"
+    if [ -n "$sasl_ssl_port" ]; then printf '%s' "$sasl_users" >"$data/sasl-users"; fi
+  elif [ -n "$sasl_ssl_port" ] && [ "$(cat "$data/sasl-users" 2>/dev/null)" != "$sasl_users" ]; then
+    # The jars here have no kafka-configs (kafka-tools) to change them in a running cluster.
+    die "KAFKA_SASL_USERS differs from the users $data was formatted with (SCRAM users are stored at format time); use a fresh KAFKA_DATA_DIR"
   fi
   : >"$logfile"
   nohup java -Xms"${KAFKA_HEAP:-512m}" -Xmx"${KAFKA_HEAP:-512m}" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
@@ -161,6 +230,7 @@ await_node() {
     sleep 0.2
   done
   say "Apache Kafka $version node $id up on 127.0.0.1:$port (pid $pid, data in $data)"
+  if [ -n "$sasl_ssl_port" ]; then say "node $id: SASL_SSL on ${KAFKA_SASL_SSL_HOST:-localhost}:$secure_port"; fi
 }
 
 # All nodes at once: a node's broker waits for a quorum of controllers, that is for the others.

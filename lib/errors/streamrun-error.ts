@@ -10,6 +10,10 @@ export const errorCodes = [
   /** A dependency refused the record itself (bad data): trying it again fails the same way. */
   'REJECTED',
   'BROKER_UNREACHABLE',
+  /** The broker refused the SASL credentials: a retry with the same ones fails the same way. */
+  'AUTHENTICATION_FAILED',
+  /** The TLS handshake failed on the broker's certificate (untrusted, expired, another host's). */
+  'TLS_FAILED',
   'TOPIC_SETUP',
   /** A start-up step still failed transiently when `startupTimeoutMs` ran out. */
   'STARTUP_TIMEOUT',

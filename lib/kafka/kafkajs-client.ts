@@ -11,7 +11,7 @@ import {
   type LogEntry,
   type OffsetsByTopicPartition,
 } from 'kafkajs';
-import { StreamrunError } from '../errors/streamrun-error.ts';
+import { connectionError } from './connection-errors.ts';
 import { membersOf, taskAssigner } from './kafkajs-tasks.ts';
 import type {
   Assignment,
@@ -26,6 +26,7 @@ import type {
 } from './client.ts';
 import { openProducer } from './kafkajs-producer.ts';
 import { partitionOfKey } from './murmur2.ts';
+import { noSecurity, type KafkaSecurity, type SaslOptions } from './security.ts';
 import type { Logger } from '../runtime/logger.ts';
 
 /** The module that talks to KafkaJS (its producer in kafkajs-producer.ts). */
@@ -38,13 +39,19 @@ export interface KafkaClientOptions {
   readonly maxWaitTimeMs?: number;
   /** How long the group waits for a silent member; KafkaJS's own default (30 s) otherwise. */
   readonly sessionTimeoutMs?: number;
+  /** TLS and SASL, checked (resolveSecurity); none: plain connections. */
+  readonly security?: KafkaSecurity;
 }
 
 export function createKafkaClient(options: KafkaClientOptions): StreamClient {
   let connected = false;
+  const security = options.security ?? noSecurity;
   const config = (retries: number, maxRetryTime: number) => ({
     clientId: options.clientId,
     brokers: [...options.brokers],
+    // Every consumer, producer and admin is made from these two clients, so all get them.
+    ...(security.ssl === undefined ? {} : { ssl: { ...security.ssl } }),
+    ...(security.sasl === undefined ? {} : { sasl: kafkajsSasl(security.sasl) }),
     connectionTimeout: 3000,
     logLevel: kafkaLogLevel.WARN,
     logCreator: () => (entry: LogEntry) => forwardLog(options.logger, entry, connected),
@@ -65,12 +72,7 @@ export function createKafkaClient(options: KafkaClientOptions): StreamClient {
         await admin.describeCluster();
         connected = true;
       } catch (error) {
-        const root = rootMessage(error);
-        throw new StreamrunError(
-          'BROKER_UNREACHABLE',
-          `cannot reach Kafka at ${options.brokers.join(',')}: ${root === 'Broker not connected' ? 'it took the connection but did not answer' : root}`,
-          { cause: error, retriable: true },
-        );
+        throw connectionError(error, options.brokers, security);
       }
     },
 
@@ -358,19 +360,28 @@ export function transientAnswer(error: unknown): string | undefined {
 // KafkaJS logs retriable protocol errors (a coordinator still loading, say) at ERROR; they are
 // noise unless something gives up, and that surfaces through our own handling. So does a
 // broker that cannot be reached at start-up: one line says so, not one per retry. And so does a
-// consumer's crash: a start-up retry or the runner's crash handler says what comes of it.
+// consumer's crash: a start-up retry or the runner's crash handler says what comes of it. And
+// so do credentials refused at start-up.
 function forwardLog(logger: Logger, { namespace, level, log }: LogEntry, connected: boolean): void {
   const { message, timestamp: _timestamp, logger: _name, ...fields } = log;
   const text = `kafkajs ${namespace}: ${message}`;
   const crash = namespace === 'Consumer' && message.startsWith('Crash: ');
-  const quiet = crash || namespace === 'Connection' || (namespace === 'BrokerPool' && !connected);
+  // Its SASL authenticators log a refusal before the connect that fails with it.
+  const starting = !connected && (namespace === 'BrokerPool' || namespace.startsWith('SaslAuthenticator'));
+  const quiet = crash || namespace === 'Connection' || starting;
   if (quiet || level > kafkaLogLevel.WARN) logger.debug(text, fields);
   else if (level === kafkaLogLevel.WARN) logger.warn(text, fields);
   else logger.error(text, fields);
 }
 
-function rootMessage(error: unknown): string {
-  let current: unknown = error;
-  while (current instanceof Error && current.cause instanceof Error) current = current.cause;
-  return current instanceof Error ? current.message : String(current);
+/** KafkaJS's mechanism names are ours; its types want each as its own literal. */
+function kafkajsSasl({ mechanism, username, password }: SaslOptions) {
+  switch (mechanism) {
+    case 'plain':
+      return { mechanism, username, password };
+    case 'scram-sha-256':
+      return { mechanism, username, password };
+    case 'scram-sha-512':
+      return { mechanism, username, password };
+  }
 }

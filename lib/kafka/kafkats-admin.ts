@@ -1,7 +1,8 @@
 import { Admin, KafkaProtocolError, type Cluster, type responses } from '@kafkats/client';
-import { StreamrunError } from '../errors/streamrun-error.ts';
 import type { Logger } from '../runtime/logger.ts';
 import type { StreamClient } from './client.ts';
+import { connectionError } from './connection-errors.ts';
+import { noSecurity, type KafkaSecurity } from './security.ts';
 import { kafkatsTransient } from './kafkats-errors.ts';
 
 /** The admin side of StreamClient on @kafkats/client (its producer in kafkats-producer.ts). */
@@ -19,7 +20,7 @@ const REPLICA_NOT_AVAILABLE = 9;
  * bounds how long a start against a broker that is not there takes (Cluster.connect tries each
  * bootstrap broker once).
  */
-export function kafkatsAdmin(cluster: Cluster, options: { brokers: readonly string[]; logger: Logger }): KafkatsAdmin {
+export function kafkatsAdmin(cluster: Cluster, options: { brokers: readonly string[]; logger: Logger; security?: KafkaSecurity }): KafkatsAdmin {
   const admin = new Admin(cluster);
   return {
     async connect() {
@@ -29,11 +30,7 @@ export function kafkatsAdmin(cluster: Cluster, options: { brokers: readonly stri
         // Cluster.connect keeps the bootstrap brokers of a failed try and adds them again on the
         // next; a disconnect forgets them, so the caller's retry starts clean.
         await cluster.disconnect().catch(() => {});
-        // kafkats's message names the broker and what its socket said.
-        throw new StreamrunError('BROKER_UNREACHABLE', `cannot reach Kafka at ${options.brokers.join(',')}: ${(error as Error).message}`, {
-          cause: error,
-          retriable: true,
-        });
+        throw connectionError(error, options.brokers, options.security ?? noSecurity);
       }
       await connectBrokers(cluster, options.logger);
     },

@@ -9,6 +9,7 @@ import { kafkatsTransient } from './kafkats-errors.ts';
 import { openKafkatsProducer } from './kafkats-producer.ts';
 import { openKafkatsTransactionalProducer } from './kafkats-transactional-producer.ts';
 import { partitionOfKey } from './murmur2.ts';
+import { noSecurity, type SaslOptions } from './security.ts';
 
 /**
  * Tasks whose batches are processed at once: while one waits for its outputs' acknowledgements
@@ -23,13 +24,17 @@ const TASKS_AT_ONCE = 2;
  * consumer group member of ours (kafkats-consumer.ts says why). One connection pool for all.
  */
 export function createKafkatsClient(options: KafkaClientOptions): StreamClient {
+  const security = options.security ?? noSecurity;
+  // One pool for every consumer, producer and admin request: all connect with these.
   const cluster = new Cluster({
     brokers: [...options.brokers],
     clientId: options.clientId,
     connectionTimeoutMs: 3000,
     logger: forwardLogs(options.logger),
+    ...(security.ssl === undefined ? {} : { tls: { enabled: true, ...security.ssl } }),
+    ...(security.sasl === undefined ? {} : { sasl: kafkatsSasl(security.sasl) }),
   });
-  const admin = kafkatsAdmin(cluster, options);
+  const admin = kafkatsAdmin(cluster, { ...options, security });
   let connecting: Promise<void> | undefined;
   // Once, for every part; a failed try is forgotten so the next one starts afresh.
   const connect = () =>
@@ -71,6 +76,21 @@ export function createKafkatsClient(options: KafkaClientOptions): StreamClient {
     partitionOf: partitionOfKey,
     close: () => cluster.disconnect(),
   };
+}
+
+/** kafkats does not export its SaslConfig type. */
+type KafkatsSasl = NonNullable<ConstructorParameters<typeof Cluster>[0]['sasl']>;
+
+/** kafkats names the mechanisms as Kafka does, in capitals; it has all three of ours. */
+function kafkatsSasl({ mechanism, username, password }: SaslOptions): KafkatsSasl {
+  switch (mechanism) {
+    case 'plain':
+      return { mechanism: 'PLAIN', username, password };
+    case 'scram-sha-256':
+      return { mechanism: 'SCRAM-SHA-256', username, password };
+    case 'scram-sha-512':
+      return { mechanism: 'SCRAM-SHA-512', username, password };
+  }
 }
 
 /**

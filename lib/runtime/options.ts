@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { checkAppId } from '../dsl/naming.ts';
 import { resolveErrorPolicy, type ErrorPolicy, type ResolvedErrorPolicy } from '../errors/policy.ts';
 import { StreamrunError } from '../errors/streamrun-error.ts';
+import { resolveSecurity, type KafkaSecurity, type SaslOptions, type SslOptions } from '../kafka/security.ts';
 import { clientNames, type ClientName } from '../kafka/stream-client.ts';
 import { consoleLogger, type Logger } from './logger.ts';
 import type { Setup } from './setup.ts';
@@ -10,6 +11,13 @@ import type { Setup } from './setup.ts';
 export interface RunnerOptions {
   /** Bootstrap brokers. Default: `KAFKA_BROKERS` (comma-separated), else `127.0.0.1:9092`. */
   brokers?: string | readonly string[];
+  /**
+   * TLS to the brokers: `true` trusts the system's CAs (managed clusters), an object a CA of
+   * yours and, for mutual TLS, a client certificate (PEM text, not paths). Default: plain TCP.
+   */
+  ssl?: boolean | SslOptions;
+  /** SASL authentication (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512), with `ssl` for SASL_SSL. Default: none. */
+  sasl?: SaslOptions;
   /** Overrides the topology's application id (consumer group and internal topic prefix). */
   appId?: string;
   /**
@@ -80,6 +88,7 @@ export interface RunnerOptions {
 
 export interface ResolvedRunnerOptions {
   readonly brokers: readonly string[];
+  readonly security: KafkaSecurity;
   readonly appId: string;
   readonly client: ClientName;
   readonly processing: Processing;
@@ -113,6 +122,7 @@ export function resolveRunnerOptions(options: RunnerOptions, topologyAppId: stri
   const processing = processingMode(options.processing ?? 'at-least-once');
   return {
     brokers,
+    security: resolveSecurity(options.ssl, options.sasl),
     appId,
     client: resolveClient(options.client, processing),
     processing,

@@ -60,6 +60,7 @@ export async function start(topology: Topology, options: RunnerOptions = {}): Pr
   const graph = underAppId(built, resolved.appId);
   const client = createStreamClient(resolved.client, {
     brokers: resolved.brokers,
+    security: resolved.security,
     clientId: resolved.appId,
     logger: resolved.logger,
     sessionTimeoutMs: resolved.sessionTimeoutMs,

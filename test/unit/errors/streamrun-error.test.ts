@@ -29,6 +29,8 @@ describe('StreamrunError', () => {
       'PROCESSING',
       'REJECTED',
       'BROKER_UNREACHABLE',
+      'AUTHENTICATION_FAILED',
+      'TLS_FAILED',
       'TOPIC_SETUP',
       'STARTUP_TIMEOUT',
       'SHUTDOWN_TIMEOUT',
