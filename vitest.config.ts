@@ -1,7 +1,9 @@
 import { defineConfig, type TestProjectConfiguration } from 'vitest/config';
+import { sourceResolution } from './vitest.source.ts';
 
 function e2e(name: string, client: 'kafkajs' | 'kafkats', exclude: string[] = []): TestProjectConfiguration {
   return {
+    ...sourceResolution,
     test: {
       name,
       include: ['test/e2e/**/*.test.ts'],
@@ -29,6 +31,7 @@ export default defineConfig({
     projects: [
       'vitest.unit.config.ts',
       {
+        ...sourceResolution,
         test: {
           name: 'conformance',
           include: ['test/conformance/**/*.test.ts'],

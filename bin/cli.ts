@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { StreamrunError } from '../lib/errors/streamrun-error.ts';
 import { consoleLogger, logLevels, type LogLevel } from '../lib/runtime/logger.ts';
@@ -7,6 +6,7 @@ import { defaultBrokers, processingModes, type Processing } from '../lib/runtime
 import { start } from '../lib/runtime/runner.ts';
 import { addDlqCommands } from './dlq/commands.ts';
 import { loadTopology, loadTopologyModule } from './load-topology.ts';
+import { streamrunPackage } from './package-info.ts';
 import { runTop } from './top/top.ts';
 
 interface StartFlags {
@@ -179,6 +179,5 @@ function oneLine(error: unknown): string {
 }
 
 function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
+  return streamrunPackage().version;
 }

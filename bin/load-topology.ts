@@ -5,6 +5,7 @@ import { isTopology, type Topology } from '../lib/dsl/topology.ts';
 import { StreamrunError } from '../lib/errors/streamrun-error.ts';
 import type { RunnerOptions } from '../lib/runtime/options.ts';
 import type { Setup } from '../lib/runtime/setup.ts';
+import { registerTopologyLoaders } from './topology-loaders.ts';
 
 /** What a topology module may export besides its topology. */
 export interface TopologyModule {
@@ -34,6 +35,7 @@ export async function loadTopologyModule(file: string, exportName = 'default'): 
     throw loadError(`cannot find topology file ${shown}`);
   }
   let module: Record<string, unknown>;
+  registerTopologyLoaders();
   try {
     module = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
   } catch (error) {
