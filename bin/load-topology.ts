@@ -1,11 +1,10 @@
 import { access } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { isTopology, type Topology } from '../lib/dsl/topology.ts';
 import { StreamrunError } from '../lib/errors/streamrun-error.ts';
 import type { RunnerOptions } from '../lib/runtime/options.ts';
 import type { Setup } from '../lib/runtime/setup.ts';
-import { registerTopologyLoaders } from './topology-loaders.ts';
+import { importTopologyFile } from './topology-loaders.ts';
 
 /** What a topology module may export besides its topology. */
 export interface TopologyModule {
@@ -35,9 +34,8 @@ export async function loadTopologyModule(file: string, exportName = 'default'): 
     throw loadError(`cannot find topology file ${shown}`);
   }
   let module: Record<string, unknown>;
-  registerTopologyLoaders();
   try {
-    module = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+    module = await importTopologyFile(path);
   } catch (error) {
     throw loadError(`${locate(error, path, shown)}: ${firstLine(error)}`, error);
   }
@@ -68,6 +66,8 @@ function loadError(message: string, cause?: unknown): StreamrunError {
 function locate(error: unknown, path: string, shown: string): string {
   const syntax = (error as { errors?: { location?: { line: number; column: number } | null }[] }).errors?.[0]?.location;
   if (syntax) return `${shown}:${syntax.line}:${syntax.column + 1}`;
+  const reported = esbuildMessage(error);
+  if (reported) return `${shown}:${reported.line}:${reported.column + 1}`;
   const stack = error instanceof Error ? (error.stack ?? '') : '';
   const escaped = path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   const frame = new RegExp(`${escaped}:(\\d+):(\\d+)`).exec(stack);
@@ -75,6 +75,20 @@ function locate(error: unknown, path: string, shown: string): string {
 }
 
 function firstLine(error: unknown): string {
-  const text = (error as { errors?: { text?: string }[] }).errors?.[0]?.text ?? (error instanceof Error ? error.message : String(error));
+  const text =
+    (error as { errors?: { text?: string }[] }).errors?.[0]?.text ??
+    esbuildMessage(error)?.text ??
+    (error instanceof Error ? error.message : String(error));
   return text.split('\n').find((line) => line.trim() !== '')?.trim() ?? 'failed to load';
+}
+
+/**
+ * The first error of a "Transform failed" message, `file:line:column: ERROR: text`: what tsx's
+ * CommonJS hooks throw for a syntax error (its ESM hooks give esbuild's `errors` array instead).
+ */
+function esbuildMessage(error: unknown): { line: number; column: number; text: string } | undefined {
+  const message = error instanceof Error ? error.message : '';
+  const match = /^.+:(\d+):(\d+): ERROR: (.+)$/m.exec(message);
+  // esbuild counts columns from 0 there, as in `errors[].location`.
+  return match ? { line: Number(match[1]), column: Number(match[2]), text: match[3]! } : undefined;
 }
