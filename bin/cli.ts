@@ -5,6 +5,7 @@ import { clientNames, type ClientName } from '../lib/kafka/stream-client.ts';
 import { defaultBrokers, processingModes, type Processing } from '../lib/runtime/options.ts';
 import { start } from '../lib/runtime/runner.ts';
 import { addDlqCommands } from './dlq/commands.ts';
+import { addInitCommand } from './init/init.ts';
 import { loadTopology, loadTopologyModule } from './load-topology.ts';
 import { streamrunPackage } from './package-info.ts';
 import { runTop } from './top/top.ts';
@@ -83,6 +84,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   addDlqCommands(program, (code) => {
     exitCode = code;
   });
+  addInitCommand(program);
 
   try {
     await program.parseAsync([...argv]);
