@@ -56,7 +56,8 @@ export default defineConfig({
         'test/e2e/restart-availability.test.ts',
         'test/e2e/late-event-times.test.ts',
       ]),
-      e2e('e2e-kafkats', 'kafkats', ['test/e2e/monitoring/**', 'test/e2e/dashboard.test.ts']),
+      // The installed-package tests check packing and module systems, not a client: once is enough.
+      e2e('e2e-kafkats', 'kafkats', ['test/e2e/monitoring/**', 'test/e2e/dashboard.test.ts', 'test/e2e/package/**']),
     ],
   },
 });
