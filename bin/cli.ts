@@ -1,16 +1,17 @@
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { StreamrunError } from '../lib/errors/streamrun-error.ts';
-import { consoleLogger, logLevels, type LogLevel } from '../lib/runtime/logger.ts';
 import { clientNames, type ClientName } from '../lib/kafka/stream-client.ts';
 import { defaultBrokers, processingModes, type Processing } from '../lib/runtime/options.ts';
 import { start } from '../lib/runtime/runner.ts';
 import { addDlqCommands } from './dlq/commands.ts';
+import { portNumber, positiveInt, usageExitCode, usageLine } from './flags.ts';
 import { addInitCommand } from './init/init.ts';
+import { loggerFor, withLogFlags, type LogFlags } from './log-flags.ts';
 import { loadTopology, loadTopologyModule } from './load-topology.ts';
 import { streamrunPackage } from './package-info.ts';
 import { runTop } from './top/top.ts';
 
-interface StartFlags {
+interface StartFlags extends LogFlags {
   export: string;
   brokers?: string;
   client?: ClientName;
@@ -24,7 +25,6 @@ interface StartFlags {
   port?: number;
   host?: string;
   advertisedUrl?: string;
-  logLevel: LogLevel;
 }
 
 /** Runs the CLI and returns its exit code; errors become one line on stderr, never a stack. */
@@ -34,9 +34,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     .description('Kafka Streams-style stream processing for TypeScript')
     .version(packageVersion())
     .exitOverride()
-    .showHelpAfterError();
+    // Its errors become one line here (see the catch below), not its text and the whole usage.
+    .configureOutput({ outputError: () => {} });
 
-  program
+  const startCommand = program
     .command('start')
     .description('run a topology until SIGINT or SIGTERM')
     .argument('<file>', 'module whose default export (or --export) is a topology')
@@ -54,11 +55,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     .option('--startup-timeout <ms>', 'how long start-up retries what the broker answers transiently (default: 60000)', positiveInt)
     .option('--port <port>', 'serve /health, /stores and the module\'s routes on this port (default: the module\'s options.port, else off)', portNumber)
     .option('--host <host>', 'interface for --port (default: 127.0.0.1)')
-    .option('--advertised-url <url>', "where the application's other instances reach this one's --port (default: its own URL)")
-    .addOption(new Option('--log-level <level>', 'what to log').choices(logLevels).default('info'))
-    .action(async (file: string, flags: StartFlags) => {
-      exitCode = await runStart(file, flags);
-    });
+    .option('--advertised-url <url>', "where the application's other instances reach this one's --port (default: its own URL)");
+  withLogFlags(startCommand, 'info').action(async (file: string, flags: StartFlags) => {
+    exitCode = await runStart(file, flags);
+  });
 
   program
     .command('describe')
@@ -90,7 +90,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     await program.parseAsync([...argv]);
     return exitCode;
   } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode;
+    if (error instanceof CommanderError) {
+      const line = usageLine(error);
+      if (line === undefined) return error.exitCode;
+      process.stderr.write(`streamrun: ${line}\n`);
+      return usageExitCode;
+    }
     process.stderr.write(`streamrun: ${oneLine(error)}\n`);
     if (process.env['STREAMRUN_DEBUG'] && error instanceof Error) process.stderr.write(`${error.stack}\n`);
     return 1;
@@ -99,7 +104,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 
 async function runStart(file: string, flags: StartFlags): Promise<number> {
   const loaded = await loadTopologyModule(file, flags.export);
-  const logger = consoleLogger(flags.logLevel);
+  const logger = loggerFor(flags);
   const given = {
     brokers: flags.brokers,
     client: flags.client,
@@ -116,63 +121,59 @@ async function runStart(file: string, flags: StartFlags): Promise<number> {
   };
   // The module's own defaults give way to what the command line says.
   const flagged = Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined));
-  // A signal during start-up (even just after "running" is logged) must not kill the process
-  // undrained: it is noted, and acted on once the runner is there.
   let early: NodeJS.Signals | undefined;
-  const note = (signal: NodeJS.Signals) => {
-    if (early !== undefined) {
-      // A second one: the user will not wait for a start-up that may retry for a minute.
-      process.stderr.write(`streamrun: second ${signal} during start-up: exiting\n`);
-      process.exit(1);
+  let drain: ((signal: NodeJS.Signals) => void) | undefined;
+  let draining = false;
+  // One listener for the whole run, never swapped for another: a signal libuv has caught but not
+  // yet dispatched is dropped when its last listener goes, even if a new one comes in the same
+  // tick, and the process would then run on, undrained, until killed.
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (drain === undefined) {
+      if (early !== undefined) {
+        // A second one: the user will not wait for a start-up that may retry for a minute.
+        process.stderr.write(`streamrun: second ${signal} during start-up: exiting\n`);
+        process.exit(1);
+      }
+      // During start-up (even just after "running" is logged) the process must not die
+      // undrained: the signal is noted, and acted on once the runner is there.
+      early = signal;
+      logger.info(`received ${signal} while starting: stopping as soon as the start-up is done`);
+      return;
     }
-    early = signal;
-    logger.info(`received ${signal} while starting: stopping as soon as the start-up is done`);
+    drain(signal);
   };
-  process.on('SIGINT', note);
-  process.on('SIGTERM', note);
-  let runner: Awaited<ReturnType<typeof start>>;
-  try {
-    runner = await start(loaded.topology, { ...loaded.options, ...flagged, setup: loaded.setup, logger });
-  } finally {
-    process.off('SIGINT', note);
-    process.off('SIGTERM', note);
-  }
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const running = await start(loaded.topology, { ...loaded.options, ...flagged, setup: loaded.setup, logger }).catch((error: unknown) => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    throw error;
+  });
   return new Promise<number>((resolve) => {
     const fail = (error: unknown) => {
-      process.stderr.write(`streamrun: ${oneLine(error)}\n`);
+      // A log pipeline reading JSON gets the reason the run ended as one more object.
+      if (flags.logFormat === 'json') logger.error(`streamrun: ${oneLine(error)}`);
+      else process.stderr.write(`streamrun: ${oneLine(error)}\n`);
       resolve(1);
     };
-    const onSignal = (signal: NodeJS.Signals) => {
-      logger.info(`received ${signal}: draining in-flight work`);
+    drain = (signal) => {
       // A second signal means the user will not wait for the drain.
-      process.once(signal, () => fail(new Error(`second ${signal}: exiting before the drain finished`)));
-      runner.stop().then(() => resolve(0), fail);
+      if (draining) return fail(new Error(`second ${signal}: exiting before the drain finished`));
+      draining = true;
+      logger.info(`received ${signal}: draining in-flight work`);
+      running.stop().then(() => resolve(0), fail);
     };
-    runner.finished.catch(fail);
+    running.finished.catch(fail);
     // A throw nothing caught (a timer in user code, say) ends the process, but only after the
     // runner left its group: the others take its partitions at once instead of after the session timeout.
     const onCrash = (error: unknown) => {
       logger.error(`uncaught error: ${oneLine(error)}; leaving the group, then exiting`);
-      runner.stop().then(() => fail(error), () => fail(error));
+      running.stop().then(() => fail(error), () => fail(error));
     };
     process.once('uncaughtException', onCrash);
     process.once('unhandledRejection', onCrash);
-    if (early !== undefined) return onSignal(early);
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
+    if (early !== undefined) drain(early);
   });
-}
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
-  return n;
-}
-
-function portNumber(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65_535) throw new InvalidArgumentError('expected a port from 0 to 65535');
-  return n;
 }
 
 function oneLine(error: unknown): string {

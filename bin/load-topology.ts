@@ -4,6 +4,7 @@ import { isTopology, type Topology } from '../lib/dsl/topology.ts';
 import { StreamrunError } from '../lib/errors/streamrun-error.ts';
 import type { RunnerOptions } from '../lib/runtime/options.ts';
 import type { Setup } from '../lib/runtime/setup.ts';
+import { describeLoadFailure } from './load-failure.ts';
 import { importTopologyFile } from './topology-loaders.ts';
 
 /** What a topology module may export besides its topology. */
@@ -37,7 +38,7 @@ export async function loadTopologyModule(file: string, exportName = 'default'): 
   try {
     module = await importTopologyFile(path);
   } catch (error) {
-    throw loadError(`${locate(error, path, shown)}: ${firstLine(error)}`, error);
+    throw loadError(await describeLoadFailure(error, path, shown), error);
   }
   const candidate = module[exportName];
   if (!isTopology(candidate)) {
@@ -60,35 +61,4 @@ export async function loadTopologyModule(file: string, exportName = 'default'): 
 
 function loadError(message: string, cause?: unknown): StreamrunError {
   return new StreamrunError('TOPOLOGY_LOAD', message, { cause });
-}
-
-/** `file:line:column` of the failure inside the user's file, from esbuild's report or the stack. */
-function locate(error: unknown, path: string, shown: string): string {
-  const syntax = (error as { errors?: { location?: { line: number; column: number } | null }[] }).errors?.[0]?.location;
-  if (syntax) return `${shown}:${syntax.line}:${syntax.column + 1}`;
-  const reported = esbuildMessage(error);
-  if (reported) return `${shown}:${reported.line}:${reported.column + 1}`;
-  const stack = error instanceof Error ? (error.stack ?? '') : '';
-  const escaped = path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const frame = new RegExp(`${escaped}:(\\d+):(\\d+)`).exec(stack);
-  return frame ? `${shown}:${frame[1]}:${frame[2]}` : shown;
-}
-
-function firstLine(error: unknown): string {
-  const text =
-    (error as { errors?: { text?: string }[] }).errors?.[0]?.text ??
-    esbuildMessage(error)?.text ??
-    (error instanceof Error ? error.message : String(error));
-  return text.split('\n').find((line) => line.trim() !== '')?.trim() ?? 'failed to load';
-}
-
-/**
- * The first error of a "Transform failed" message, `file:line:column: ERROR: text`: what tsx's
- * CommonJS hooks throw for a syntax error (its ESM hooks give esbuild's `errors` array instead).
- */
-function esbuildMessage(error: unknown): { line: number; column: number; text: string } | undefined {
-  const message = error instanceof Error ? error.message : '';
-  const match = /^.+:(\d+):(\d+): ERROR: (.+)$/m.exec(message);
-  // esbuild counts columns from 0 there, as in `errors[].location`.
-  return match ? { line: Number(match[1]), column: Number(match[2]), text: match[3]! } : undefined;
 }

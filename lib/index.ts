@@ -38,6 +38,7 @@ export type { RunnerOptions } from './runtime/options.ts';
 export type { HealthCheck, HttpRoutes, PublishRecord, Setup, SetupContext } from './runtime/setup.ts';
 export type { RunnerStats } from './runtime/stats.ts';
 export { consoleLogger, type Logger, type LogFields, type LogLevel } from './runtime/logger.ts';
+export { jsonLogger, type LogFormat } from './runtime/json-logger.ts';
 
 // Errors
 export { StreamrunError, type ErrorCode, type ErrorContext } from './errors/streamrun-error.ts';

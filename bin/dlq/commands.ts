@@ -1,30 +1,29 @@
-import { Option, type Command } from 'commander';
-import { StreamrunError } from '../../lib/errors/streamrun-error.ts';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { StreamClient } from '../../lib/kafka/client.ts';
 import { clientNames, createStreamClient, type ClientName } from '../../lib/kafka/stream-client.ts';
-import { consoleLogger, logLevels, type LogLevel } from '../../lib/runtime/logger.ts';
 import { defaultBrokers, parseBrokers, resolveClient } from '../../lib/runtime/options.ts';
+import { positiveInt } from '../flags.ts';
+import { loggerFor, withLogFlags, type LogFlags } from '../log-flags.ts';
 import { parseCondition, type Condition } from './dead-letters.ts';
 import { inspect } from './inspect.ts';
 import { processOutput } from './output.ts';
 import { replay } from './replay.ts';
 
-interface CommonFlags {
+interface CommonFlags extends LogFlags {
   brokers?: string;
   client?: ClientName;
-  logLevel: LogLevel;
 }
 
 interface InspectFlags extends CommonFlags {
   node?: string;
   errorClass?: string;
-  limit: string;
+  limit: number;
   json?: boolean;
 }
 
 interface ReplayFlags extends CommonFlags {
   to?: string;
-  where: string[];
+  where: Condition[];
   replayId: string;
   dryRun?: boolean;
 }
@@ -40,16 +39,15 @@ export function addDlqCommands(program: Command, exit: (code: number) => void): 
       .argument('<topic>', 'the dead-letter topic, e.g. <appId>-dlq')
       .option('--node <name>', 'only dead letters of this node')
       .option('--error-class <name>', 'only dead letters of this error class, e.g. RangeError')
-      .option('--limit <n>', 'print at most this many', '100')
+      .option('--limit <n>', 'print at most this many', positiveInt, 100)
       .option('--json', 'one JSON object per line (the summary goes to stderr)'),
   ).action(async (topic: string, flags: InspectFlags) => {
     const conditions: Condition[] = [
       ...(flags.node === undefined ? [] : [{ field: 'node' as const, value: flags.node }]),
       ...(flags.errorClass === undefined ? [] : [{ field: 'error-class' as const, value: flags.errorClass }]),
     ];
-    const limit = positiveInteger('--limit', flags.limit);
     const columns = process.stdout.isTTY ? process.stdout.columns : Number(process.env['COLUMNS']) || 160;
-    exit(await withClient(flags, (client) => inspect(client, { topic, conditions, limit, json: flags.json === true, columns }, processOutput())));
+    exit(await withClient(flags, (client) => inspect(client, { topic, conditions, limit: flags.limit, json: flags.json === true, columns }, processOutput())));
   });
 
   common(
@@ -58,28 +56,26 @@ export function addDlqCommands(program: Command, exit: (code: number) => void): 
       .description('send dead letters back to the topic they came from (or --to), each once per replay id')
       .argument('<topic>', 'the dead-letter topic, e.g. <appId>-dlq')
       .option('--to <topic>', 'send them all here, partitioned by key (default: each to its original topic and partition)')
-      .option('--where <condition>', 'only node=<name> or error-class=<name>; repeat to require several', collect, [])
-      .option('--replay-id <id>', 'names the progress: the same id never replays a dead letter twice', 'default')
+      .option('--where <condition>', 'only node=<name> or error-class=<name>; repeat to require several', condition, [])
+      .option('--replay-id <id>', 'names the progress: the same id never replays a dead letter twice', replayId, 'default')
       .option('--dry-run', 'print what would be replayed; send and commit nothing'),
   ).action(async (topic: string, flags: ReplayFlags) => {
-    const conditions = flags.where.map(parseCondition);
-    if (flags.replayId.trim() === '') throw new StreamrunError('INVALID_OPTIONS', '--replay-id: must not be empty');
-    const options = { topic, to: flags.to, conditions, replayId: flags.replayId, dryRun: flags.dryRun === true };
+    const options = { topic, to: flags.to, conditions: flags.where, replayId: flags.replayId, dryRun: flags.dryRun === true };
     exit(await withClient(flags, (client) => replay(client, options, processOutput())));
   });
 }
 
 function common(command: Command): Command {
-  return command
+  const withKafka = command
     .option('--brokers <list>', `bootstrap brokers, comma-separated (default: $KAFKA_BROKERS or ${defaultBrokers})`)
-    .addOption(new Option('--client <name>', 'the Kafka client underneath (default: $STREAMRUN_CLIENT or kafkajs)').choices(clientNames))
-    .addOption(new Option('--log-level <level>', 'what to log on stderr').choices(logLevels).default('warn'));
+    .addOption(new Option('--client <name>', 'the Kafka client underneath (default: $STREAMRUN_CLIENT or kafkajs)').choices(clientNames));
+  return withLogFlags(withKafka, 'warn');
 }
 
 /** Connects (failing fast with one line when no broker answers), runs `use`, disconnects. */
 async function withClient<T>(flags: CommonFlags, use: (client: StreamClient) => Promise<T>): Promise<T> {
   const brokers = parseBrokers(flags.brokers ?? process.env['KAFKA_BROKERS'] ?? defaultBrokers);
-  const client = createStreamClient(resolveClient(flags.client), { brokers, clientId: 'streamrun-dlq', logger: consoleLogger(flags.logLevel) });
+  const client = createStreamClient(resolveClient(flags.client), { brokers, clientId: 'streamrun-dlq', logger: loggerFor(flags) });
   await client.connect();
   try {
     return await use(client);
@@ -88,13 +84,13 @@ async function withClient<T>(flags: CommonFlags, use: (client: StreamClient) => 
   }
 }
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
+function condition(value: string, previous: Condition[]): Condition[] {
+  const parsed = parseCondition(value);
+  if (parsed === undefined) throw new InvalidArgumentError('expected node=<name> or error-class=<name>');
+  return [...previous, parsed];
 }
 
-// Checked in the action, not by commander, so a bad value is one line like every other error.
-function positiveInteger(flag: string, value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new StreamrunError('INVALID_OPTIONS', `${flag}: expected a positive integer, got "${value}"`);
-  return n;
+function replayId(value: string): string {
+  if (value.trim() === '') throw new InvalidArgumentError('must not be empty');
+  return value;
 }

@@ -60,13 +60,10 @@ export interface Condition {
   readonly value: string;
 }
 
-/** Parses `node=<name>` or `error-class=<name>` (a `--where` value). */
-export function parseCondition(text: string): Condition {
+/** Parses `node=<name>` or `error-class=<name>` (a `--where` value); undefined for anything else. */
+export function parseCondition(text: string): Condition | undefined {
   const match = /^(node|error-class)=(.+)$/.exec(text);
-  if (match === null) {
-    throw new StreamrunError('INVALID_OPTIONS', `--where: expected node=<name> or error-class=<name>, got "${text}"`);
-  }
-  return { field: match[1] as Condition['field'], value: match[2]! };
+  return match === null ? undefined : { field: match[1] as Condition['field'], value: match[2]! };
 }
 
 export function matches(letter: DeadLetter, conditions: readonly Condition[]): boolean {

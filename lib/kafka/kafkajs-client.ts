@@ -60,11 +60,15 @@ export function createKafkaClient(options: KafkaClientOptions): StreamClient {
     async connect() {
       try {
         await admin.connect();
+        // KafkaJS's connect resolves even when the broker never answered its first request;
+        // the next request would then fail with a bare "Broker not connected".
+        await admin.describeCluster();
         connected = true;
       } catch (error) {
+        const root = rootMessage(error);
         throw new StreamrunError(
           'BROKER_UNREACHABLE',
-          `cannot reach Kafka at ${options.brokers.join(',')}: ${rootMessage(error)}`,
+          `cannot reach Kafka at ${options.brokers.join(',')}: ${root === 'Broker not connected' ? 'it took the connection but did not answer' : root}`,
           { cause: error, retriable: true },
         );
       }

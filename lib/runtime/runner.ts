@@ -160,7 +160,7 @@ export class Runner {
     // No broker at all fails here, at once; what a broker answers transiently later is retried.
     await this.#client.connect();
     const client = this.#client;
-    const step = startupRetry({ timeoutMs: this.#options.startupTimeoutMs, transient: (e) => client.transient(e), logger });
+    const step = startupRetry({ timeoutMs: this.#options.startupTimeoutMs, transient: (e) => client.transient(e), brokers: this.#options.brokers, logger });
     try {
       const specsOf = (sub: Subtopology) => this.#stores.get(sub.id) ?? [];
       // A table read from a topic has that topic for changelog: it exists as a source already.

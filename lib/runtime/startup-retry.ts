@@ -16,6 +16,8 @@ export interface StartupRetryOptions {
    * which asking again may clear; undefined for anything else, which fails at once.
    */
   readonly transient: (error: unknown) => string | undefined;
+  /** Named in the error of a step that timed out, so the user sees which cluster did not answer. */
+  readonly brokers: readonly string[];
   readonly logger: Logger;
   readonly clock?: Clock;
 }
@@ -33,7 +35,7 @@ const maxDelayMs = 2000;
  * logged, and a step still failing at the deadline fails the start with STARTUP_TIMEOUT.
  *
  * @example
- * const step = startupRetry({ timeoutMs: 60_000, transient: client.transient, logger });
+ * const step = startupRetry({ timeoutMs: 60_000, transient: client.transient, brokers, logger });
  * await step('create topics', () => client.createTopics(specs));
  */
 export function startupRetry(options: StartupRetryOptions): StartupStep {
@@ -51,7 +53,7 @@ export function startupRetry(options: StartupRetryOptions): StartupStep {
         if (left <= 0) {
           throw new StreamrunError(
             'STARTUP_TIMEOUT',
-            `start-up did not finish within ${options.timeoutMs} ms: ${step} still fails with ${answer} (${message})`,
+            `start-up did not finish within ${options.timeoutMs} ms: ${step} still fails with ${answer} from Kafka at ${options.brokers.join(',')} (${message})`,
             { cause: error, retriable: true },
           );
         }

@@ -40,6 +40,32 @@ describe('streamrun start options', () => {
     );
   });
 
+  it('--log-format json (or STREAMRUN_LOG_FORMAT): every line on stderr is one JSON object, from start to the drain', async () => {
+    const app = await configurableApp();
+    const byFlag = runCli([...app.args, '--state-dir', await stateDir(), '--log-format', 'json'], app.env);
+    const byEnv = runCli([...app.args, '--export', 'lower', '--state-dir', await stateDir()], { ...app.env, STREAMRUN_LOG_FORMAT: 'json' });
+    for (const run of [byFlag, byEnv]) await run.waitForOutput(/ running"/, 90_000);
+    await produce(app.input, [{ key: 'k', value: 'MiXeD' }]);
+    // Both read the input in their own groups: one uppercases, the other lowercases.
+    expect((await readAll(app.output, 2)).map((r) => r.value).sort()).toEqual(['MIXED', 'mixed']);
+    for (const run of [byFlag, byEnv]) run.child.kill('SIGTERM');
+    expect(await Promise.all([byFlag.exited, byEnv.exited])).toEqual([0, 0]);
+    for (const [run, appId] of [
+      [byFlag, app.appId],
+      [byEnv, `${app.appId}-lower`],
+    ] as const) {
+      const lines = run.stderr().trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+      for (const line of lines) {
+        expect(['info', 'warn']).toContain(line['level']);
+        expect(new Date(String(line['time'])).toISOString()).toBe(line['time']);
+        expect(typeof line['msg']).toBe('string');
+      }
+      expect(lines.find((l) => l['msg'] === `${appId} running`)).toMatchObject({ level: 'info', brokers: [app.args[3]] });
+      expect(lines.map((l) => l['msg'])).toContain('received SIGTERM: draining in-flight work');
+      expect(lines.at(-1)).toMatchObject({ level: 'info', msg: `${appId} stopped`, consumed: 1, produced: 1 });
+    }
+  });
+
   it('describe --export describes the named export', async () => {
     const app = await configurableApp();
     const run = runCli(['describe', 'test/e2e/fixtures/claims/configurable.ts', '--export', 'lower', '--json'], app.env);

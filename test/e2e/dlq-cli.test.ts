@@ -237,10 +237,10 @@ describe('streamrun dlq', () => {
       cli(['dlq', 'replay', deadLetters, '--brokers', '127.0.0.1:1']),
     ]);
     expect(runs.slice(0, 4).map((r) => [r.code, r.out, r.err])).toEqual([
-      [1, '', 'streamrun: --where: expected node=<name> or error-class=<name>, got "color=red"\n'],
+      [2, '', 'streamrun: --where: expected node=<name> or error-class=<name>, got "color=red"\n'],
       [1, '', `streamrun: topic ${missing} does not exist\n`],
       [1, '', `streamrun: topic ${missing} does not exist\n`],
-      [1, '', 'streamrun: --limit: expected a positive integer, got "lots"\n'],
+      [2, '', 'streamrun: --limit: expected a positive integer, got "lots"\n'],
     ]);
     expect([runs[4]!.code, runs[4]!.out]).toEqual([1, '']);
     expect(runs[4]!.err).toMatch(/^streamrun: cannot reach Kafka at 127\.0\.0\.1:1: [^\n]+\n$/);

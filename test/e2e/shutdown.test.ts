@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { serdes, start, StreamrunError, topology } from '../../lib/index.ts';
 import { runCli, type CliRun } from './helpers/cli.ts';
@@ -53,6 +54,15 @@ describe('stopping the CLI while a record waits on a long enrich call', () => {
     again.child.kill('SIGTERM');
     expect(await again.exited).toBe(0);
     expect(await committedOffsets(app.appId, app.input)).toEqual([1]);
+  });
+
+  it('a SIGTERM that comes in the tick start-up ends is acted on: the runner drains and the process exits 0', async () => {
+    const app = await configurableApp();
+    const run = cli(['start', 'test/e2e/fixtures/signal-at-running.ts', '--brokers', brokers(), '--state-dir', await stateDir()], app.env);
+    const code = await Promise.race([run.exited, sleep(60_000).then(() => 'still running 60 s after its SIGTERM')]);
+    expect(code, run.stderr()).toBe(0);
+    expect(run.stderr()).toContain('received SIGTERM: draining in-flight work');
+    expect(run.stderr()).toContain(`${app.appId} stopped`);
   });
 
   it("a single SIGTERM that cannot drain within the module's shutdownTimeoutMs exits 1 after it", async () => {

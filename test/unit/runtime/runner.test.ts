@@ -70,7 +70,7 @@ describe('Runner start-up', () => {
   /** A stateless relay from `in` to `out`, its dead letters to `relay-dlq`. */
   function runner(client: StreamClient, logger: Logger, startupTimeoutMs: number, port?: number): Runner {
     const graph = graphOf(topology('relay').stream('in', { key: serdes.string, value: serdes.string }).to('out'));
-    const options = resolveRunnerOptions({ logger, stateDir, startupTimeoutMs, ...(port === undefined ? {} : { port }) }, graph.appId);
+    const options = resolveRunnerOptions({ brokers: 'kafka-1:9092', logger, stateDir, startupTimeoutMs, ...(port === undefined ? {} : { port }) }, graph.appId);
     return new Runner(subtopologies(graph), childrenOf(graph), client, options, describeGraph(graph));
   }
 
@@ -99,7 +99,7 @@ describe('Runner start-up', () => {
     expect(failure).toBeInstanceOf(StreamrunError);
     expect((failure as StreamrunError).code).toBe('STARTUP_TIMEOUT');
     expect((failure as StreamrunError).message).toBe(
-      'start-up did not finish within 300 ms: create topics in, out still fails with LEADER_NOT_AVAILABLE (LEADER_NOT_AVAILABLE)',
+      'start-up did not finish within 300 ms: create topics in, out still fails with LEADER_NOT_AVAILABLE from Kafka at kafka-1:9092 (LEADER_NOT_AVAILABLE)',
     );
     expect(new Set(calls)).toEqual(new Set(['connect', 'create in,out', 'close client']));
     expect(calls.at(-1)).toBe('close client');

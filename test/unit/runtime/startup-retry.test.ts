@@ -42,7 +42,7 @@ function failing<T>(errors: readonly Error[], result: T): (() => Promise<T>) & {
 describe('startupRetry()', () => {
   it('returns what a step returns, asking once when it succeeds', async () => {
     const clock = fakeClock();
-    const step = startupRetry({ timeoutMs: 60_000, transient, logger: infoLines(), clock });
+    const step = startupRetry({ brokers: ['kafka-1:9092', 'kafka-2:9092'], timeoutMs: 60_000, transient, logger: infoLines(), clock });
     const attempt = failing([], 'ok');
     expect(await step('create topics', attempt)).toBe('ok');
     expect(attempt.calls).toBe(1);
@@ -52,7 +52,7 @@ describe('startupRetry()', () => {
   it('retries transient failures with a backoff doubling from 100 ms to at most 2 s, one info line each', async () => {
     const clock = fakeClock();
     const logger = infoLines();
-    const step = startupRetry({ timeoutMs: 60_000, transient, logger, clock });
+    const step = startupRetry({ brokers: ['kafka-1:9092', 'kafka-2:9092'], timeoutMs: 60_000, transient, logger, clock });
     const errors = Array.from({ length: 7 }, (_, i) => new Error(i % 2 === 0 ? 'LEADER_NOT_AVAILABLE' : 'NOT_COORDINATOR'));
     const attempt = failing(errors, 42);
     expect(await step('join group app', attempt)).toBe(42);
@@ -72,7 +72,7 @@ describe('startupRetry()', () => {
   it('passes an error that is not transient through at once, as it is', async () => {
     const clock = fakeClock();
     const logger = infoLines();
-    const step = startupRetry({ timeoutMs: 60_000, transient, logger, clock });
+    const step = startupRetry({ brokers: ['kafka-1:9092', 'kafka-2:9092'], timeoutMs: 60_000, transient, logger, clock });
     const refused = new Error('Topic authorization failed');
     const attempt = failing([new Error('LEADER_NOT_AVAILABLE'), refused], 'never');
     await expect(step('create topics', attempt)).rejects.toBe(refused);
@@ -84,7 +84,7 @@ describe('startupRetry()', () => {
   it('gives up at the deadline: the last sleep ends on it, one last try, then STARTUP_TIMEOUT naming the step and the answer', async () => {
     const clock = fakeClock();
     const logger = infoLines();
-    const step = startupRetry({ timeoutMs: 1000, transient, logger, clock });
+    const step = startupRetry({ brokers: ['kafka-1:9092', 'kafka-2:9092'], timeoutMs: 1000, transient, logger, clock });
     const last = new Error('UNKNOWN_TOPIC_OR_PARTITION');
     const attempt = failing(Array.from({ length: 10 }, () => last), 'never');
     const failure = await step('create topics in, out', attempt).catch((error: unknown) => error);
@@ -95,13 +95,13 @@ describe('startupRetry()', () => {
     expect(failure).toBeInstanceOf(StreamrunError);
     expect(failure).toMatchObject({ code: 'STARTUP_TIMEOUT', retriable: true, cause: last });
     expect((failure as Error).message).toBe(
-      'start-up did not finish within 1000 ms: create topics in, out still fails with UNKNOWN_TOPIC_OR_PARTITION (UNKNOWN_TOPIC_OR_PARTITION)',
+      'start-up did not finish within 1000 ms: create topics in, out still fails with UNKNOWN_TOPIC_OR_PARTITION from Kafka at kafka-1:9092,kafka-2:9092 (UNKNOWN_TOPIC_OR_PARTITION)',
     );
   });
 
   it('shares one deadline between the steps of a start-up, from the moment it is made', async () => {
     const clock = fakeClock();
-    const step = startupRetry({ timeoutMs: 1000, transient, logger: infoLines(), clock });
+    const step = startupRetry({ brokers: ['kafka-1:9092', 'kafka-2:9092'], timeoutMs: 1000, transient, logger: infoLines(), clock });
     // The first step takes 700 ms of retries; the second has 300 ms left.
     await step('describe topics', failing([new Error('LEADER_NOT_AVAILABLE'), new Error('LEADER_NOT_AVAILABLE'), new Error('LEADER_NOT_AVAILABLE')], 1));
     const second = failing(Array.from({ length: 10 }, () => new Error('NOT_COORDINATOR')), 2);
@@ -112,7 +112,7 @@ describe('startupRetry()', () => {
 
   it('fails the first transient error once the deadline has passed, without sleeping', async () => {
     const clock = fakeClock();
-    const step = startupRetry({ timeoutMs: 500, transient, logger: infoLines(), clock });
+    const step = startupRetry({ brokers: ['kafka-1:9092', 'kafka-2:9092'], timeoutMs: 500, transient, logger: infoLines(), clock });
     await clock.sleep(500);
     const attempt = failing([new Error('REQUEST_TIMED_OUT')], 'never');
     await expect(step('connect the producer', attempt)).rejects.toMatchObject({ code: 'STARTUP_TIMEOUT' });
