@@ -27,6 +27,7 @@ beforeAll(async () => {
       'tsconfig.json': nodenextTsconfig,
       'topology.mts': esmTopology('mts', true),
       'driver.mjs': esmDriver,
+      'broken.mts': "import { topology } from 'streamrun';\n\nexport default topology('x'.;\n",
     },
     'module',
   );
@@ -36,6 +37,7 @@ beforeAll(async () => {
     'topology.cts': esmTopology('cts', true),
     'topology.js': cjsTopology('js'),
     'driver.js': cjsDriver,
+    'broken.cts': "import { topology } from 'streamrun';\n\nexport default topology('x'.;\n",
   });
   made.push(esm, cjs);
   // The ESM project also compiles TypeScript against the package's .d.ts: Node's types with it.
@@ -124,6 +126,17 @@ describe('the npm package', () => {
     const cwd = project === 'cjs' ? cjs : esm;
     const result = await runsTopology(cwd, process.execPath, ['node_modules/streamrun/dist/bin/streamrun.js', 'start', file], tag);
     expect(result.split('\n')[0]).toBe('0');
+  });
+
+  it.each([
+    ['cts', 'cjs'],
+    ['mts', 'esm'],
+  ] as const)('says in one line where a .%s topology has a syntax error (tsx names the file .ts to esbuild)', async (ext, project) => {
+    const failed = await promisify(execFile)(process.execPath, ['node_modules/.bin/streamrun', 'describe', `broken.${ext}`], { cwd: project === 'cjs' ? cjs : esm }).then(
+      () => ({ code: 0, stderr: '' }),
+      (error: { code: number; stderr: string }) => ({ code: error.code, stderr: error.stderr }),
+    );
+    expect(failed).toEqual({ code: 1, stderr: `streamrun: broken.${ext}:3:29: Expected identifier but found ";"\n` });
   });
 
   it('gives streamrun/testing to ESM and CommonJS callers', async () => {

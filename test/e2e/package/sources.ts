@@ -23,8 +23,13 @@ export default topology(env('APP_ID'))
   ${chain(tag)};
 `;
 
-/** A CommonJS topology, `require` and `module.exports`. */
+/**
+ * A CommonJS topology, `require` and `module.exports`. Its `require('streamrun')` must be the
+ * CLI's own module (an ES module namespace), not a CommonJS copy tsx's hooks compiled from it.
+ */
 export const cjsTopology = (tag: string) => `const { serdes, topology } = require('streamrun');
+
+if (Object.prototype.toString.call(require('streamrun')) !== '[object Module]') throw new Error('a second copy of streamrun');
 
 ${envFn}
 
