@@ -1,7 +1,9 @@
 import { defineConfig, type TestProjectConfiguration } from 'vitest/config';
+import { sourceResolution } from './vitest.source.ts';
 
 function e2e(name: string, client: 'kafkajs' | 'kafkats', exclude: string[] = []): TestProjectConfiguration {
   return {
+    ...sourceResolution,
     test: {
       name,
       include: ['test/e2e/**/*.test.ts'],
@@ -29,6 +31,7 @@ export default defineConfig({
     projects: [
       'vitest.unit.config.ts',
       {
+        ...sourceResolution,
         test: {
           name: 'conformance',
           include: ['test/conformance/**/*.test.ts'],
@@ -53,7 +56,8 @@ export default defineConfig({
         'test/e2e/restart-availability.test.ts',
         'test/e2e/late-event-times.test.ts',
       ]),
-      e2e('e2e-kafkats', 'kafkats', ['test/e2e/monitoring/**', 'test/e2e/dashboard.test.ts']),
+      // The installed-package tests check packing and module systems, not a client: once is enough.
+      e2e('e2e-kafkats', 'kafkats', ['test/e2e/monitoring/**', 'test/e2e/dashboard.test.ts', 'test/e2e/package/**']),
     ],
   },
 });

@@ -1,7 +1,9 @@
 import { defineProject } from 'vitest/config';
+import { sourceResolution } from './vitest.source.ts';
 
 /** The unit project: no broker. Also the one StrykerJS mutates against (stryker.config.mjs). */
 export default defineProject({
+  ...sourceResolution,
   test: {
     name: 'unit',
     // The examples' own tests run their topologies in the TopologyTestDriver: no broker either.

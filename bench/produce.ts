@@ -2,7 +2,7 @@
  * The load generator: fills a topic with bench events as fast as the client goes, or at a fixed
  * rate so latency can be measured at a known load.
  *
- *   node --import tsx bench/produce.ts --topic sensor-events --events 1000000 [--rate 50000]
+ *   node --conditions=streamrun-source --import tsx bench/produce.ts --topic sensor-events --events 1000000 [--rate 50000]
  */
 import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { StreamrunError } from '../lib/errors/streamrun-error.ts';
 import { clientNames, type ClientName } from '../lib/kafka/stream-client.ts';
@@ -6,8 +5,10 @@ import { defaultBrokers, processingModes, type Processing } from '../lib/runtime
 import { start } from '../lib/runtime/runner.ts';
 import { addDlqCommands } from './dlq/commands.ts';
 import { portNumber, positiveInt, usageExitCode, usageLine } from './flags.ts';
+import { addInitCommand } from './init/init.ts';
 import { loggerFor, withLogFlags, type LogFlags } from './log-flags.ts';
 import { loadTopology, loadTopologyModule } from './load-topology.ts';
+import { streamrunPackage } from './package-info.ts';
 import { addSecurityFlags, securityOptions, type SecurityFlags } from './security-flags.ts';
 import { runTop } from './top/top.ts';
 
@@ -83,6 +84,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   addDlqCommands(program, (code) => {
     exitCode = code;
   });
+  addInitCommand(program);
 
   try {
     await program.parseAsync([...argv]);
@@ -180,6 +182,5 @@ function oneLine(error: unknown): string {
 }
 
 function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
+  return streamrunPackage().version;
 }

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { extname, relative } from 'node:path';
 import { transform, type Loader } from 'esbuild';
@@ -20,7 +21,7 @@ export async function describeLoadFailure(error: unknown, path: string, shown: s
   const message = error instanceof Error ? error.message : String(error);
   const unparsed = lexerError.exec(message)?.[1];
   const syntax = transformError.exec(unparsed === undefined ? message : await reparse(unparsed));
-  if (syntax) return `${relative(process.cwd(), syntax[1]!) || shown}:${syntax[2]}:${Number(syntax[3]) + 1}: ${syntax[4]}`;
+  if (syntax) return `${relative(process.cwd(), faultyFile(syntax[1]!, path)) || shown}:${syntax[2]}:${Number(syntax[3]) + 1}: ${syntax[4]}`;
   const stack = error instanceof Error ? (error.stack ?? '') : '';
   const escaped = path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   const frame = new RegExp(`${escaped}:(\\d+):(\\d+)`).exec(stack);
@@ -36,4 +37,17 @@ async function reparse(path: string): Promise<string> {
     if (error instanceof Error) return error.message;
   }
   return '';
+}
+
+/**
+ * The file esbuild's report means. tsx hands it `x.cts` and `x.mts` as `x.ts`, and `x.mjs` as
+ * `x.js` (so that it picks the right loader): the report names a file that may not exist.
+ */
+function faultyFile(reported: string, topology: string): string {
+  const ext = extname(reported);
+  const stem = reported.slice(0, reported.length - ext.length);
+  const renamed = (ext === '.ts' ? ['.cts', '.mts'] : ext === '.js' ? ['.mjs'] : []).map((other) => stem + other);
+  if (renamed.includes(topology)) return topology;
+  if (existsSync(reported)) return reported;
+  return renamed.find((candidate) => existsSync(candidate)) ?? reported;
 }

@@ -1,11 +1,11 @@
 import { access } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { isTopology, type Topology } from '../lib/dsl/topology.ts';
 import { StreamrunError } from '../lib/errors/streamrun-error.ts';
 import type { RunnerOptions } from '../lib/runtime/options.ts';
 import type { Setup } from '../lib/runtime/setup.ts';
 import { describeLoadFailure } from './load-failure.ts';
+import { importTopologyFile } from './topology-loaders.ts';
 
 /** What a topology module may export besides its topology. */
 export interface TopologyModule {
@@ -36,7 +36,7 @@ export async function loadTopologyModule(file: string, exportName = 'default'): 
   }
   let module: Record<string, unknown>;
   try {
-    module = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+    module = await importTopologyFile(path);
   } catch (error) {
     throw loadError(await describeLoadFailure(error, path, shown), error);
   }

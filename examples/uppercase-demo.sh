@@ -5,4 +5,4 @@ cd "$(dirname "$0")/.."
 if [ -z "${KAFKA_BROKERS:-}" ]; then
   bash docker/kafka/kafka.sh start
 fi
-exec node --import tsx examples/demo.ts
+exec node --conditions=streamrun-source --import tsx examples/demo.ts

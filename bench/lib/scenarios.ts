@@ -24,7 +24,7 @@ export interface Scenario {
 const ready = /^ready$/m;
 const node = (script: string, env?: Readonly<Record<string, string>>): Launch => ({
   command: process.execPath,
-  args: ['--import', 'tsx', `bench/processors/${script}.ts`],
+  args: ['--conditions=streamrun-source', '--import', 'tsx', `bench/processors/${script}.ts`],
   ...(env && { env }),
   ready,
 });
