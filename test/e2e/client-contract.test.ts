@@ -162,7 +162,10 @@ describe('the Kafka client under the runner', () => {
     const env = { ...counterEnv, COUNTER_BUSY_MICROS: '500' };
     const stateDir = `/tmp/${uniqueName('kill-state')}`;
     const cli = runCli(['start', 'test/e2e/fixtures/counter.ts', '--state-dir', stateDir], env);
-    await waitFor('some counts out', async () => (await latestByKey(output)).size > 0, { timeoutMs: 90_000 });
+    // Offsets, not outputs: outputs are acknowledged before their offsets are committed, and on a
+    // busy machine a kill can land between the two, with nothing committed to check against.
+    const someCommitted = async () => (await committedOffsets(appId, input)).some((offset) => offset > 0);
+    await waitFor('some offsets committed', someCommitted, { timeoutMs: 90_000 });
     cli.child.kill('SIGKILL');
     await cli.exited;
     const committed = await committedOffsets(appId, input);
