@@ -33,7 +33,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   let exitCode = 0;
   const program = new Command('streamrun')
     .description('Kafka Streams-style stream processing for TypeScript')
-    .version(packageVersion())
+    .version(streamrunPackage().version)
     .exitOverride()
     // Its errors become one line here (see the catch below), not its text and the whole usage.
     .configureOutput({ outputError: () => {} });
@@ -179,8 +179,4 @@ async function runStart(file: string, flags: StartFlags): Promise<number> {
 function oneLine(error: unknown): string {
   const message = error instanceof StreamrunError || error instanceof Error ? error.message : String(error);
   return message.split('\n')[0] ?? message;
-}
-
-function packageVersion(): string {
-  return streamrunPackage().version;
 }

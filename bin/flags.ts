@@ -16,11 +16,6 @@ export function portNumber(value: string): number {
   return n;
 }
 
-/** For a flag given more than once: every value, in order. */
-export function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
-
 // Commander's wording (v14) of a value its parser refused, for a flag, a flag's environment
 // variable and a positional argument.
 const badFlag = /^error: option '(\S+)[^']*' argument '(.*)' is invalid\. (.*)$/s;

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { StreamrunError } from '../lib/errors/streamrun-error.ts';
-import { saslMechanisms, type SaslMechanism, type SaslOptions, type SslOptions } from '../lib/kafka/security.ts';
+import { invalidOptions } from '../lib/errors/streamrun-error.ts';
+import { parseSaslMechanism, saslMechanisms, type SaslOptions, type SslOptions } from '../lib/kafka/security.ts';
 
 /**
  * TLS and SASL flags, shared by `start` and the dlq commands. Each flag has an environment twin,
@@ -77,24 +77,23 @@ function saslOptions(mechanism: Given | undefined, username: Given | undefined, 
     ...(username === undefined ? ['--sasl-username (or KAFKA_SASL_USERNAME)'] : []),
     ...(password === undefined ? ['a password (KAFKA_SASL_PASSWORD, or a file in --sasl-password-file or KAFKA_SASL_PASSWORD_FILE)'] : []),
   ];
-  if (missing.length > 0) throw invalid(`SASL needs ${missing.join(' and ')}`);
-  const lower = mechanism!.value.toLowerCase();
-  const known: readonly string[] = saslMechanisms;
-  if (!known.includes(lower)) throw invalid(`${mechanism!.source}: expected ${saslMechanisms.join(', ')}, got "${mechanism!.value}"`);
-  return { mechanism: lower as SaslMechanism, username: username!.value, password: password! };
+  if (missing.length > 0) throw invalidOptions(`SASL needs ${missing.join(' and ')}`);
+  const parsed = parseSaslMechanism(mechanism!.value);
+  if (parsed === undefined) throw invalidOptions(`${mechanism!.source}: expected ${saslMechanisms.join(', ')}, got "${mechanism!.value}"`);
+  return { mechanism: parsed, username: username!.value, password: password! };
 }
 
 /** A password file ends with the newline editors and `echo` add; it is not part of the password. */
 function password(file: Given | undefined, variable: string | undefined): string | undefined {
   if (file === undefined) return variable || undefined;
   const text = read(file).replace(/\r?\n$/, '');
-  if (text === '') throw invalid(`${file.source}: ${file.value} is empty`);
+  if (text === '') throw invalidOptions(`${file.source}: ${file.value} is empty`);
   return text;
 }
 
 function pemFile(file: Given): string {
   const text = read(file);
-  if (!text.includes('-----BEGIN ')) throw invalid(`${file.source}: ${file.value} is not PEM (no "-----BEGIN" line)`);
+  if (!text.includes('-----BEGIN ')) throw invalidOptions(`${file.source}: ${file.value} is not PEM (no "-----BEGIN" line)`);
   return text;
 }
 
@@ -102,7 +101,7 @@ function read({ value: path, source }: Given): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (error) {
-    throw invalid(`${source}: cannot read ${path}: ${fileProblem(error)}`);
+    throw invalidOptions(`${source}: cannot read ${path}: ${fileProblem(error)}`);
   }
 }
 
@@ -117,9 +116,5 @@ function fileProblem(error: unknown): string {
 function sslVariable(value: string | undefined): boolean {
   if (value === undefined || value === '' || value === 'false' || value === '0') return false;
   if (value === 'true' || value === '1') return true;
-  throw invalid(`KAFKA_SSL: expected true or false, got "${value}"`);
-}
-
-function invalid(message: string): StreamrunError {
-  return new StreamrunError('INVALID_OPTIONS', message);
+  throw invalidOptions(`KAFKA_SSL: expected true or false, got "${value}"`);
 }

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MqttClient, connect, type DoneCallback, type IClientOptions, type IConnackPacket, type IPublishPacket, type Packet } from 'mqtt';
-import { StreamrunError } from '../errors/streamrun-error.ts';
+import { invalidOptions, StreamrunError } from '../errors/streamrun-error.ts';
 import type { OutputProducer, OutputRecord } from '../kafka/client.ts';
 import type { Logger } from '../runtime/logger.ts';
 
@@ -92,7 +92,7 @@ function validate(options: MqttSourceOptions): Settings {
 }
 
 function invalid(message: string): StreamrunError {
-  return new StreamrunError('INVALID_OPTIONS', `mqtt source: ${message}`);
+  return invalidOptions(`mqtt source: ${message}`);
 }
 
 /** A message taken from the broker, waiting for Kafka and then for its PUBACK. */

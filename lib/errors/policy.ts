@@ -1,6 +1,6 @@
 import { ExponentialBackoff, handleWhen, retry, type GeneratorFn } from 'cockatiel';
 import { isBrokenCircuit } from './breaker.ts';
-import { StreamrunError } from './streamrun-error.ts';
+import { invalidOptions, StreamrunError } from './streamrun-error.ts';
 
 /**
  * What happens to a record a node throws on: it is tried again `retries` times with
@@ -54,9 +54,9 @@ export function resolveErrorPolicy(policy: ErrorPolicy, appId: string, base?: Re
     nonRetryable: policy.nonRetryable ?? base?.nonRetryable ?? [],
     deadLetterTopic: policy.deadLetterTopic ?? base?.deadLetterTopic ?? `${appId}-dlq`,
   };
-  if (!(resolved.multiplier >= 1)) throw invalid(`errors.backoff.multiplier: expected ≥ 1, got ${resolved.multiplier}`);
+  if (!(resolved.multiplier >= 1)) throw invalidOptions(`errors.backoff.multiplier: expected ≥ 1, got ${resolved.multiplier}`);
   if (!['dlq', 'skip', 'fail'].includes(resolved.onExhausted)) {
-    throw invalid(`errors.onExhausted: expected 'dlq', 'skip' or 'fail', got ${String(resolved.onExhausted)}`);
+    throw invalidOptions(`errors.onExhausted: expected 'dlq', 'skip' or 'fail', got ${String(resolved.onExhausted)}`);
   }
   return resolved;
 }
@@ -135,10 +135,6 @@ export function retryDelay(policy: ResolvedErrorPolicy, retry: number): number {
 }
 
 function whole(name: string, value: number, min: number): number {
-  if (!Number.isInteger(value) || value < min) throw invalid(`${name}: expected a whole number ≥ ${min}, got ${value}`);
+  if (!Number.isInteger(value) || value < min) throw invalidOptions(`${name}: expected a whole number ≥ ${min}, got ${value}`);
   return value;
-}
-
-function invalid(message: string): StreamrunError {
-  return new StreamrunError('INVALID_OPTIONS', message);
 }

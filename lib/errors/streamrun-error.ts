@@ -56,3 +56,8 @@ export class StreamrunError extends Error {
     this.context = options.context ?? {};
   }
 }
+
+/** An option (of the runner, a connector, the command line) that cannot be used as given. */
+export function invalidOptions(message: string): StreamrunError {
+  return new StreamrunError('INVALID_OPTIONS', message);
+}

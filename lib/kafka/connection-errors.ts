@@ -95,9 +95,8 @@ function codeOf(error: Error): string | undefined {
 }
 
 function rootMessage(error: unknown): string {
-  let current: unknown = error;
-  while (current instanceof Error && current.cause instanceof Error) current = current.cause;
-  const message = (current instanceof Error ? current.message : String(current)).replace(/^Connection error: /, '');
+  const root = causes(error).at(-1);
+  const message = (root === undefined ? String(error) : root.message).replace(/^Connection error: /, '');
   // What KafkaJS says of a broker that took the connection and never answered its first request.
   return message === 'Broker not connected' ? 'it took the connection but did not answer' : message;
 }

@@ -1,4 +1,4 @@
-import { StreamrunError } from '../errors/streamrun-error.ts';
+import { invalidOptions } from '../errors/streamrun-error.ts';
 
 /** A PEM text (a string or its bytes), never a file path: the CLI reads files, the library does not. */
 export type Pem = string | Buffer;
@@ -23,6 +23,12 @@ export interface SslOptions {
 export const saslMechanisms = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
 export type SaslMechanism = (typeof saslMechanisms)[number];
 
+/** The mechanism a name means, in either case (Kafka's own docs spell them in capitals); undefined if none. */
+export function parseSaslMechanism(name: unknown): SaslMechanism | undefined {
+  if (typeof name !== 'string') return undefined;
+  return saslMechanisms.find((m) => m === name.toLowerCase());
+}
+
 /** SASL authentication; with `ssl`, a SASL_SSL listener (PLAIN without TLS sends the password in clear). */
 export interface SaslOptions {
   mechanism: SaslMechanism;
@@ -37,13 +43,7 @@ export interface KafkaSecurity {
 }
 
 /** SslOptions as Node's tls.connect takes them (a mutable CA list), for both clients. */
-export interface TlsSettings {
-  readonly ca?: Pem | Pem[];
-  readonly cert?: Pem;
-  readonly key?: Pem;
-  readonly passphrase?: string;
-  readonly rejectUnauthorized?: boolean;
-}
+export type TlsSettings = Readonly<Omit<SslOptions, 'ca'> & { ca?: Pem | Pem[] }>;
 
 export const noSecurity: KafkaSecurity = { ssl: undefined, sasl: undefined };
 
@@ -58,20 +58,20 @@ export function resolveSecurity(ssl: unknown, sasl: unknown): KafkaSecurity {
 function resolveSsl(value: unknown): TlsSettings | undefined {
   if (value === undefined || value === false) return undefined;
   if (value === true) return {};
-  if (!isRecord(value)) throw invalid(`ssl: expected true or { ca, cert, key, passphrase, rejectUnauthorized }, got ${describe(value)}`);
+  if (!isRecord(value)) throw invalidOptions(`ssl: expected true or { ca, cert, key, passphrase, rejectUnauthorized }, got ${describe(value)}`);
   unknownFields('ssl', value, sslFields);
   const { ca, cert, key, passphrase, rejectUnauthorized } = value;
   const resolved: { -readonly [K in keyof TlsSettings]: TlsSettings[K] } = {};
   if (ca !== undefined) resolved.ca = Array.isArray(ca) ? ca.map((c, i) => pem(`ssl.ca[${i}]`, c)) : pem('ssl.ca', ca);
   if (cert !== undefined) resolved.cert = pem('ssl.cert', cert);
   if (key !== undefined) resolved.key = pem('ssl.key', key);
-  if ((cert === undefined) !== (key === undefined)) throw invalid('ssl: a client certificate needs both cert and key');
+  if ((cert === undefined) !== (key === undefined)) throw invalidOptions('ssl: a client certificate needs both cert and key');
   if (passphrase !== undefined) {
-    if (typeof passphrase !== 'string') throw invalid(`ssl.passphrase: expected a string, got ${describe(passphrase)}`);
+    if (typeof passphrase !== 'string') throw invalidOptions(`ssl.passphrase: expected a string, got ${describe(passphrase)}`);
     resolved.passphrase = passphrase;
   }
   if (rejectUnauthorized !== undefined) {
-    if (typeof rejectUnauthorized !== 'boolean') throw invalid(`ssl.rejectUnauthorized: expected true or false, got ${describe(rejectUnauthorized)}`);
+    if (typeof rejectUnauthorized !== 'boolean') throw invalidOptions(`ssl.rejectUnauthorized: expected true or false, got ${describe(rejectUnauthorized)}`);
     resolved.rejectUnauthorized = rejectUnauthorized;
   }
   return resolved;
@@ -79,31 +79,29 @@ function resolveSsl(value: unknown): TlsSettings | undefined {
 
 function resolveSasl(value: unknown): SaslOptions | undefined {
   if (value === undefined) return undefined;
-  if (!isRecord(value)) throw invalid(`sasl: expected { mechanism, username, password }, got ${describe(value)}`);
+  if (!isRecord(value)) throw invalidOptions(`sasl: expected { mechanism, username, password }, got ${describe(value)}`);
   unknownFields('sasl', value, saslFields);
   const { mechanism, username, password } = value;
-  // Kafka's own docs spell them in capitals (SCRAM-SHA-512): both spellings are the same mechanism.
-  const lower = typeof mechanism === 'string' ? mechanism.toLowerCase() : mechanism;
-  const known: readonly unknown[] = saslMechanisms;
-  if (!known.includes(lower)) throw invalid(`sasl.mechanism: expected ${saslMechanisms.join(', ')}, got ${describe(mechanism)}`);
-  if (typeof username !== 'string' || username === '') throw invalid(`sasl.username: expected a non-empty string, got ${describe(username)}`);
-  if (typeof password !== 'string' || password === '') throw invalid('sasl.password: expected a non-empty string');
-  return { mechanism: lower as SaslMechanism, username, password };
+  const parsed = parseSaslMechanism(mechanism);
+  if (parsed === undefined) throw invalidOptions(`sasl.mechanism: expected ${saslMechanisms.join(', ')}, got ${describe(mechanism)}`);
+  if (typeof username !== 'string' || username === '') throw invalidOptions(`sasl.username: expected a non-empty string, got ${describe(username)}`);
+  if (typeof password !== 'string' || password === '') throw invalidOptions('sasl.password: expected a non-empty string');
+  return { mechanism: parsed, username, password };
 }
 
 /** Catches a file path given where PEM text belongs, the usual slip. */
 function pem(name: string, value: unknown): Pem {
   if (Buffer.isBuffer(value)) return value;
-  if (typeof value !== 'string') throw invalid(`${name}: expected PEM text (a string or Buffer), got ${describe(value)}`);
+  if (typeof value !== 'string') throw invalidOptions(`${name}: expected PEM text (a string or Buffer), got ${describe(value)}`);
   if (!value.includes('-----BEGIN ')) {
-    throw invalid(`${name}: expected PEM text starting with "-----BEGIN", got "${value.slice(0, 60)}"; to use a file, pass readFileSync(path) (the CLI reads --ssl-* files itself)`);
+    throw invalidOptions(`${name}: expected PEM text starting with "-----BEGIN", got "${value.slice(0, 60)}"; to use a file, pass readFileSync(path) (the CLI reads --ssl-* files itself)`);
   }
   return value;
 }
 
 function unknownFields(name: string, value: Record<string, unknown>, known: ReadonlySet<string>): void {
   for (const field of Object.keys(value)) {
-    if (!known.has(field)) throw invalid(`${name}.${field}: unknown option (known: ${[...known].join(', ')})`);
+    if (!known.has(field)) throw invalidOptions(`${name}.${field}: unknown option (known: ${[...known].join(', ')})`);
   }
 }
 
@@ -113,8 +111,4 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 function describe(value: unknown): string {
   return typeof value === 'string' ? `"${value}"` : Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value;
-}
-
-function invalid(message: string): StreamrunError {
-  return new StreamrunError('INVALID_OPTIONS', message);
 }

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { checkAppId } from '../dsl/naming.ts';
 import { resolveErrorPolicy, type ErrorPolicy, type ResolvedErrorPolicy } from '../errors/policy.ts';
-import { StreamrunError } from '../errors/streamrun-error.ts';
+import { invalidOptions } from '../errors/streamrun-error.ts';
 import { resolveSecurity, type KafkaSecurity, type SaslOptions, type SslOptions } from '../kafka/security.ts';
 import { clientNames, type ClientName } from '../kafka/stream-client.ts';
 import { consoleLogger, type Logger } from './logger.ts';
@@ -152,9 +152,9 @@ export function resolveRunnerOptions(options: RunnerOptions, topologyAppId: stri
 export function resolveClient(asked: string | undefined, processing: Processing = 'at-least-once'): ClientName {
   const value = asked ?? (processing === 'exactly-once' ? 'kafkats' : (process.env['STREAMRUN_CLIENT'] ?? 'kafkajs'));
   const known: readonly string[] = clientNames;
-  if (!known.includes(value)) throw invalid(`client: expected ${clientNames.join(' or ')}, got "${value}"`);
+  if (!known.includes(value)) throw invalidOptions(`client: expected ${clientNames.join(' or ')}, got "${value}"`);
   if (processing === 'exactly-once' && value === 'kafkajs') {
-    throw invalid(
+    throw invalidOptions(
       'processing: exactly-once needs the kafkats client: KafkaJS cannot send offsets with the group generation (KIP-447); use client kafkats (--client kafkats) or at-least-once',
     );
   }
@@ -163,16 +163,16 @@ export function resolveClient(asked: string | undefined, processing: Processing 
 
 function processingMode(value: string): Processing {
   const known: readonly string[] = processingModes;
-  if (!known.includes(value)) throw invalid(`processing: expected ${processingModes.join(' or ')}, got "${value}"`);
+  if (!known.includes(value)) throw invalidOptions(`processing: expected ${processingModes.join(' or ')}, got "${value}"`);
   return value as Processing;
 }
 
 /** Splits and checks a `host:port[,host:port]` list (or an array of them). */
 export function parseBrokers(value: string | readonly string[]): string[] {
   const list = (typeof value === 'string' ? value.split(',') : [...value]).map((b) => b.trim()).filter(Boolean);
-  if (list.length === 0) throw invalid('brokers: give at least one host:port');
+  if (list.length === 0) throw invalidOptions('brokers: give at least one host:port');
   for (const broker of list) {
-    if (!/^[^\s:]+:\d{1,5}$/.test(broker)) throw invalid(`brokers: "${broker}" is not host:port`);
+    if (!/^[^\s:]+:\d{1,5}$/.test(broker)) throw invalidOptions(`brokers: "${broker}" is not host:port`);
   }
   return list;
 }
@@ -182,31 +182,27 @@ function url(name: string, value: string): string {
   try {
     parsed = new URL(value);
   } catch {
-    throw invalid(`${name}: "${value}" is not a URL`);
+    throw invalidOptions(`${name}: "${value}" is not a URL`);
   }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw invalid(`${name}: expected an http(s) URL, got "${value}"`);
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw invalidOptions(`${name}: expected an http(s) URL, got "${value}"`);
   // Paths are appended to it: no trailing slash.
   return value.replace(/\/+$/, '');
 }
 
 function port(value: number): number {
-  if (!Number.isInteger(value) || value < 0 || value > 65_535) throw invalid(`port: expected 0 to 65535, got ${value}`);
+  if (!Number.isInteger(value) || value < 0 || value > 65_535) throw invalidOptions(`port: expected 0 to 65535, got ${value}`);
   return value;
 }
 
 /** The broker refuses a join outside group.min/max.session.timeout.ms (6 s and 30 min by default). */
 function sessionTimeout(value: number): number {
   if (!Number.isInteger(value) || value < 6_000 || value > 1_800_000) {
-    throw invalid(`sessionTimeoutMs: expected 6000 to 1800000 (the broker's bounds), got ${value}`);
+    throw invalidOptions(`sessionTimeoutMs: expected 6000 to 1800000 (the broker's bounds), got ${value}`);
   }
   return value;
 }
 
 function positiveInteger(name: string, value: number): number {
-  if (!Number.isInteger(value) || value < 1) throw invalid(`${name}: expected a positive integer, got ${value}`);
+  if (!Number.isInteger(value) || value < 1) throw invalidOptions(`${name}: expected a positive integer, got ${value}`);
   return value;
-}
-
-function invalid(message: string): StreamrunError {
-  return new StreamrunError('INVALID_OPTIONS', message);
 }
