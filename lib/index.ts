@@ -31,6 +31,10 @@ export type { TopologyDescription, SubtopologyDescription, NodeDescription } fro
 // Serialization
 export { serdes } from './serde/builtin.ts';
 export type { Serde, Serdes } from './serde/serde.ts';
+export type { BuiltinSerdes } from './serde/builtin.ts';
+export type { AvroSchema, AvroValue, AvroField, AvroPrimitive, AvroRecordSchema } from './serde/avro-schema.ts';
+export type { JsonSchemaDocument, RegistrySerdeOptions } from './serde/registry-serde.ts';
+export type { RegistrySchema, RegistrySchemaText, SchemaRegistryClient } from './serde/schema-registry-client.ts';
 
 // Running
 export { start, type Runner } from './runtime/runner.ts';

@@ -27,6 +27,8 @@ export const errorCodes = [
   'STATE_DIR',
   /** Exactly-once: the transaction a batch sent into was aborted; its records are read again. */
   'TRANSACTION_ABORTED',
+  /** The schema registry refused a schema (incompatible, invalid) or could not be reached. */
+  'SCHEMA_REGISTRY',
 ] as const;
 
 export type ErrorCode = (typeof errorCodes)[number];

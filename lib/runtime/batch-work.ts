@@ -99,6 +99,17 @@ async function processChunks(task: Task, batch: InputBatch, lane: WorkLane, work
       stats.retries++;
     }
     const end = alone === undefined ? records.length : alone.index === from ? from + 1 : alone.index;
+    const fetching = task.prepare(batch, from, end);
+    if (fetching !== undefined) {
+      try {
+        await fetching;
+      } catch (error) {
+        // The registry is out of reach past the serde's own retries: no record can be read.
+        work.onFatal(error as StreamrunError);
+        return;
+      }
+      if (!lane.live()) return;
+    }
     index = task.process(batch, from, work.maxBufferedOutputs, end);
     if (isolated !== undefined) {
       const threw = task.takeFailure();

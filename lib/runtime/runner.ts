@@ -42,6 +42,7 @@ import { routedStoreQueries } from './routed-store-queries.ts';
 import { setupRun, type HealthCheck, type SetupRun } from './setup.ts';
 import { startupRetry } from './startup-retry.ts';
 import type { HealthReport } from '../server/store-queries.ts';
+import { openSerdes } from './serde-readiness.ts';
 
 /**
  * Runs a topology in this process until `stop()`: one consumer group member, one task per
@@ -158,6 +159,8 @@ export class Runner {
     const subs = unique([...this.#subtopologyOfTopic.values()]);
     // Before anything else: without a writable state directory no task could open its stores.
     if ([...this.#stores.values()].some((specs) => specs.length > 0)) await checkStateDir(this.#options.stateDir);
+    // A schema the registry refuses stops the start before anything joins the group.
+    await openSerdes(subs.flatMap((sub) => sub.nodes));
     // No broker at all fails here, at once; what a broker answers transiently later is retried.
     await this.#client.connect();
     const client = this.#client;

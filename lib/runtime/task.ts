@@ -5,6 +5,7 @@ import { writeSinkBatch, type SinkBatch } from './sink-writes.ts';
 import type { Failed, Settled } from './failures.ts';
 import type { StateStores } from '../state/state-stores.ts';
 import type { InputBatch, ProducedOffset, TopicPartitionOffset } from '../kafka/client.ts';
+import { preparers, type Preparer } from './serde-readiness.ts';
 import { compile, type EventTimeRules, type RepartitionClock, type SourceProcessor } from './compile.ts';
 import { InputProgress } from './input-progress.ts';
 import { watermarkRecords } from './watermarks.ts';
@@ -58,6 +59,7 @@ export class Task {
   readonly outputs = new OutputBuffer();
   readonly #context = new MutableRecordContext();
   readonly #processors: Map<string, SourceProcessor>;
+  readonly #preparers: Map<string, Preparer>;
   readonly #repartitions: readonly RepartitionClock[];
   readonly #progress: InputProgress;
   readonly #caughtUp: (topic: string) => void;
@@ -128,6 +130,7 @@ export class Task {
       },
     });
     this.#processors = compiled.processors;
+    this.#preparers = preparers(options.nodes);
     this.#repartitions = compiled.repartitions;
     this.#caughtUp = compiled.caughtUp;
   }
@@ -167,6 +170,17 @@ export class Task {
     }
     if (index > from) this.markDone(batch, index - 1);
     return index;
+  }
+
+  /**
+   * What must be fetched before records `from` to `end` can be read (a schema a registry serde
+   * has not seen), or `undefined` when nothing must. It rejects with a StreamrunError.
+   */
+  prepare(batch: InputBatch, from: number, end: number): Promise<void> | undefined {
+    const fetching = this.#preparers.get(batch.topic)?.(batch.records, from, end);
+    return fetching?.catch((error: unknown) => {
+      throw asStreamrunError(error, { topic: batch.topic, partition: batch.partition, offset: batch.records[from]!.offset });
+    });
   }
 
   /** The record the last `process` stopped at, if one threw; taking it clears it. */
@@ -324,7 +338,7 @@ export class Task {
   }
 }
 
-function asStreamrunError(error: unknown, context: RecordContext, node?: string): StreamrunError {
+function asStreamrunError(error: unknown, context: Pick<RecordContext, 'topic' | 'partition' | 'offset'>, node?: string): StreamrunError {
   if (error instanceof StreamrunError) return error;
   const message = error instanceof Error ? error.message : String(error);
   return new StreamrunError('PROCESSING', node === undefined ? message : `${node}: ${message}`, {

@@ -1,5 +1,9 @@
 import { StreamrunError } from '../errors/streamrun-error.ts';
 import type { Serde } from './serde.ts';
+import { avroSerde } from './avro.ts';
+import type { AvroSchema, AvroValue } from './avro-schema.ts';
+import { registrySerde, type JsonSchemaDocument, type RegistrySerdeOptions } from './registry-serde.ts';
+import { messageOf } from '../errors/message-of.ts';
 
 /** The serdes streamrun ships with. */
 export interface BuiltinSerdes {
@@ -38,6 +42,30 @@ export interface BuiltinSerdes {
    * stream.map((v, k) => ({ key: k, value: { length: v.length } })).to('lengths'); // JSON
    */
   readonly auto: Serde<unknown>;
+  /**
+   * Avro binary with the schema in code, no registry. The value type comes from the schema.
+   * Bytes that do not decode throw a `StreamrunError` with code `'DESERIALIZATION'`.
+   *
+   * @example
+   * const reading = serdes.avro({ type: 'record', name: 'Reading', fields: [{ name: 'sensor', type: 'string' }, { name: 'value', type: 'double' }] });
+   * topology('app').stream('readings', { key: serdes.string, value: reading }); // Stream<string, { sensor: string; value: number }>
+   */
+  avro<const S extends AvroSchema>(schema: S): Serde<AvroValue<S>>;
+  /**
+   * Avro or JSON Schema through a schema registry (Confluent's, Apicurio's, any with Confluent's
+   * API), in its wire format: a zero byte, the schema id, the value. The schema is registered
+   * when the runner starts (a change the subject's compatibility rule refuses stops the start);
+   * each schema id a record names is fetched once and kept. A record that does not decode, or
+   * names an id the registry does not have, is dead-lettered as any unreadable one. For Avro
+   * the value type comes from the schema.
+   *
+   * @example
+   * const orders = serdes.registry({ registry: 'http://localhost:8081', subject: 'orders-value', schema: orderSchema });
+   * topology('app').stream('orders', { key: serdes.string, value: orders });
+   */
+  registry<const S extends AvroSchema>(options: RegistrySerdeOptions & { readonly format?: 'avro'; readonly schema: S }): Serde<AvroValue<S>>;
+  registry<T = unknown>(options: RegistrySerdeOptions & { readonly format: 'json'; readonly schema?: JsonSchemaDocument }): Serde<T>;
+  registry<T = unknown>(options: RegistrySerdeOptions & { readonly schema?: undefined }): Serde<T>;
 }
 
 const string: Serde<string> = Object.freeze({
@@ -98,7 +126,7 @@ const auto: Serde<unknown> = Object.freeze({
 });
 
 /**
- * The built-in serdes: `string`, `buffer`, `json<T>()` and `auto`.
+ * The built-in serdes: `string`, `buffer`, `json<T>()`, `auto`, `avro(schema)` and `registry(options)`.
  *
  * @example
  * topology('app')
@@ -111,8 +139,7 @@ export const serdes: BuiltinSerdes = Object.freeze({
   buffer,
   json: <T = unknown>(): Serde<T> => json as Serde<T>,
   auto,
+  // The schema's value type is the signature's business: the implementations take any schema.
+  avro: avroSerde as unknown as BuiltinSerdes['avro'],
+  registry: registrySerde as unknown as BuiltinSerdes['registry'],
 });
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}

@@ -6,6 +6,7 @@ import type { Logger } from '../runtime/logger.ts';
 import { FORWARDED_HEADER, type HealthReport, type QueryOrigin, type StoreQueries } from './store-queries.ts';
 import type { HttpRoutes } from '../runtime/setup.ts';
 import type { Metrics } from '../metrics/instruments.ts';
+import { messageOf } from '../errors/message-of.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -294,9 +295,6 @@ function clientError(status: number, message: string): ErrorBody {
   return { error: clientErrors[status] ?? 'bad_request', message };
 }
 
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 /**
  * Store values are whatever the serdes produced: bytes come out as base64 rather than as

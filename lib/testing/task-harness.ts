@@ -16,6 +16,7 @@ import { MemoryStores } from '../state/memory-stores.ts';
 import type { StateStores } from '../state/state-stores.ts';
 import type { StoreSpec } from '../state/task-stores.ts';
 import { resolveDriverOptions, type ResolvedDriverOptions, type TopologyTestDriverOptions } from './driver-options.ts';
+import { openSerdes } from '../runtime/serde-readiness.ts';
 
 /** A record to pipe in; strings are taken as UTF-8. */
 export interface HarnessInput {
@@ -147,6 +148,7 @@ export class TaskHarness {
 
   async #open(idleMs: number): Promise<Opened> {
     const graph = this.graph;
+    await openSerdes(graph.nodes);
     const children = childrenOf(graph);
     const repartitions = new Set(graph.nodes.flatMap((n) => (n.kind === 'source' && n.internal === true ? [n.topic] : [])));
     const tasks = new Map<string, Task>();
@@ -264,8 +266,10 @@ export class TaskHarness {
   async close(): Promise<void> {
     this.#closed = true;
     await this.#running;
-    const { tasks } = await this.#opening;
-    await Promise.all([...new Set(tasks.values())].map((t) => t.close()));
+    // What failed to open has nothing to close; its pipes have rejected with the reason.
+    const opened = await this.#opening.catch(() => undefined);
+    if (opened === undefined) return;
+    await Promise.all([...new Set(opened.tasks.values())].map((t) => t.close()));
   }
 
   /** A record a commit sent: on to the task that reads its topic, and kept as written unless a watermark. */

@@ -86,6 +86,9 @@ export class TestInputTopicImpl<K, V> extends TopicHandle<K, V> implements TestI
     if (!Number.isSafeInteger(timestamp) || timestamp < 0) {
       throw new StreamrunError('INVALID_OPTIONS', `timestamp: expected ms since the epoch (≥ 0, as Kafka keeps them), got ${timestamp}`);
     }
+    // A serde given for the test only (a registry serde, say) opens here; the topology's own
+    // open with the driver.
+    await Promise.all([this.serdes.key.open?.(), this.serdes.value.open?.()]);
     await this.access.pipe(this.topic, {
       key: key === null || key === undefined ? null : this.serdes.key.serialize(key),
       value: value === null || value === undefined ? null : this.serdes.value.serialize(value),

@@ -39,6 +39,7 @@ describe('StreamrunError', () => {
       'UNAVAILABLE',
       'STATE_DIR',
       'TRANSACTION_ABORTED',
+      'SCHEMA_REGISTRY',
     ]);
   });
 });
