@@ -12,7 +12,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { chartSvg } from './lib/chart.ts';
-import { readyLine } from './lib/events.ts';
+import { readyLine, type BenchFormat } from './lib/events.ts';
 import { httpIngest, httpQueries, type HttpResult } from './lib/http.ts';
 import { BenchKafka } from './lib/kafka.ts';
 import { LatencyReader } from './lib/latency.ts';
@@ -62,7 +62,7 @@ const timeoutFor = (events: number) => Math.max(120_000, events / 2);
 
 const results: ScenarioResult[] = [];
 const http: HttpResult[] = [];
-const inputs = new Map<number, string>();
+const inputs = new Map<string, string>();
 const topic = async (name: string) => {
   await kafka.createTopic(name);
   return name;
@@ -72,7 +72,7 @@ try {
   for (const scenario of scenarios.filter((s) => selected.includes(s.name))) {
     log(`\n${scenario.name} (${scenario.implementation})`);
     const events = Math.min(flags.events, scenario.maxEvents ?? flags.events);
-    const input = scenario.kind === 'producer' ? '' : await inputOf(events);
+    const input = scenario.kind === 'producer' ? '' : await inputOf(events, scenario.input);
     const runs: RunResult[] = [];
     for (let run = 1; run <= flags.runs; run++) runs.push(await throughputRun(scenario, input, events, `${stamp}-${run}`));
     const result: ScenarioResult = summarize(scenario.name, scenario.implementation, events, runs);
@@ -102,20 +102,21 @@ await writeFile(join(repoRoot, `bench/results/${name}.json`), `${JSON.stringify(
 await writeFile(join(repoRoot, `bench/results/${name}.svg`), chartSvg(report));
 process.stdout.write(`\n${markdown(report)}\n\nmachine: ${JSON.stringify(report.machine)}\nwritten: bench/results/${name}.json, bench/results/${name}.svg\n`);
 
-/** A topic of the first `events` bench events, filled on first use and shared by every scenario reading that many. */
-async function inputOf(events: number): Promise<string> {
-  let name = inputs.get(events);
+/** A topic of the first `events` bench events, filled on first use and shared by every scenario reading that many in that format. */
+async function inputOf(events: number, format: BenchFormat = 'json'): Promise<string> {
+  const key = `${events}-${format}`;
+  let name = inputs.get(key);
   if (name === undefined) {
-    name = await topic(`bench-input-${events === flags.events ? '' : `${events}-`}${stamp}`);
-    await fill(name, events);
-    inputs.set(events, name);
+    name = await topic(`bench-input-${events === flags.events ? '' : `${events}-`}${format === 'json' ? '' : `${format}-`}${stamp}`);
+    await fill(name, events, undefined, format);
+    inputs.set(key, name);
   }
   return name;
 }
 
-async function fill(name: string, events: number, rate?: number): Promise<void> {
+async function fill(name: string, events: number, rate?: number, format?: BenchFormat): Promise<void> {
   const started = performance.now();
-  await produceEvents({ brokers: flags.brokers, topic: name, events, rate });
+  await produceEvents({ brokers: flags.brokers, topic: name, events, rate, ...(format === undefined ? {} : { format }) });
   if (rate === undefined) log(`  filled ${name} with ${events.toLocaleString('en-US')} events in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
 

@@ -9,7 +9,7 @@ import { Command } from 'commander';
 // Before kafkajs: the linear grouping of a send's messages streamrun uses, so loads go out fast.
 import '../lib/kafka/kafkajs-grouping.ts';
 import { Kafka, logLevel, Partitioners, type Message, type Producer } from 'kafkajs';
-import { benchEvent } from './lib/events.ts';
+import { benchEvent, type BenchFormat } from './lib/events.ts';
 
 export interface ProduceOptions {
   readonly brokers: string;
@@ -20,6 +20,8 @@ export interface ProduceOptions {
   /** The first event's number, so several loads can share a topic without repeating ids. */
   readonly from?: number;
   readonly onProgress?: (produced: number) => void;
+  /** JSON (the default) or Avro. */
+  readonly format?: BenchFormat;
 }
 
 const batchSize = 2000;
@@ -40,12 +42,12 @@ export async function produceEvents(options: ProduceOptions): Promise<void> {
   }
 }
 
-function messages(from: number, count: number): Message[] {
+function messages(from: number, count: number, format: BenchFormat = 'json'): Message[] {
   const now = Date.now();
-  return Array.from({ length: count }, (_, i) => benchEvent(from + i, now));
+  return Array.from({ length: count }, (_, i) => benchEvent(from + i, now, format));
 }
 
-async function flatOut(producer: Producer, { topic, events, from = 0, onProgress }: ProduceOptions): Promise<void> {
+async function flatOut(producer: Producer, { topic, events, from = 0, onProgress, format }: ProduceOptions): Promise<void> {
   let next = 0;
   let produced = 0;
   const lane = async () => {
@@ -53,7 +55,7 @@ async function flatOut(producer: Producer, { topic, events, from = 0, onProgress
       const start = next;
       const count = Math.min(batchSize, events - start);
       next += count;
-      await producer.send({ topic, acks: -1, messages: messages(from + start, count) });
+      await producer.send({ topic, acks: -1, messages: messages(from + start, count, format) });
       produced += count;
       onProgress?.(produced);
     }
@@ -66,7 +68,7 @@ async function flatOut(producer: Producer, { topic, events, from = 0, onProgress
  * outstanding: a generator that falls behind sends late (the latency it measures then includes
  * its own delay) but never builds one oversized request or an unbounded queue.
  */
-async function paced(producer: Producer, { topic, events, from = 0, onProgress }: ProduceOptions, rate: number): Promise<void> {
+async function paced(producer: Producer, { topic, events, from = 0, onProgress, format }: ProduceOptions, rate: number): Promise<void> {
   const started = performance.now();
   let sent = 0;
   const outstanding = new Set<Promise<unknown>>();
@@ -74,7 +76,7 @@ async function paced(producer: Producer, { topic, events, from = 0, onProgress }
     const due = Math.min(events, Math.floor(((performance.now() - started) / 1000) * rate));
     while (sent < due) {
       const count = Math.min(batchSize, due - sent);
-      const send = producer.send({ topic, acks: -1, messages: messages(from + sent, count) });
+      const send = producer.send({ topic, acks: -1, messages: messages(from + sent, count, format) });
       outstanding.add(send);
       void send.finally(() => outstanding.delete(send)).catch(() => {});
       sent += count;

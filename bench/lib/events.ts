@@ -1,3 +1,5 @@
+import { serdes } from 'streamrun';
+
 /**
  * The benchmark's events: JSON of about 200 bytes, keyed by one of 1,000 sensors. Every
  * implementation (streamrun, raw clients, the Kafka Streams twin) reads and writes these.
@@ -16,12 +18,36 @@ export const sensorCount = 1000;
 const note = 'lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor';
 const types = ['temperature', 'humidity', 'pressure', 'power'] as const;
 
+/** How the bench's events are written: JSON text, or Avro binary of `benchEventSchema`. */
+export type BenchFormat = 'json' | 'avro';
+
+/** The events as Avro (the streamrun-stateless-avro scenario): the same fields as the JSON. */
+export const benchEventSchema = {
+  type: 'record',
+  name: 'BenchEvent',
+  fields: [
+    { name: 'id', type: 'string' },
+    { name: 'sensor', type: 'string' },
+    { name: 'type', type: 'string' },
+    { name: 'value', type: 'double' },
+    { name: 'ts', type: 'long' },
+    { name: 'note', type: 'string' },
+  ],
+} as const;
+
+/** What the stateless step writes, as Avro. */
+export const processedEventSchema = { ...benchEventSchema, name: 'ProcessedEvent', fields: [...benchEventSchema.fields, { name: 'fahrenheit', type: 'double' }] } as const;
+
+const avroEvents = serdes.avro(benchEventSchema);
+
 /** The i-th event, as a Kafka key and value. Deterministic, so runs are comparable. */
-export function benchEvent(i: number, now: number): { key: string; value: string } {
+export function benchEvent(i: number, now: number): { key: string; value: string };
+export function benchEvent(i: number, now: number, format: BenchFormat): { key: string; value: string | Buffer };
+export function benchEvent(i: number, now: number, format: BenchFormat = 'json'): { key: string; value: string | Buffer } {
   const sensor = `sensor-${(i * 7919) % sensorCount}`;
   const value = ((i * 37) % 500) / 10 - 10;
   const event: BenchEvent = { id: `e${i}`, sensor, type: types[i % types.length]!, value, ts: now, note };
-  return { key: sensor, value: JSON.stringify(event) };
+  return { key: sensor, value: format === 'json' ? JSON.stringify(event) : avroEvents.serialize(event) };
 }
 
 /**

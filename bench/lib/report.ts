@@ -35,6 +35,7 @@ const ratioDefinitions: readonly [string, string, string][] = [
   ['streamrun windowed on @kafkats/client ÷ Kafka Streams windowed', 'streamrun-windowed-kafkats', 'kstreams-windowed'],
   ['streamrun windowed exactly-once ÷ at-least-once (both on @kafkats/client)', 'streamrun-windowed-eos', 'streamrun-windowed-kafkats'],
   ['streamrun stateless with /metrics scraped every 1 s ÷ without', 'streamrun-stateless-scraped', 'streamrun-stateless'],
+  ['streamrun stateless on Avro (serdes.avro) ÷ on JSON', 'streamrun-stateless-avro', 'streamrun-stateless'],
   ['streamrun stateless ÷ @kafkats/flow stateless', 'streamrun-stateless', 'kafkats-flow-stateless'],
   ['streamrun windowed ÷ @kafkats/flow windowed', 'streamrun-windowed', 'kafkats-flow-windowed'],
 ];

@@ -1,4 +1,4 @@
-import { benchEvent, statelessStep, type BenchEvent } from './events.ts';
+import { benchEvent, statelessStep, type BenchEvent, type BenchFormat } from './events.ts';
 import { javaTwinCommand } from './java-twin.ts';
 
 /** How a scenario's process is started, and how it says it is ready. */
@@ -18,6 +18,8 @@ export interface Scenario {
   readonly expectedOutputs?: (n: number) => number;
   /** At most this many events, on an input of its own: for what would take many minutes over all of them. */
   readonly maxEvents?: number;
+  /** What its input topic holds: the JSON events (the default) or the same events as Avro. */
+  readonly input?: BenchFormat;
   launch(log: (line: string) => void): Promise<Launch>;
 }
 
@@ -68,6 +70,14 @@ export const scenarios: readonly Scenario[] = [
     kind: 'processor',
     expectedOutputs: kept,
     launch: async () => node('streamrun-stateless', { ...onKafkajs, BENCH_METRICS: 'scraped' }),
+  },
+  // The stateless processor on Avro input and output (serdes.avro), beside the same on JSON: the serde's cost.
+  {
+    name: 'streamrun-stateless-avro',
+    implementation: 'streamrun',
+    kind: 'processor',
+    input: 'avro',
+    launch: async () => node('streamrun-stateless', { ...onKafkajs, BENCH_FORMAT: 'avro' }),
   },
   // The same processors with the runner on @kafkats/client (its `client` option).
   {

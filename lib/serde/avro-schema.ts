@@ -45,12 +45,17 @@ interface PrimitiveValues {
 /**
  * The TypeScript type of the values a schema describes, as avsc reads them: every field is
  * there (a field's default fills it in when the writer's schema lacked it). A reference to a
- * named type by its name is `unknown`: the type it names is not known here.
+ * named type by its name is `unknown`: the type it names is not known here; so is a schema
+ * typed only as `AvroSchema`.
  *
  * @example
  * type Reading = AvroValue<typeof readingSchema>; // { sensor: string; value: number; unit: string | null }
  */
-export type AvroValue<S> = S extends AvroPrimitive
+export type AvroValue<S> =
+  // A schema known only as some AvroSchema (read from a file, say) says nothing about its values.
+  AvroSchema extends S ? unknown : KnownAvroValue<S>;
+
+type KnownAvroValue<S> = S extends AvroPrimitive
   ? PrimitiveValues[S]
   : S extends string
     ? unknown

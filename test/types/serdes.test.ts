@@ -3,7 +3,7 @@
  * @ts-expect-error must be an error). Nothing connects: the serdes are only built.
  */
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { serdes, topology, type AvroValue, type Serde } from '../../lib/index.ts';
+import { serdes, topology, type AvroSchema, type AvroValue, type Serde } from '../../lib/index.ts';
 
 const reading = {
   type: 'record',
@@ -64,5 +64,13 @@ describe('serdes.registry', () => {
     expectTypeOf(serdes.registry({ registry: 'http://localhost:8081', subject: 'any-value' })).toEqualTypeOf<Serde<unknown>>();
     // @ts-expect-error a subject is required
     expect(() => serdes.registry({ registry: 'http://localhost:8081' })).toThrow('subject');
+  });
+});
+
+describe('a schema known only as AvroSchema', () => {
+  it('gives unknown values, not an endless type', () => {
+    const loaded = JSON.parse('{"type":"record","name":"R","fields":[]}') as AvroSchema;
+    expectTypeOf(serdes.avro(loaded)).toEqualTypeOf<Serde<unknown>>();
+    expectTypeOf(serdes.registry({ registry: 'http://localhost:8081', subject: 'r-value', schema: loaded })).toEqualTypeOf<Serde<unknown>>();
   });
 });
