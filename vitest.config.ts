@@ -10,8 +10,9 @@ function e2e(name: string, client: 'kafkajs' | 'kafkats', exclude: string[] = []
       exclude,
       sequence: { groupOrder: 1 },
       env: { STREAMRUN_CLIENT: client },
-      // One real broker for the whole run; each test makes its own topics and groups.
-      globalSetup: ['test/e2e/setup/kafka-broker.ts'],
+      // One real broker and one real schema registry for the whole run; each test makes its
+      // own topics, groups and subjects.
+      globalSetup: ['test/e2e/setup/kafka-broker.ts', 'test/e2e/setup/schema-registry.ts'],
       testTimeout: 180_000,
       hookTimeout: 180_000,
       // The broker shares two cores with the tests: one file at a time.
