@@ -35,7 +35,8 @@ export function writeAvro(type: AvroType, value: unknown): Buffer {
       errorHook: (path, found, fieldType) => faults.push(`${path.join('.') || 'value'}: expected ${describe(fieldType)}, got ${JSON.stringify(found) ?? String(found)}`),
     });
     const why = faults.length > 0 ? faults.join('; ') : messageOf(error);
-    throw new StreamrunError('PROCESSING', `cannot write value as Avro ${avroName(type)}: ${why}`, { cause: error });
+    // No cause: a dead letter's reason is the innermost error's, and avsc's says less than this.
+    throw new StreamrunError('PROCESSING', `cannot write value as Avro ${avroName(type)}: ${why}`);
   }
 }
 
@@ -44,7 +45,7 @@ export function readAvro(reader: AvroType, data: Buffer, resolver?: avsc.Resolve
   try {
     return reader.fromBuffer(data, resolver);
   } catch (error) {
-    throw new StreamrunError('DESERIALIZATION', `bytes are not Avro ${avroName(reader)}: ${messageOf(error)}`, { cause: error });
+    throw new StreamrunError('DESERIALIZATION', `bytes are not Avro ${avroName(reader)}: ${messageOf(error)}`);
   }
 }
 

@@ -1,11 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import avsc from 'avsc';
-import { SchemaType } from '@kafkajs/confluent-schema-registry';
+import { SchemaType, type COMPATIBILITY } from '@kafkajs/confluent-schema-registry';
 import { StreamrunError, invalidOptions } from '../errors/streamrun-error.ts';
 import { messageOf } from '../errors/message-of.ts';
 import { avroName, avroType, readAvro, writeAvro, type AvroType } from './avro.ts';
 import type { AvroSchema } from './avro-schema.ts';
-import { registryClient, shownUrl, statusOf, type RegistrySchema, type SchemaRegistryClient } from './schema-registry-client.ts';
+import { registryClient, shownUrl, statusOf, type RegistrySchema, type RegistrySchemaText, type SchemaRegistryClient } from './schema-registry-client.ts';
 import type { Serde } from './serde.ts';
 import { schemaIdOf, splitFramed, withSchemaId } from './wire-format.ts';
 
@@ -111,7 +111,7 @@ export function registrySerde<T>(options: RegistrySerdeOptions): Serde<T> {
       confluent === undefined
         ? await ask(`find the latest schema of subject "${subject}"`, () => client.getLatestSchemaId(subject))
         : register
-          ? (await ask(`register the schema under subject "${subject}"`, () => client.register(confluent, { subject }))).id
+          ? (await ask(`register the schema under subject "${subject}"`, () => registerJudgedByRegistry(client, confluent, subject))).id
           : await ask(`find the schema under subject "${subject}" (register: false)`, () => client.getRegistryIdBySchema(subject, confluent));
     const found = await ask(`fetch schema id ${id}`, () => client.getSchema(id));
     learn(id, found);
@@ -155,6 +155,23 @@ export function registrySerde<T>(options: RegistrySerdeOptions): Serde<T> {
       throw new StreamrunError('DESERIALIZATION', unreadable.get(id) ?? `schema id ${id} was not fetched: the serde was not prepared for this record`);
     },
   });
+}
+
+/**
+ * @kafkajs/confluent-schema-registry refuses to register under a subject whose compatibility
+ * level is not the one it was given (BACKWARD unless told), before the registry is asked; and
+ * Apicurio reports NONE for a subject without a rule of its own even where the global rule is
+ * BACKWARD. The registry applies its rule to the registration itself: so it is asked again,
+ * telling the library the level the subject has.
+ */
+async function registerJudgedByRegistry(client: SchemaRegistryClient, schema: RegistrySchemaText, subject: string): Promise<{ id: number }> {
+  try {
+    return await client.register(schema, { subject });
+  } catch (error) {
+    const level = error instanceof Error && error.name === 'ConfluentSchemaRegistryCompatibilityError' ? /\(\w+ != (\w+)\)$/.exec(error.message)?.[1] : undefined;
+    if (level === undefined) throw error;
+    return client.register(schema, { subject, compatibility: level as COMPATIBILITY });
+  }
 }
 
 /**

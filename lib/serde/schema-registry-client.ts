@@ -1,4 +1,4 @@
-import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import { SchemaRegistry, SchemaType, type COMPATIBILITY } from '@kafkajs/confluent-schema-registry';
 
 /** A schema as the registry keeps it: its format and its text. */
 export interface RegistrySchemaText {
@@ -19,7 +19,8 @@ export interface RegistrySchema {
  * status the registry answered with, if it answered.
  */
 export interface SchemaRegistryClient {
-  register(schema: RegistrySchemaText, options: { subject: string }): Promise<{ id: number }>;
+  /** `compatibility`: the level the subject has, which the library checks before registering. */
+  register(schema: RegistrySchemaText, options: { subject: string; compatibility?: COMPATIBILITY }): Promise<{ id: number }>;
   getRegistryIdBySchema(subject: string, schema: RegistrySchemaText): Promise<number>;
   getRegistryId(subject: string, version: number | string): Promise<number>;
   getLatestSchemaId(subject: string): Promise<number>;
