@@ -46,13 +46,15 @@ export default defineConfig({
       // The whole end-to-end suite once per Kafka client, unchanged: the runner reads
       // STREAMRUN_CLIENT. The two runs go one after the other, each with a broker of its own.
       // Once, on kafkats: kafkats-boundary tests @kafkats/client's parts directly, whatever the
-      // runner's client; exactly-once, so the event pipeline too, runs on kafkats whatever
-      // STREAMRUN_CLIENT says. Once, on kafkajs: monitoring checks Prometheus, Alertmanager and
-      // their configs, and the dashboard test drives a browser: no Kafka client changes either.
+      // runner's client; exactly-once, so the event pipeline too (kafka-connect runs it between
+      // Connect's file connectors), runs on kafkats whatever STREAMRUN_CLIENT says. Once, on
+      // kafkajs: monitoring checks Prometheus, Alertmanager and their configs, and the dashboard
+      // test drives a browser: no Kafka client changes either.
       e2e('e2e', 'kafkajs', [
         'test/e2e/kafkats-boundary.test.ts',
         'test/e2e/exactly-once/**',
         'test/e2e/events-*.test.ts',
+        'test/e2e/kafka-connect.test.ts',
         'test/e2e/ingest-kafka-down.test.ts',
         'test/e2e/restart-availability.test.ts',
         'test/e2e/late-event-times.test.ts',

@@ -1,11 +1,13 @@
 /**
  * The bundled event pipeline. Events come in over HTTP (`POST /events`), MQTT (when `MQTT_URL`
- * is set) or straight into the Kafka topic `events.raw`; they are validated (invalid ones go to
+ * is set) or straight into the Kafka topic `events.raw`, as JSON or as plain log lines (Kafka
+ * Connect's FileStreamSource: docker/connect), read by `EVENTS_LINE_PATTERN` (see
+ * events/line.ts); they are validated (invalid ones, unmatched lines among them, go to
  * the dead-letter topic `events-dlq` with the reason), enriched with the reading in their
  * payload and their lag, written to `events.processed` and PostgreSQL, and counted per type
  * in 1-minute windows. The API on :8080 serves what is stored.
  *
- *   streamrun start topologies/events.ts            # DATABASE_URL, MQTT_URL, STREAMRUN_API_TOKEN
+ *   streamrun start topologies/events.ts            # DATABASE_URL, MQTT_URL, STREAMRUN_API_TOKEN, EVENTS_LINE_PATTERN
  */
 import { randomUUID } from 'node:crypto';
 import { serdes, topology, tumbling, type RunnerOptions, type SetupContext } from 'streamrun';
@@ -14,8 +16,10 @@ import { postgresSink } from '../lib/connectors/postgres-sink.ts';
 import type { Database } from '../lib/connectors/postgres.ts';
 import { eventsApi } from './events/api.ts';
 import { openDatabase } from './events/database.ts';
-import { parseEvent, processEvent, ValidationError, type Event, type ProcessedEvent } from './events/event.ts';
+import { processEvent, ValidationError, type Event, type ProcessedEvent } from './events/event.ts';
+import { compileLinePattern, linePatternVariable } from './events/line.ts';
 import { eventFromMqtt } from './events/mqtt.ts';
+import { parseRecord } from './events/record.ts';
 
 // Exactly-once: event_stats holds aggregates, which a replay after a crash would count twice.
 export const options: RunnerOptions = { port: 8080, sourcePartitions: 6, processing: 'exactly-once' };
@@ -26,6 +30,9 @@ export const options: RunnerOptions = { port: 8080, sourcePartitions: 6, process
  */
 const prefix = process.env['EVENTS_TOPIC_PREFIX'] ?? '';
 export const topics = { raw: `${prefix}events.raw`, processed: `${prefix}events.processed` } as const;
+
+// Compiled on load: a bad pattern stops the start, rather than sending every line to the DLQ.
+const linePattern = compileLinePattern(process.env[linePatternVariable]);
 
 let db: Database | undefined;
 const database = (): Database => {
@@ -47,7 +54,7 @@ const processed = app
   .stream(topics.raw, { key: serdes.string, value: serdes.buffer })
   .mapValues(
     // An event without an id gets one from where it sits in Kafka: the same every time it is read.
-    (bytes, _key, ctx) => parseEvent(bytes, { id: () => `${ctx.topic}-${ctx.partition}-${ctx.offset}`, source: 'kafka', timestamp: ctx.timestamp }),
+    (bytes, _key, ctx) => parseRecord(bytes, { id: () => `${ctx.topic}-${ctx.partition}-${ctx.offset}`, source: 'kafka', timestamp: ctx.timestamp }, linePattern),
     { name: 'validate', errors: { nonRetryable: [ValidationError] } },
   )
   .mapValues((event, _key, ctx) => processEvent(event, ctx.timestamp, Date.now()), { name: 'enrich' });
