@@ -59,8 +59,9 @@ export default defineConfig({
         'test/e2e/restart-availability.test.ts',
         'test/e2e/late-event-times.test.ts',
       ]),
-      // The installed-package tests check packing and module systems, not a client: once is enough.
-      e2e('e2e-kafkats', 'kafkats', ['test/e2e/monitoring/**', 'test/e2e/dashboard.test.ts', 'test/e2e/package/**']),
+      // The installed-package tests (packing, module systems) and the schema registry's own test
+      // (its HTTP API) check no client: once is enough.
+      e2e('e2e-kafkats', 'kafkats', ['test/e2e/monitoring/**', 'test/e2e/dashboard.test.ts', 'test/e2e/package/**', 'test/e2e/schema-registry.test.ts']),
     ],
   },
 });
