@@ -199,7 +199,8 @@ function writerOf(found: RegistrySchema, reader: AvroType | undefined): (value: 
     try {
       return found.toBuffer(value as object);
     } catch (error) {
-      throw new StreamrunError('PROCESSING', `value does not match the JSON Schema: ${validationDetail(error)}`, { cause: error });
+      // No cause, as for Avro: the library's own error says only "invalid payload".
+      throw new StreamrunError('PROCESSING', `value does not match the JSON Schema: ${validationDetail(error)}`);
     }
   };
 }
@@ -208,7 +209,7 @@ function readJson(found: RegistrySchema, id: number, payload: Buffer): unknown {
   try {
     return found.fromBuffer(payload);
   } catch (error) {
-    throw new StreamrunError('DESERIALIZATION', `bytes are not a value of JSON Schema id ${id}: ${validationDetail(error)}`, { cause: error });
+    throw new StreamrunError('DESERIALIZATION', `bytes are not a value of JSON Schema id ${id}: ${validationDetail(error)}`);
   }
 }
 

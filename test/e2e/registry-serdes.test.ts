@@ -155,6 +155,42 @@ describe('registry serdes on a real registry', () => {
     ).rejects.toMatchObject({ code: 'SCHEMA_REGISTRY' });
   });
 
+  it('read and write JSON Schema values in the wire format, and dead-letter one its schema refuses', async () => {
+    const input = uniqueName('json-in');
+    const output = uniqueName('json-out');
+    const appId = uniqueName('json-app');
+    await createTopic(input, 1);
+    const order = { type: 'object', properties: { id: { type: 'string' }, total: { type: 'number' } }, required: ['id', 'total'] };
+    const doubled = { type: 'object', properties: { id: { type: 'string' }, twice: { type: 'number' } }, required: ['id', 'twice'] };
+    const { id } = await client().register({ type: SchemaType.JSON, schema: JSON.stringify(order) }, { subject: `${input}-value` });
+    const theirs = client();
+    const header5 = Buffer.alloc(5);
+    header5.writeInt32BE(id, 1);
+    await produce(input, [
+      { key: 'a', value: await theirs.encode(id, { id: 'a', total: 2 }) },
+      // Framed with the schema's id, but no `total`: the schema refuses it on the way in.
+      { key: 'b', value: Buffer.concat([header5, Buffer.from('{"id":"b"}')]) },
+      { key: 'c', value: await theirs.encode(id, { id: 'c', total: 5 }) },
+    ]);
+    await startRunner(
+      topology(appId)
+        .stream(input, { key: serdes.string, value: serdes.registry<{ id: string; total: number }>({ registry: registryUrl(), subject: `${input}-value`, format: 'json', schema: order }) })
+        .mapValues((o) => ({ id: o.id, twice: o.total * 2 }))
+        .to(output, { value: serdes.registry({ registry: registryUrl(), subject: `${output}-value`, format: 'json', schema: doubled }) }),
+    );
+    const outputs = await readAllSettled(output, { group: appId, inputs: [input] });
+    expect(await Promise.all(outputs.map(async (r) => [r.key, await client().decode(r.valueBytes!)]))).toEqual([
+      ['a', { id: 'a', twice: 4 }],
+      ['c', { id: 'c', twice: 10 }],
+    ]);
+    expect(outputs.map((r) => r.valueBytes!.subarray(5).toString())).toEqual(['{"id":"a","twice":4}', '{"id":"c","twice":10}']);
+    const outputId = outputs[0]!.valueBytes!.readInt32BE(1);
+    const registered = (await (await fetch(`${registryUrl()}/schemas/ids/${outputId}`)).json()) as { schema: string; schemaType: string };
+    expect([registered.schemaType, JSON.parse(registered.schema)]).toEqual(['JSON', doubled]);
+    const letters = await readAllSettled(`${appId}-dlq`, { group: appId, inputs: [input] });
+    expect(letters.map((r) => [r.key, header(r, 'error.message')])).toEqual([['b', `bytes are not a value of JSON Schema id ${id}: value: must have required property 'total'`]]);
+  });
+
   it('dead-letter the records that do not decode, with the decode error, and process the rest', async () => {
     const input = uniqueName('mixed');
     const output = uniqueName('mixed-out');
