@@ -22,7 +22,8 @@ targets=${STREAMRUN_TARGETS:-127.0.0.1:8080}
 say() { printf 'monitoring: %s\n' "$*"; }
 die() { printf 'monitoring: %s\n' "$*" >&2; exit 1; }
 
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# shellcheck source=lib/processes.sh
+. "$here/lib/processes.sh"
 # Both answer /-/ready with 200 once they serve (Prometheus: once its storage is open).
 ready() {
   (
@@ -31,11 +32,6 @@ ready() {
     read -r status <&3
     [[ "$status" == *" 200 "* ]]
   ) 2>/dev/null
-}
-running_pid() {
-  [ -f "$1" ] || return 1
-  local pid; pid=$(cat "$1")
-  kill -0 "$pid" 2>/dev/null && printf '%s' "$pid"
 }
 
 # Prometheus resolves the rule and target files beside its config file, so the shipped files are
@@ -62,7 +58,7 @@ prepare_alertmanager() {
 launch() {
   local name=$1 port=$2 pid; shift 2
   local dir="$data/$name"
-  if pid=$(running_pid "$dir/$name.pid"); then
+  if pid=$(pid_in "$dir/$name.pid"); then
     say "$name already running (pid $pid) on 127.0.0.1:$port"
     return 0
   fi
@@ -102,26 +98,7 @@ start() {
   say "scraping $targets"
 }
 
-# Sends TERM to $1 (a name), waits up to a bound for it to stop, then kills it.
-stop_one() {
-  local name=$1 pidfile="$data/$1/$1.pid" pid
-  if ! pid=$(running_pid "$pidfile"); then
-    say "$name not running"
-    rm -f "$pidfile"
-    return 0
-  fi
-  kill -TERM "$pid" 2>/dev/null || true
-  local deadline=$((SECONDS + 30))
-  while kill -0 "$pid" 2>/dev/null; do
-    if [ "$SECONDS" -ge "$deadline" ]; then
-      say "$name: no clean stop within 30s; killing pid $pid"
-      kill -KILL "$pid" 2>/dev/null || true
-    fi
-    sleep 0.1
-  done
-  rm -f "$pidfile"
-  say "$name stopped (pid $pid)"
-}
+stop_one() { stop_process "$data/$1/$1.pid" "$1"; }
 
 stop() {
   stop_one prometheus
@@ -131,7 +108,7 @@ stop() {
 status() {
   local name pid down=0
   for name in prometheus alertmanager; do
-    if pid=$(running_pid "$data/$name/$name.pid"); then say "$name running (pid $pid)"; else say "$name not running"; down=1; fi
+    if pid=$(pid_in "$data/$name/$name.pid"); then say "$name running (pid $pid)"; else say "$name not running"; down=1; fi
   done
   return "$down"
 }

@@ -30,12 +30,9 @@ logfile="$data/connect.log"
 say() { printf 'connect: %s\n' "$*"; }
 die() { printf 'connect: %s\n' "$*" >&2; exit 1; }
 
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-running_pid() {
-  [ -f "$pidfile" ] || return 1
-  local pid; pid=$(cat "$pidfile")
-  kill -0 "$pid" 2>/dev/null && printf '%s' "$pid"
-}
+# shellcheck source=../lib/processes.sh
+. "$here/../lib/processes.sh"
+running_pid() { pid_in "$pidfile"; }
 
 # The body of `GET $1` on the worker's REST API, empty when it does not answer (no curl needed).
 rest_get() {
@@ -161,25 +158,7 @@ start() {
   say "Kafka Connect $version worker up in $((SECONDS - started))s on http://127.0.0.1:$port (pid $pid, brokers $brokers, data in $data)${names[*]:+; running: ${names[*]}}"
 }
 
-stop_worker() {
-  local pid
-  if ! pid=$(running_pid); then
-    say "worker not running on 127.0.0.1:$port"
-    rm -f "$pidfile"
-    return 0
-  fi
-  kill -TERM "$pid" 2>/dev/null || true
-  local deadline=$((SECONDS + 30))
-  while kill -0 "$pid" 2>/dev/null; do
-    if [ "$SECONDS" -ge "$deadline" ]; then
-      say "no clean stop within 30s; killing pid $pid"
-      kill -KILL "$pid" 2>/dev/null || true
-    fi
-    sleep 0.1
-  done
-  rm -f "$pidfile"
-  say "worker stopped (pid $pid)"
-}
+stop_worker() { stop_process "$pidfile" worker; }
 
 status() {
   local pid

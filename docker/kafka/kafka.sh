@@ -64,12 +64,9 @@ voters() {
 }
 die() { printf 'kafka: %s\n' "$*" >&2; exit 1; }
 
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-running_pid() {
-  [ -f "$pidfile" ] || return 1
-  local pid; pid=$(cat "$pidfile")
-  kill -0 "$pid" 2>/dev/null && printf '%s' "$pid"
-}
+# shellcheck source=../lib/processes.sh
+. "$here/../lib/processes.sh"
+running_pid() { pid_in "$pidfile"; }
 
 install() {
   if [ -f "$libs/.complete" ]; then return 0; fi
@@ -252,25 +249,7 @@ bootstrap() {
 }
 
 # Sends $1 to the selected node; with TERM waits up to a bound for a clean stop, then kills it.
-signal_node() {
-  local pid
-  if ! pid=$(running_pid); then
-    say "node $id not running on 127.0.0.1:$port"
-    rm -f "$pidfile"
-    return 0
-  fi
-  kill "-$1" "$pid" 2>/dev/null || true
-  local deadline=$((SECONDS + 30))
-  while kill -0 "$pid" 2>/dev/null; do
-    if [ "$SECONDS" -ge "$deadline" ]; then
-      say "node $id: no clean stop within 30s; killing pid $pid"
-      kill -KILL "$pid" 2>/dev/null || true
-    fi
-    sleep 0.1
-  done
-  rm -f "$pidfile"
-  say "node $id stopped by SIG$1 (pid $pid)"
-}
+signal_node() { stop_process "$pidfile" "node $id" "$1"; }
 
 # All nodes at once: each one's controlled shutdown needs the controllers, which every JVM
 # keeps until its broker is done; one after the other, the last would have no quorum left.

@@ -24,12 +24,9 @@ api=/apis/ccompat/v7
 say() { printf 'registry: %s\n' "$*"; }
 die() { printf 'registry: %s\n' "$*" >&2; exit 1; }
 
-running_pid() {
-  [ -f "$pidfile" ] || return 1
-  local pid; pid=$(cat "$pidfile")
-  kill -0 "$pid" 2>/dev/null && printf '%s' "$pid"
-}
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; }
+# shellcheck source=../lib/processes.sh
+. "$here/../lib/processes.sh"
+running_pid() { pid_in "$pidfile"; }
 # The HTTP status of `$1 $2` with the JSON body $3, through bash's /dev/tcp: nothing beyond bash
 # is needed to wait for the registry or to configure it.
 http_status() {
@@ -65,7 +62,7 @@ start() {
     say "already running (pid $pid) on http://127.0.0.1:$port$api"
     return 0
   fi
-  if port_open; then die "127.0.0.1:$port is taken by another process; stop it or set REGISTRY_PORT"; fi
+  if port_open "$port"; then die "127.0.0.1:$port is taken by another process; stop it or set REGISTRY_PORT"; fi
   mkdir -p "$data"
   : >"$logfile"
   local started=$SECONDS
@@ -105,25 +102,7 @@ start() {
   say "Apicurio Registry $version up in $((SECONDS - started))s on http://127.0.0.1:$port$api (pid $pid, compatibility $level, log $logfile)"
 }
 
-stop() {
-  local pid
-  if ! pid=$(running_pid); then
-    say "not running on 127.0.0.1:$port"
-    rm -f "$pidfile"
-    return 0
-  fi
-  kill -TERM "$pid" 2>/dev/null || true
-  local deadline=$((SECONDS + 20))
-  while kill -0 "$pid" 2>/dev/null; do
-    if [ "$SECONDS" -ge "$deadline" ]; then
-      say "no clean stop within 20s; killing pid $pid"
-      kill -KILL "$pid" 2>/dev/null || true
-    fi
-    sleep 0.1
-  done
-  rm -f "$pidfile"
-  say "stopped (pid $pid)"
-}
+stop() { stop_process "$pidfile" registry TERM 20; }
 
 status() {
   local pid

@@ -81,7 +81,7 @@ describe('docker/monitoring.sh', () => {
     expect((await runTool('bash', [script, 'status'], env)).code).toBe(0);
 
     const stopped = await runTool('bash', [script, 'stop'], env);
-    expect(stopped.stdout).toMatch(/^monitoring: prometheus stopped \(pid \d+\)\nmonitoring: alertmanager stopped \(pid \d+\)\n$/);
+    expect(stopped.stdout).toMatch(/^monitoring: prometheus stopped by SIGTERM \(pid \d+\)\nmonitoring: alertmanager stopped by SIGTERM \(pid \d+\)\n$/);
     expect(await refused(`${prometheus.url}/-/ready`)).toBe(true);
     expect(await refused(`${alertmanager}/-/ready`)).toBe(true);
     const after = await runTool('bash', [script, 'status'], env);
