@@ -115,6 +115,9 @@ export function registrySerde<T>(options: RegistrySerdeOptions): Serde<T> {
           : await ask(`find the schema under subject "${subject}" (register: false)`, () => client.getRegistryIdBySchema(subject, confluent));
     const found = await ask(`fetch schema id ${id}`, () => client.getSchema(id));
     learn(id, found);
+    // The subject's latest schema may be of the other format: nothing could be written with it.
+    const mismatch = unreadable.get(id);
+    if (mismatch !== undefined) throw new StreamrunError('SCHEMA_REGISTRY', mismatch);
     writer = { id, write: writerOf(found, reader) };
     // State stores read back what earlier versions of the topology wrote, and a store read
     // cannot wait for the registry: every version of the subject is fetched now.

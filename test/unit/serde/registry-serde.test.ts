@@ -139,6 +139,15 @@ describe('serdes.registry (JSON Schema)', () => {
     await expect(read(serde, wrong)).rejects.toMatchObject({ code: 'DESERIALIZATION', message: 'bytes are not a value of JSON Schema id 1: /id: must be string' });
   });
 
+  it('will not open on a subject whose latest schema is Avro', async () => {
+    const registry = new TestSchemaRegistry();
+    await opened(serdes.registry({ registry, subject: 'orders-value', schema: v1 }));
+    await expect(serdes.registry({ registry, subject: 'orders-value', format: 'json' }).open!()).rejects.toMatchObject({
+      code: 'SCHEMA_REGISTRY',
+      message: 'schema id 1 in the schema registry is Avro, and this serde reads JSON Schema',
+    });
+  });
+
   it('will not read Avro as JSON', async () => {
     const registry = new TestSchemaRegistry();
     const avro = await opened(serdes.registry({ registry, subject: 'a-value', schema: v1 }));
