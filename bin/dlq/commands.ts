@@ -62,7 +62,7 @@ export function addDlqCommands(program: Command, exit: (code: number) => void): 
       .option('--replay-id <id>', 'names the progress: the same id never replays a dead letter twice', replayId, 'default')
       .option('--dry-run', 'print what would be replayed; send and commit nothing'),
   ).action(async (topic: string, flags: ReplayFlags) => {
-    const options = { topic, to: flags.to, conditions: flags.where, replayId: flags.replayId, dryRun: flags.dryRun === true };
+    const options = { topic, to: flags.to, conditions: flags.where, replayId: flags.replayId, dryRun: flags.dryRun === true, logger: loggerFor(flags) };
     exit(await withClient(flags, (client) => replay(client, options, processOutput())));
   });
 }

@@ -13,6 +13,7 @@ import {
   type DeadLetter,
 } from './dead-letters.ts';
 import type { Output, Progress } from './output.ts';
+import type { Logger } from '../../lib/runtime/logger.ts';
 
 export interface ReplayOptions {
   /** The dead-letter topic. */
@@ -25,6 +26,8 @@ export interface ReplayOptions {
   readonly replayId: string;
   /** Says what would be replayed; sends and commits nothing. */
   readonly dryRun: boolean;
+  /** At debug level: the plan, and each batch replayed and committed. */
+  readonly logger: Logger;
 }
 
 /** The consumer group that remembers, per partition of the dead-letter topic, how far a replay got. */
@@ -65,6 +68,12 @@ export async function replay(client: StreamClient, options: ReplayOptions, outpu
     if (span(from, high) > 0) plan.set(partition, { from, until: high });
   }
 
+  options.logger.debug('replay plan', {
+    group: replayGroup(options.replayId),
+    watermarks: Object.fromEntries([...marks].map(([p, m]) => [p, `${m.low}-${m.high}`])),
+    committed: Object.fromEntries(committed),
+    plan: Object.fromEntries([...plan].map(([p, r]) => [p, `${r.from}-${r.until}`])),
+  });
   const counts: Counts = { replayed: 0, skipped: 0 };
   if (plan.size > 0) {
     const progress = output.progress(options.dryRun ? 'checking' : 'replaying', pending);
@@ -150,6 +159,12 @@ async function replayThroughGroup(
     await producer.send(records);
     const next = BigInt(letters[letters.length - 1]!.record.offset) + 1n;
     await commit(String(next));
+    options.logger.debug('replayed a batch', {
+      partition: batch.partition,
+      offsets: `${letters[0]!.record.offset}-${letters[letters.length - 1]!.record.offset}`,
+      replayed: chosen.length,
+      committed: String(next),
+    });
     counts.replayed += chosen.length;
     counts.skipped += letters.length - chosen.length;
     progress.advance(letters.length);
@@ -159,7 +174,11 @@ async function replayThroughGroup(
   try {
     await consumer.start([options.topic], {
       onBatch: async (batch, control) => {
-        if (failed || control.isStale()) return;
+        if (failed || control.isStale()) {
+          const first = batch.records[0]?.offset;
+          options.logger.debug('batch passed over', { partition: batch.partition, from: first, records: batch.records.length, stale: !failed });
+          return;
+        }
         try {
           await onBatch(batch, async (offset) => {
             await control.commit([{ topic: options.topic, partition: batch.partition, offset }]);
