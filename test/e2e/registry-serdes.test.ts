@@ -1,9 +1,19 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import { describe, expect, inject, it } from 'vitest';
 import { serdes, start, topology } from '../../lib/index.ts';
 import { runCli } from './helpers/cli.ts';
-import { brokers, createTopic, produce, readAllSettled, uniqueName } from './helpers/kafka.ts';
+import { brokers, createTopic, groupProgress, produce, readAllSettled, recordCount, uniqueName, withAdmin } from './helpers/kafka.ts';
 import { useRunners } from './helpers/runners.ts';
+import { reservePorts } from './setup/ports.ts';
+import { registryScript } from './setup/schema-registry.ts';
+
+const run = promisify(execFile);
+const topicExists = async (topic: string) => withAdmin(async (admin) => (await admin.listTopics()).includes(topic));
 
 /*
  * The registry serdes against a real schema registry (test/e2e/setup/schema-registry.ts) and a
@@ -189,6 +199,53 @@ describe('registry serdes on a real registry', () => {
     expect([registered.schemaType, JSON.parse(registered.schema)]).toEqual(['JSON', doubled]);
     const letters = await readAllSettled(`${appId}-dlq`, { group: appId, inputs: [input] });
     expect(letters.map((r) => [r.key, header(r, 'error.message')])).toEqual([['b', `bytes are not a value of JSON Schema id ${id}: value: must have required property 'total'`]]);
+  });
+
+  it('stop the runner, dead-lettering nothing and committing nothing past, when a new schema cannot be fetched', async () => {
+    // A registry of this test's own, to take away mid-stream.
+    const dataDir = await mkdtemp(join(tmpdir(), 'streamrun-test-registry-'));
+    const [port] = await reservePorts(1);
+    const env = { ...process.env, REGISTRY_PORT: String(port), REGISTRY_DATA_DIR: dataDir };
+    const registry = (command: 'start' | 'stop') => run('bash', [registryScript, command], { env });
+    await registry('start');
+    try {
+      const url = `http://127.0.0.1:${port}/apis/ccompat/v7`;
+      const theirs = new SchemaRegistry({ host: url });
+      const input = uniqueName('outage');
+      const output = uniqueName('outage-out');
+      const appId = uniqueName('outage-app');
+      await createTopic(input, 1);
+      const subject = `${input}-value`;
+      const v1 = (await theirs.register({ type: SchemaType.AVRO, schema: JSON.stringify(orderV1) }, { subject })).id;
+      await produce(input, await Promise.all([1, 2, 3].map(async (n) => ({ key: `k${n}`, value: await theirs.encode(v1, { id: `o${n}`, total: n }) }))));
+      const runner = await startRunner(
+        topology(appId)
+          .stream(input, { key: serdes.string, value: serdes.registry({ registry: url, subject, schema: orderV1 }) })
+          .mapValues((o) => o.id)
+          .to(output, { value: serdes.string }),
+      );
+      expect((await readAllSettled(output, { group: appId, inputs: [input] })).map((r) => r.value)).toEqual(['o1', 'o2', 'o3']);
+
+      // A producer moves on to v2 (registered while the registry was up), then the registry goes.
+      const v2 = (await theirs.register({ type: SchemaType.AVRO, schema: JSON.stringify(orderV2) }, { subject })).id;
+      const newer = await theirs.encode(v2, { id: 'o4', total: 4, currency: 'USD' });
+      await registry('stop');
+      await produce(input, [{ key: 'k4', value: newer }]);
+
+      const stopped = await runner.finished.then(
+        () => undefined,
+        (error: unknown) => error as Error & { code: string },
+      );
+      expect(stopped?.code).toBe('SCHEMA_REGISTRY');
+      expect(stopped?.message).toMatch(new RegExp(`^schema registry ${url.replace(/[.]/g, '\\.')}: cannot fetch schema id ${v2}: `));
+      const [progress] = await groupProgress(appId, [input]);
+      expect([progress!.committed, progress!.end]).toEqual([3n, 4n]);
+      expect(await recordCount(output)).toBe(3);
+      expect(await topicExists(`${appId}-dlq`) ? await recordCount(`${appId}-dlq`) : 0).toBe(0);
+    } finally {
+      await registry('stop');
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('dead-letter the records that do not decode, with the decode error, and process the rest', async () => {
