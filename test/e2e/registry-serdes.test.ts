@@ -8,6 +8,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { serdes, start, topology } from '../../lib/index.ts';
 import { runCli } from './helpers/cli.ts';
 import { brokers, createTopic, groupProgress, produce, readAllSettled, recordCount, uniqueName, withAdmin } from './helpers/kafka.ts';
+import { alertSchema, readingSchema } from '../../examples/avro-alerts.ts';
 import { useRunners } from './helpers/runners.ts';
 import { reservePorts } from './setup/ports.ts';
 import { registryScript } from './setup/schema-registry.ts';
@@ -23,26 +24,6 @@ const topicExists = async (topic: string) => withAdmin(async (admin) => (await a
 const registryUrl = (): string => inject('schemaRegistryUrl');
 const client = () => new SchemaRegistry({ host: registryUrl() });
 const header = (r: { headers: Record<string, unknown> | undefined }, name: string) => String(r.headers?.[`streamrun.${name}`] ?? '');
-
-const reading = {
-  type: 'record',
-  name: 'Reading',
-  namespace: 'e2e',
-  fields: [
-    { name: 'sensor', type: 'string' },
-    { name: 'celsius', type: 'double' },
-  ],
-} as const;
-const alert = {
-  type: 'record',
-  name: 'Alert',
-  namespace: 'e2e',
-  fields: [
-    { name: 'sensor', type: 'string' },
-    { name: 'fahrenheit', type: 'double' },
-    { name: 'level', type: { type: 'enum', name: 'Level', symbols: ['warm', 'hot'] } },
-  ],
-} as const;
 
 const orderV1 = { type: 'record', name: 'Order', namespace: 'e2e', fields: [{ name: 'id', type: 'string' }, { name: 'total', type: 'int' }] } as const;
 // Compatible (BACKWARD): a field added with a default.
@@ -63,7 +44,7 @@ describe('registry serdes on a real registry', () => {
     const output = uniqueName('alerts');
     const appId = uniqueName('alerts-app');
     await createTopic(input, 3);
-    const writerId = await registerWithClient(`${input}-value`, reading);
+    const writerId = await registerWithClient(`${input}-value`, readingSchema);
     const readings = Array.from({ length: 300 }, (_, i) => ({ sensor: `s${i % 7}`, celsius: (i % 50) + 0.5 }));
     const theirs = client();
     // Waiting before the runner starts, as a backlog would.
@@ -71,10 +52,10 @@ describe('registry serdes on a real registry', () => {
 
     await startRunner(
       topology(appId)
-        .stream(input, { key: serdes.string, value: serdes.registry({ registry: registryUrl(), subject: `${input}-value`, schema: reading }) })
+        .stream(input, { key: serdes.string, value: serdes.registry({ registry: registryUrl(), subject: `${input}-value`, schema: readingSchema }) })
         .filter((r) => r.celsius >= 30)
         .mapValues((r) => ({ sensor: r.sensor, fahrenheit: r.celsius * 1.8 + 32, level: r.celsius >= 40 ? ('hot' as const) : ('warm' as const) }))
-        .to(output, { value: serdes.registry({ registry: registryUrl(), subject: `${output}-value`, schema: alert }) }),
+        .to(output, { value: serdes.registry({ registry: registryUrl(), subject: `${output}-value`, schema: alertSchema }) }),
     );
 
     const outputs = await readAllSettled(output, { group: appId, inputs: [input] });
@@ -92,7 +73,7 @@ describe('registry serdes on a real registry', () => {
     const [id] = ids;
     // The registry knows the id, under the output's subject, as the Alert schema.
     const byId = (await (await fetch(`${registryUrl()}/schemas/ids/${id}`)).json()) as { schema: string };
-    expect(JSON.parse(byId.schema)).toMatchObject({ type: 'record', name: 'Alert', fields: alert.fields.map(({ name }) => expect.objectContaining({ name })) });
+    expect(JSON.parse(byId.schema)).toMatchObject({ type: 'record', name: 'Alert', fields: alertSchema.fields.map(({ name }) => expect.objectContaining({ name })) });
     const latest = (await (await fetch(`${registryUrl()}/subjects/${output}-value/versions/latest`)).json()) as { id: number; version: number };
     expect([latest.id, latest.version]).toEqual([id, 1]);
     const decoded = await Promise.all(outputs.map(async (r) => ({ key: r.key, ...(await client().decode(r.valueBytes!)) })));
@@ -253,7 +234,7 @@ describe('registry serdes on a real registry', () => {
     const output = uniqueName('mixed-out');
     const appId = uniqueName('mixed-app');
     await createTopic(input, 1);
-    const id = await registerWithClient(`${input}-value`, reading);
+    const id = await registerWithClient(`${input}-value`, readingSchema);
     const theirs = client();
     const good = async (sensor: string) => theirs.encode(id, { sensor, celsius: 21 });
     const framed = (schemaId: number, payload: Buffer) => {
@@ -270,7 +251,7 @@ describe('registry serdes on a real registry', () => {
     ]);
     await startRunner(
       topology(appId)
-        .stream(input, { key: serdes.string, value: serdes.registry({ registry: registryUrl(), subject: `${input}-value`, schema: reading }) })
+        .stream(input, { key: serdes.string, value: serdes.registry({ registry: registryUrl(), subject: `${input}-value`, schema: readingSchema }) })
         .mapValues((r) => r.sensor)
         .to(output, { value: serdes.string }),
     );
@@ -288,7 +269,7 @@ describe('registry serdes on a real registry', () => {
     expect(letters.map((r) => header(r, 'error.message'))).toEqual([
       "bytes are not in the schema registry's wire format: first byte 0x7b, expected 0x00 and a 4-byte schema id (it looks like JSON, written without a registry)",
       `schema id 2000000000 is not in schema registry ${registryUrl()}`,
-      'bytes are not Avro e2e.Reading: truncated buffer',
+      'bytes are not Avro sensors.Reading: truncated buffer',
     ]);
     // The bytes are the record's own, for a replay once the producer is fixed.
     expect(letters[1]!.valueBytes).toEqual(framed(2_000_000_000, Buffer.from([2, 0x61])));
