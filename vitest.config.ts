@@ -44,8 +44,7 @@ export default defineConfig({
         },
       },
       // The whole end-to-end suite once per Kafka client, unchanged: the runner reads
-      // STREAMRUN_CLIENT, each with a broker of its own. `npm test` (test/run-suites.ts) runs the
-      // two side by side, in two vitest processes; `vitest run` runs them one after the other.
+      // STREAMRUN_CLIENT. The two runs go one after the other, each with a broker of its own.
       // Once, on kafkats: kafkats-boundary tests @kafkats/client's parts directly, whatever the
       // runner's client; exactly-once, so the event pipeline too (kafka-connect runs it between
       // Connect's file connectors), runs on kafkats whatever STREAMRUN_CLIENT says. Once, on
